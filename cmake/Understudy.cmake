@@ -1,0 +1,19 @@
+# Helpers shared by the project's CMake files.
+
+# understudy_component(NAME SOURCES... DEPS ...): one static library per component,
+# linked PRIVATE along the allowed dependency arrows.
+function(understudy_component name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PUBLIC_DEPS" ${ARGN})
+  add_library(understudy_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(understudy_${name} PUBLIC ${PROJECT_SOURCE_DIR}/emulator)
+  target_link_libraries(understudy_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_DEPS})
+endfunction()
+
+# understudy_unit_test(NAME SOURCES... DEPS ...): a GoogleTest binary seen by ctest.
+function(understudy_unit_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/emulator ${PROJECT_SOURCE_DIR}/tests)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+endfunction()

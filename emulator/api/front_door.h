@@ -1,0 +1,114 @@
+// FrontDoor: the one HTTP endpoint every AWS service answers on.
+//
+// It finds the service and operation from the request (Smithy RPC v2 path,
+// X-Amz-Target, query Action + Version, or the REST binding; the SigV4
+// credential scope disambiguates and gives account and region), decodes the
+// input with the protocol's codec, validates it against the service model,
+// calls the operation registered for it and encodes the answer in the
+// protocol the request spoke. Requests to /_understudy/ and /moto-api/ go to
+// registered internal handlers. Loop thread only.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/api_error.h"
+#include "api/codec.h"
+#include "api/http.h"
+#include "api/model.h"
+#include "core/arn.h"
+#include "core/clock.h"
+#include "core/journal.h"
+#include "core/random.h"
+
+namespace understudy::api {
+
+// What an operation knows about the request that called it.
+struct RequestContext {
+  Scope scope;             // account and region the call acts in
+  std::string request_id;  // also sent as x-amzn-RequestId
+  std::string service;     // model id: "ecs"
+  std::string operation;   // "CreateCluster"
+  Protocol protocol = Protocol::kJson11;
+  std::string access_key_id;
+};
+
+using OperationHandler = std::function<ApiResult(const RequestContext&, const Json& input)>;
+using Reply = std::function<void(ApiResult)>;
+using AsyncOperationHandler =
+    std::function<void(const RequestContext&, const Json& input, Reply reply)>;
+using HttpReply = std::function<void(HttpResponse)>;
+using InternalHandler = std::function<void(const HttpRequest&, HttpReply reply)>;
+
+struct FrontDoorOptions {
+  std::string default_account = "000000000000";  // --account-id
+  std::string default_region = "us-east-1";
+};
+
+// The outcome of routing: which service, protocol and operation a request is for.
+struct Route {
+  const ServiceInfo* service = nullptr;
+  Protocol protocol = Protocol::kJson11;
+  std::string operation;
+  PathLabels labels;
+  Scope scope;
+  std::string access_key_id;
+};
+
+class FrontDoor {
+ public:
+  FrontDoor(Clock& clock, Journal& journal, Random random, ModelRegistry& models,
+            FrontDoorOptions options);
+
+  // Registers the handler for `service` (a model id such as "ecs") and `operation`.
+  // REQUIRES: the model has the operation (a typo is a bug, checked at start).
+  void Register(const std::string& service, const std::string& operation, OperationHandler handler);
+  void RegisterAsync(const std::string& service, const std::string& operation,
+                     AsyncOperationHandler handler);
+  // Routes `method` requests whose path is `path` (exact) to an internal handler.
+  void RegisterInternal(const std::string& method, const std::string& path, InternalHandler handler);
+
+  // Answers one HTTP request; `reply` runs exactly once, maybe before Handle returns.
+  void Handle(HttpRequest request, HttpReply reply);
+
+  // Finds service, protocol and operation, or the error to answer with (and the
+  // codec to answer it in).
+  std::variant<Route, std::pair<Protocol, ApiError>> RouteRequest(const HttpRequest& request) const;
+
+  // Model ids of services with at least one registered operation, sorted.
+  std::vector<std::string> ImplementedServices() const;
+  ModelRegistry& models() { return models_; }
+
+ private:
+  struct Registered {
+    AsyncOperationHandler handler;
+  };
+  void Dispatch(const Route& route, const HttpRequest& request, HttpReply reply);
+  HttpResponse ErrorResponse(const ServiceInfo* service, Protocol protocol, ApiError error,
+                             const std::string& request_id) const;
+  Scope ScopeFrom(const std::optional<std::string>& region, const std::string& access_key) const;
+
+  Clock& clock_;
+  Journal& journal_;
+  Random random_;
+  ModelRegistry& models_;
+  FrontDoorOptions options_;
+  std::map<std::pair<std::string, std::string>, Registered> operations_;
+  std::map<std::pair<std::string, std::string>, InternalHandler> internal_;
+};
+
+// The parts of a SigV4 credential ("AKID/20261123/us-east-1/ecs/aws4_request").
+struct CredentialScope {
+  std::string access_key_id;
+  std::string date;
+  std::string region;
+  std::string service;
+};
+// From the Authorization header or the X-Amz-Credential query parameter.
+std::optional<CredentialScope> ParseCredentialScope(const HttpRequest& request);
+
+}  // namespace understudy::api

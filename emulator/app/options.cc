@@ -1,0 +1,162 @@
+#include "app/options.h"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+#include "core/arn.h"
+
+namespace understudy::app {
+
+std::string UsageText() {
+  return std::string("understudy ") + kVersion +
+         " - a local stand-in for ALB, ECS, EventBridge, SES and CloudWatch Logs\n"
+         "\n"
+         "Usage:\n"
+         "  understudy serve [flags]    run the emulator on one endpoint\n"
+         "  understudy --help           show this help\n"
+         "  understudy --version        print the version\n"
+         "\n"
+         "serve flags:\n"
+         "  --host ADDR          address to listen on (default 127.0.0.1)\n"
+         "  --port N             port to listen on (default 4566; 0 picks a free port)\n"
+         "  --state-dir DIR      keep state in DIR across restarts (default: a fresh\n"
+         "                       temporary directory, removed at exit)\n"
+         "  --clock MODE         real, virtual or fast (default real)\n"
+         "  --start INSTANT      virtual clock's first instant, ISO-8601 (default: now)\n"
+         "  --seed N             seed for every random choice (default 0)\n"
+         "  --account-id ID      12-digit account for requests whose access key is not\n"
+         "                       one (default 000000000000)\n"
+         "  --region NAME        region for requests without a credential scope\n"
+         "                       (default us-east-1)\n"
+         "  --hold-timeout D     real time one piece of in-flight work may hold a virtual\n"
+         "                       clock (default 30s)\n"
+         "  --log-level LEVEL    error, warn, info or debug (default info)\n";
+}
+
+namespace {
+
+Status Bad(const std::string& message) { return Status::InvalidArgument(message); }
+
+Result<uint64_t> ParseUnsigned(const std::string& flag, const std::string& text, uint64_t max) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || value > max) {
+    return Bad(flag + " expects a whole number from 0 to " + std::to_string(max) + ", got '" +
+               text + "'");
+  }
+  return value;
+}
+
+Result<ServeOptions> ParseServe(const std::vector<std::string>& args, size_t begin) {
+  ServeOptions options;
+  using Setter = std::function<Status(const std::string& flag, const std::string& value)>;
+  std::map<std::string, Setter> flags = {
+      {"--host", [&](const std::string&, const std::string& v) {
+         if (v.empty()) return Bad("--host expects an IP address, got ''");
+         options.host = v;
+         return Status::Ok();
+       }},
+      {"--port", [&](const std::string& f, const std::string& v) -> Status {
+         US_ASSIGN_OR_RETURN(uint64_t port, ParseUnsigned(f, v, 65535));
+         options.port = static_cast<uint16_t>(port);
+         return Status::Ok();
+       }},
+      {"--state-dir", [&](const std::string&, const std::string& v) {
+         if (v.empty()) return Bad("--state-dir expects a directory path, got ''");
+         options.state_dir = v;
+         return Status::Ok();
+       }},
+      {"--clock", [&](const std::string&, const std::string& v) -> Status {
+         auto mode = ParseClockMode(v);
+         if (!mode.ok()) return Bad("--clock: " + mode.status().message());
+         options.clock = *mode;
+         return Status::Ok();
+       }},
+      {"--start", [&](const std::string&, const std::string& v) -> Status {
+         auto t = ParseIso8601(v);
+         if (!t.ok()) return Bad("--start: " + t.status().message());
+         options.start = *t;
+         return Status::Ok();
+       }},
+      {"--seed", [&](const std::string& f, const std::string& v) -> Status {
+         US_ASSIGN_OR_RETURN(options.seed, ParseUnsigned(f, v, UINT64_MAX));
+         return Status::Ok();
+       }},
+      {"--account-id", [&](const std::string&, const std::string& v) {
+         if (!IsAccountId(v)) return Bad("--account-id expects 12 digits, got '" + v + "'");
+         options.account_id = v;
+         return Status::Ok();
+       }},
+      {"--region", [&](const std::string&, const std::string& v) {
+         if (!IsRegionName(v)) return Bad("--region expects a region name such as us-east-1, got '" + v + "'");
+         options.region = v;
+         return Status::Ok();
+       }},
+      {"--hold-timeout", [&](const std::string&, const std::string& v) -> Status {
+         auto d = ParseDuration(v);
+         if (!d.ok()) return Bad("--hold-timeout: " + d.status().message());
+         if (d->count() == 0) return Bad("--hold-timeout must be longer than 0s");
+         options.hold_timeout = *d;
+         return Status::Ok();
+       }},
+      {"--log-level", [&](const std::string&, const std::string& v) -> Status {
+         auto level = ParseLogLevel(v);
+         if (!level.ok()) return Bad("--log-level: " + level.status().message());
+         options.log_level = *level;
+         return Status::Ok();
+       }},
+  };
+  for (size_t i = begin; i < args.size(); ++i) {
+    std::string arg = args[i];
+    std::string value;
+    bool inline_value = false;
+    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      inline_value = true;
+    }
+    auto flag = flags.find(arg);
+    if (flag == flags.end()) {
+      if (arg.rfind("-", 0) == 0) return Bad("unknown flag '" + arg + "' for 'serve'");
+      return Bad("unexpected argument '" + arg + "' for 'serve'");
+    }
+    if (!inline_value) {
+      if (i + 1 >= args.size()) return Bad(arg + " needs a value");
+      value = args[++i];
+    }
+    US_RETURN_IF_ERROR(flag->second(arg, value));
+  }
+  return options;
+}
+
+}  // namespace
+
+Result<Invocation> ParseCommandLine(const std::vector<std::string>& args) {
+  Invocation invocation;
+  if (args.empty()) return Bad("no command given; try 'understudy serve'");
+  const std::string& command = args[0];
+  if (command == "--help" || command == "-h" || command == "help") {
+    invocation.command = Command::kHelp;
+    return invocation;
+  }
+  if (command == "--version" || command == "version") {
+    invocation.command = Command::kVersion;
+    return invocation;
+  }
+  if (command == "serve") {
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "--help" || args[i] == "-h") {
+        invocation.command = Command::kHelp;
+        return invocation;
+      }
+    }
+    US_ASSIGN_OR_RETURN(invocation.serve, ParseServe(args, 1));
+    invocation.command = Command::kServe;
+    return invocation;
+  }
+  if (command.rfind("-", 0) == 0) return Bad("unknown flag '" + command + "'");
+  return Bad("unknown command '" + command + "'");
+}
+
+}  // namespace understudy::app

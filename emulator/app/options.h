@@ -1,0 +1,48 @@
+// Command-line parsing for `understudy` and its subcommands.
+//
+// Parsing is pure: it returns the options or an error naming the flag and what
+// was expected, and never exits; main() prints and picks the exit status.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/status.h"
+#include "core/time.h"
+
+namespace understudy::app {
+
+inline constexpr const char* kVersion = "0.1.0";
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 4566;  // 0 picks a free port
+  std::string state_dir;  // empty: a fresh temporary directory removed at exit
+  ClockMode clock = ClockMode::kReal;
+  std::optional<TimePoint> start;  // virtual start; default: wall time at start
+  uint64_t seed = 0;
+  std::string account_id = "000000000000";
+  std::string region = "us-east-1";
+  LogLevel log_level = LogLevel::kInfo;
+  Duration hold_timeout = std::chrono::seconds(30);
+};
+
+enum class Command { kServe, kHelp, kVersion };
+
+struct Invocation {
+  Command command = Command::kHelp;
+  ServeOptions serve;
+};
+
+// Parses argv (without the program name). InvalidArgument messages are shown
+// after "understudy: " and followed by the usage hint; the caller exits 2.
+Result<Invocation> ParseCommandLine(const std::vector<std::string>& args);
+
+// The text of `understudy --help`.
+std::string UsageText();
+
+}  // namespace understudy::app

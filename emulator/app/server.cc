@@ -1,0 +1,144 @@
+#include "app/server.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "api/control_api.h"
+#include "api/front_door.h"
+#include "api/http_server.h"
+#include "api/model.h"
+#include "core/clock.h"
+#include "core/event_loop.h"
+#include "core/journal.h"
+#include "core/log.h"
+#include "core/random.h"
+#include "core/store.h"
+#include "core/waits.h"
+#include "ecs/ecs.h"
+
+namespace understudy::app {
+namespace {
+
+// The state directory: made (and removed at exit) when temporary, locked while used.
+class StateDir {
+ public:
+  static Result<std::unique_ptr<StateDir>> Prepare(const std::string& requested) {
+    auto dir = std::unique_ptr<StateDir>(new StateDir());
+    std::error_code ec;
+    if (requested.empty()) {
+      std::string pattern = (std::filesystem::temp_directory_path(ec) / "understudy-XXXXXX").string();
+      if (mkdtemp(pattern.data()) == nullptr) {
+        return Status::IoError("cannot create a temporary state dir: " + std::string(strerror(errno)));
+      }
+      dir->path_ = pattern;
+      dir->temporary_ = true;
+    } else {
+      std::filesystem::create_directories(requested, ec);
+      if (ec) return Status::IoError("cannot create --state-dir " + requested + ": " + ec.message());
+      dir->path_ = std::filesystem::absolute(requested, ec).string();
+    }
+    std::string lock_path = dir->path_ + "/lock";
+    dir->lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (dir->lock_fd_ < 0) {
+      return Status::IoError("cannot open " + lock_path + ": " + strerror(errno));
+    }
+    if (flock(dir->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      return Status::Unavailable("--state-dir " + dir->path_ +
+                                 " is in use by another understudy; stop it or pick another dir");
+    }
+    return dir;
+  }
+  ~StateDir() {
+    if (lock_fd_ >= 0) close(lock_fd_);
+    if (temporary_) {
+      std::error_code ec;
+      std::filesystem::remove_all(path_, ec);
+    }
+  }
+  const std::string& path() const { return path_; }
+  bool temporary() const { return temporary_; }
+
+ private:
+  StateDir() = default;
+  std::string path_;
+  bool temporary_ = false;
+  int lock_fd_ = -1;
+};
+
+}  // namespace
+
+Status Serve(const ServeOptions& options) {
+  SetLogLevel(options.log_level);
+  US_ASSIGN_OR_RETURN(auto state_dir, StateDir::Prepare(options.state_dir));
+  EventLoop loop;
+  ClockOptions clock_options;
+  clock_options.mode = options.clock;
+  clock_options.hold_limit = options.hold_timeout;
+  clock_options.start = options.start.value_or(
+      std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()));
+  auto clock = Clock::Create(loop, clock_options);
+  US_ASSIGN_OR_RETURN(auto store, Store::Open(state_dir->path() + "/state.db"));
+  Journal journal(loop, *clock, *store);
+  US_RETURN_IF_ERROR(journal.Open());
+  Waits waits(loop, *clock);
+  journal.SetObserver([&waits](const JournalEntry&) { waits.NotifyChanged(); });
+  clock->SetOnHoldExpired([&journal](const HoldInfo& hold) {
+    Log(LogLevel::kWarn, "'" + hold.what + "' held the clock for " + FormatDuration(hold.real_age) +
+                             " of real time; the clock moves on without it");
+    journal.Transition("clock", Json{{"holdExpired", hold.what}});
+  });
+
+  US_ASSIGN_OR_RETURN(auto models, api::ModelRegistry::LoadEmbedded());
+  Random random(options.seed);
+  api::FrontDoorOptions front_options{options.account_id, options.region};
+  api::FrontDoor front_door(*clock, journal, random.Fork("request-ids"), *models, front_options);
+  api::ControlInfo info{kVersion, "", state_dir->path(), state_dir->temporary(), options.seed,
+                        options.account_id};
+  api::ControlApi control(front_door, *clock, waits, journal, info, options.region);
+  control.Install();
+
+  US_ASSIGN_OR_RETURN(auto ecs, ecs::Ecs::Open(*store, journal, *clock));
+  ecs->Install(front_door, control);
+
+  api::HttpServerOptions http_options;
+  http_options.host = options.host;
+  http_options.port = options.port;
+  US_ASSIGN_OR_RETURN(auto server,
+                      api::HttpServer::Start(loop.io(), http_options,
+                                             [&front_door](api::HttpRequest request, api::HttpReply reply) {
+                                               front_door.Handle(std::move(request), std::move(reply));
+                                             }));
+  std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+  std::string endpoint = "http://" + host + ":" + std::to_string(server->port());
+  control.set_endpoint(endpoint);
+  journal.Input("understudy.serve", Json{{"seed", options.seed},
+                                         {"clock", ClockModeName(options.clock)},
+                                         {"start", FormatIso8601(clock->Now())}});
+
+  boost::asio::signal_set signals(loop.io(), SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    Log(LogLevel::kInfo, std::string("stopping on ") + (signal == SIGINT ? "SIGINT" : "SIGTERM"));
+    server->Stop();
+    loop.Stop();
+  });
+
+  std::printf("understudy %s listening on %s\n", kVersion, endpoint.c_str());
+  std::fflush(stdout);
+  Log(LogLevel::kInfo, "state dir " + state_dir->path() +
+                           (state_dir->temporary() ? " (temporary)" : "") + "; clock " +
+                           ClockModeName(options.clock) + " at " + FormatIso8601(clock->Now()) +
+                           "; seed " + std::to_string(options.seed));
+  loop.Run();
+  Status flushed = journal.Flush();
+  if (!flushed.ok()) Log(LogLevel::kError, "journal: " + flushed.message());
+  return Status::Ok();
+}
+
+}  // namespace understudy::app

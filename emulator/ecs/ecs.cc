@@ -1,0 +1,68 @@
+#include "ecs/ecs.h"
+
+#include "ecs/clusters.h"
+
+namespace understudy::ecs {
+namespace {
+
+class EcsImpl final : public Ecs {
+ public:
+  EcsImpl(Store& store, Journal& journal, Clock& clock) : clusters_(store, journal, clock) {}
+
+  Status Open() { return clusters_.Open(); }
+
+  // Ecs
+  void Install(api::FrontDoor& front_door, api::ControlApi& control) override {
+    auto add = [&](const char* op, api::ApiResult (Clusters::*method)(const Scope&, const Json&)) {
+      front_door.Register("ecs", op, [this, method](const api::RequestContext& ctx, const Json& input) {
+        return (clusters_.*method)(ctx.scope, input);
+      });
+    };
+    add("CreateCluster", &Clusters::Create);
+    add("DescribeClusters", &Clusters::Describe);
+    add("ListClusters", &Clusters::List);
+    add("DeleteCluster", &Clusters::Delete);
+    add("UpdateCluster", &Clusters::Update);
+    add("UpdateClusterSettings", &Clusters::UpdateSettings);
+    add("PutClusterCapacityProviders", &Clusters::PutCapacityProviders);
+    add("TagResource", &Clusters::TagResource);
+    add("UntagResource", &Clusters::UntagResource);
+    add("ListTagsForResource", &Clusters::ListTagsForResource);
+    control.AddResetHook([this] { return Reset(); });
+    control.AddCondition("ecsCluster", [this](const Scope& scope, const Json& params)
+                                           -> Result<api::WaitCondition> {
+      if (!params.is_object() || !params.contains("cluster") || !params["cluster"].is_string()) {
+        return Status::InvalidArgument("expected {\"cluster\": \"<name or ARN>\", \"status\": "
+                                       "\"ACTIVE\" | \"INACTIVE\"}");
+      }
+      std::string cluster = params["cluster"].get<std::string>();
+      std::string status = params.value("status", "ACTIVE");
+      if (status != "ACTIVE" && status != "INACTIVE") {
+        return Status::InvalidArgument("\"status\" must be ACTIVE or INACTIVE, found '" + status + "'");
+      }
+      auto current = [this, scope, cluster]() -> std::string {
+        const Json* c = clusters_.Find(scope, cluster);
+        return c == nullptr ? "MISSING" : (*c)["status"].get<std::string>();
+      };
+      return api::WaitCondition{[current, status] { return current() == status; },
+                                [current, cluster] {
+                                  return Json{{"cluster", cluster}, {"status", current()}};
+                                }};
+    });
+  }
+
+  Status Reset() override { return clusters_.Reset(); }
+
+ private:
+  Clusters clusters_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Ecs>> Ecs::Open(Store& store, Journal& journal, Clock& clock) {
+  auto ecs = std::make_unique<EcsImpl>(store, journal, clock);
+  US_RETURN_IF_ERROR(ecs->Open());
+  return std::unique_ptr<Ecs>(std::move(ecs));
+}
+
+}  // namespace understudy::ecs
