@@ -63,6 +63,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void OnHeader(beast::error_code ec) {
+    if (ec == http::error::body_limit) return Oversized();  // Content-Length over the limit
     if (ec) return OnReadError(ec);
     auto& msg = parser_->get();
     auto length = parser_->content_length();

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs everything understudy's build and tests need from Debian's packages,
+# then configures and builds into ./build. Safe to run again.
+#
+#   ./scripts/setup.sh            # install (as root, or with sudo) and build
+#   ./scripts/setup.sh --no-install   # build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+install=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-install) install=0 ;;
+    *) echo "setup.sh: unknown argument '$arg' (expected --no-install)" >&2; exit 2 ;;
+  esac
+done
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config git
+  libboost-dev nlohmann-json3-dev libcpp-httplib-dev libcurl4-openssl-dev libsqlite3-dev
+  # tests
+  libgtest-dev libgmock-dev googletest python3 curl procps
+  # fuzzing (libFuzzer) and formatting
+  clang libclang-rt-14-dev clang-format
+  # benchmarks: the peers they compare against
+  wrk nginx-light
+)
+
+if [ "$install" = 1 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  # Real AWS clients for the integration tests: keep newer ones the machine
+  # already has, otherwise take Debian's.
+  if ! command -v aws >/dev/null 2>&1; then
+    $SUDO apt-get install -y -qq --no-install-recommends awscli >/dev/null
+  fi
+  if ! python3 -c 'import boto3' >/dev/null 2>&1; then
+    $SUDO apt-get install -y -qq --no-install-recommends python3-boto3 >/dev/null
+  fi
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build
+echo "setup.sh: built ./build/understudy; run the tests with: ctest --test-dir build --output-on-failure"
