@@ -133,7 +133,13 @@ void FrontDoor::RegisterAsync(const std::string& service, const std::string& ope
                               AsyncOperationHandler handler) {
   const ServiceInfo* info = models_.FindService(service);
   UNDERSTUDY_CHECK(info != nullptr && info->operation_names.count(operation) == 1);
-  operations_[{service, operation}] = Registered{std::move(handler)};
+  static const char* kReadOnlyPrefixes[] = {"Describe", "List", "Get", "BatchGet", "Filter", "Test"};
+  bool read_only = false;
+  for (const char* prefix : kReadOnlyPrefixes) {
+    read_only = read_only || operation.rfind(prefix, 0) == 0;
+  }
+  operations_[{service, operation}] =
+      Registered{std::move(handler), read_only, service + "." + operation, "api " + service + "." + operation};
 }
 
 void FrontDoor::RegisterInternal(const std::string& method, const std::string& path,
@@ -325,11 +331,11 @@ void FrontDoor::Handle(HttpRequest request, HttpReply reply) {
     return;
   }
   Route route = std::get<Route>(std::move(routed));
-  Dispatch(route, request, std::move(reply));
+  Dispatch(route, request, request_id, std::move(reply));
 }
 
-void FrontDoor::Dispatch(const Route& route, const HttpRequest& request, HttpReply reply) {
-  std::string request_id = random_.Uuid();
+void FrontDoor::Dispatch(const Route& route, const HttpRequest& request,
+                         const std::string& request_id, HttpReply reply) {
   const ServiceInfo& info = *route.service;
   const Codec& codec = CodecFor(route.protocol);
   bool query = route.protocol == Protocol::kQuery || route.protocol == Protocol::kEc2;
@@ -376,11 +382,13 @@ void FrontDoor::Dispatch(const Route& route, const HttpRequest& request, HttpRep
 
   RequestContext ctx{route.scope, request_id, info.id, route.operation, route.protocol,
                      route.access_key_id};
-  journal_.Input(info.id + "." + route.operation,
-                 Json{{"account", ctx.scope.account},
-                      {"region", ctx.scope.region},
-                      {"input", decoded.output()}});
-  auto hold = std::make_shared<Hold>(clock_.Acquire("api " + info.id + "." + route.operation));
+  // Calls that change nothing are not inputs worth replaying; the rest are journaled.
+  if (!registered->second.read_only) {
+    journal_.Input(registered->second.subject, Json{{"account", ctx.scope.account},
+                                                    {"region", ctx.scope.region},
+                                                    {"input", decoded.output()}});
+  }
+  auto hold = std::make_shared<Hold>(clock_.Acquire(registered->second.hold_label));
   registered->second.handler(
       ctx, decoded.output(),
       [this, model, op, protocol = route.protocol, request_id, hold,

@@ -86,8 +86,12 @@ class FrontDoor {
  private:
   struct Registered {
     AsyncOperationHandler handler;
+    bool read_only = false;  // Describe*, List*, Get*...: not journaled
+    std::string subject;     // "ecs.CreateCluster"
+    std::string hold_label;  // "api ecs.CreateCluster"
   };
-  void Dispatch(const Route& route, const HttpRequest& request, HttpReply reply);
+  void Dispatch(const Route& route, const HttpRequest& request, const std::string& request_id,
+                HttpReply reply);
   HttpResponse ErrorResponse(const ServiceInfo* service, Protocol protocol, ApiError error,
                              const std::string& request_id) const;
   Scope ScopeFrom(const std::optional<std::string>& region, const std::string& access_key) const;

@@ -1,5 +1,7 @@
 #include "api/model.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 
 namespace understudy::api {
@@ -183,6 +185,8 @@ Result<std::unique_ptr<ModelRegistry>> ModelRegistry::LoadEmbedded() {
     }
     registry->services_.push_back(std::move(info));
   }
+  index = Json();
+  malloc_trim(0);
   return registry;
 }
 
@@ -202,6 +206,8 @@ const ServiceModel* ModelRegistry::Model(std::string_view id) {
   if (!parsed.ok()) return nullptr;
   const ServiceModel* model = parsed->get();
   models_.emplace(std::string(id), std::move(parsed).value());
+  // The parse tree is gone; hand its pages back so idle memory stays small.
+  malloc_trim(0);
   return model;
 }
 
