@@ -1,0 +1,93 @@
+// Command-line parsing: defaults, every flag in both spellings, and exact usage errors.
+#include "app/options.h"
+
+#include <gtest/gtest.h>
+
+#include "support/status_matchers.h"
+
+namespace understudy::app {
+namespace {
+
+using ::understudy::testing::IsOk;
+
+Result<Invocation> Parse(std::vector<std::string> args) { return ParseCommandLine(args); }
+
+std::string ErrorOf(std::vector<std::string> args) {
+  auto result = Parse(std::move(args));
+  EXPECT_FALSE(result.ok());
+  return result.ok() ? "" : result.status().message();
+}
+
+// serve with no flags has the documented defaults.
+TEST(OptionsTest, ServeDefaults) {
+  auto invocation = Parse({"serve"});
+  ASSERT_THAT(invocation, IsOk());
+  EXPECT_EQ(invocation->command, Command::kServe);
+  const ServeOptions& o = invocation->serve;
+  EXPECT_EQ(o.host, "127.0.0.1");
+  EXPECT_EQ(o.port, 4566);
+  EXPECT_EQ(o.state_dir, "");
+  EXPECT_EQ(o.clock, ClockMode::kReal);
+  EXPECT_FALSE(o.start.has_value());
+  EXPECT_EQ(o.seed, 0u);
+  EXPECT_EQ(o.account_id, "000000000000");
+  EXPECT_EQ(o.region, "us-east-1");
+  EXPECT_EQ(o.log_level, LogLevel::kInfo);
+  EXPECT_EQ(o.hold_timeout, std::chrono::seconds(30));
+}
+
+// Every flag is read, as "--flag value" and as "--flag=value".
+TEST(OptionsTest, ServeFlags) {
+  auto invocation = Parse({"serve", "--host", "::1", "--port=0", "--state-dir", "/tmp/s",
+                           "--clock=virtual", "--start", "2026-11-23T08:00:00Z", "--seed", "42",
+                           "--account-id=123456789012", "--region", "eu-west-1",
+                           "--log-level", "debug", "--hold-timeout=2m"});
+  ASSERT_THAT(invocation, IsOk());
+  const ServeOptions& o = invocation->serve;
+  EXPECT_EQ(o.host, "::1");
+  EXPECT_EQ(o.port, 0);
+  EXPECT_EQ(o.state_dir, "/tmp/s");
+  EXPECT_EQ(o.clock, ClockMode::kVirtual);
+  EXPECT_EQ(FormatIso8601(*o.start), "2026-11-23T08:00:00.000Z");
+  EXPECT_EQ(o.seed, 42u);
+  EXPECT_EQ(o.account_id, "123456789012");
+  EXPECT_EQ(o.region, "eu-west-1");
+  EXPECT_EQ(o.log_level, LogLevel::kDebug);
+  EXPECT_EQ(o.hold_timeout, std::chrono::minutes(2));
+}
+
+// --help and --version win wherever they stand.
+TEST(OptionsTest, HelpAndVersion) {
+  EXPECT_EQ(Parse({"--help"})->command, Command::kHelp);
+  EXPECT_EQ(Parse({"serve", "--port", "1", "--help"})->command, Command::kHelp);
+  EXPECT_EQ(Parse({"--version"})->command, Command::kVersion);
+  EXPECT_NE(UsageText().find("--hold-timeout"), std::string::npos);
+}
+
+// Usage errors name the flag and what was expected, word for word.
+TEST(OptionsTest, Errors) {
+  EXPECT_EQ(ErrorOf({}), "no command given; try 'understudy serve'");
+  EXPECT_EQ(ErrorOf({"launch"}), "unknown command 'launch'");
+  EXPECT_EQ(ErrorOf({"--verbose"}), "unknown flag '--verbose'");
+  EXPECT_EQ(ErrorOf({"serve", "--verbose"}), "unknown flag '--verbose' for 'serve'");
+  EXPECT_EQ(ErrorOf({"serve", "extra"}), "unexpected argument 'extra' for 'serve'");
+  EXPECT_EQ(ErrorOf({"serve", "--port"}), "--port needs a value");
+  EXPECT_EQ(ErrorOf({"serve", "--port", "-1"}),
+            "--port expects a whole number from 0 to 65535, got '-1'");
+  EXPECT_EQ(ErrorOf({"serve", "--port", "65536"}),
+            "--port expects a whole number from 0 to 65535, got '65536'");
+  EXPECT_EQ(ErrorOf({"serve", "--seed", "x"}),
+            "--seed expects a whole number from 0 to 18446744073709551615, got 'x'");
+  EXPECT_EQ(ErrorOf({"serve", "--clock", "slow"}),
+            "--clock: unknown clock mode 'slow'; expected real, virtual or fast");
+  EXPECT_EQ(ErrorOf({"serve", "--account-id", "12345678901a"}),
+            "--account-id expects 12 digits, got '12345678901a'");
+  EXPECT_EQ(ErrorOf({"serve", "--region", "mars"}),
+            "--region expects a region name such as us-east-1, got 'mars'");
+  EXPECT_EQ(ErrorOf({"serve", "--hold-timeout", "0s"}), "--hold-timeout must be longer than 0s");
+  EXPECT_EQ(ErrorOf({"serve", "--host="}), "--host expects an IP address, got ''");
+  EXPECT_EQ(ErrorOf({"serve", "--state-dir="}), "--state-dir expects a directory path, got ''");
+}
+
+}  // namespace
+}  // namespace understudy::app
