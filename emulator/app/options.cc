@@ -52,55 +52,66 @@ Result<ServeOptions> ParseServe(const std::vector<std::string>& args, size_t beg
   ServeOptions options;
   using Setter = std::function<Status(const std::string& flag, const std::string& value)>;
   std::map<std::string, Setter> flags = {
-      {"--host", [&](const std::string&, const std::string& v) {
+      {"--host",
+       [&](const std::string&, const std::string& v) {
          if (v.empty()) return Bad("--host expects an IP address, got ''");
          options.host = v;
          return Status::Ok();
        }},
-      {"--port", [&](const std::string& f, const std::string& v) -> Status {
+      {"--port",
+       [&](const std::string& f, const std::string& v) -> Status {
          US_ASSIGN_OR_RETURN(uint64_t port, ParseUnsigned(f, v, 65535));
          options.port = static_cast<uint16_t>(port);
          return Status::Ok();
        }},
-      {"--state-dir", [&](const std::string&, const std::string& v) {
+      {"--state-dir",
+       [&](const std::string&, const std::string& v) {
          if (v.empty()) return Bad("--state-dir expects a directory path, got ''");
          options.state_dir = v;
          return Status::Ok();
        }},
-      {"--clock", [&](const std::string&, const std::string& v) -> Status {
+      {"--clock",
+       [&](const std::string&, const std::string& v) -> Status {
          auto mode = ParseClockMode(v);
          if (!mode.ok()) return Bad("--clock: " + mode.status().message());
          options.clock = *mode;
          return Status::Ok();
        }},
-      {"--start", [&](const std::string&, const std::string& v) -> Status {
+      {"--start",
+       [&](const std::string&, const std::string& v) -> Status {
          auto t = ParseIso8601(v);
          if (!t.ok()) return Bad("--start: " + t.status().message());
          options.start = *t;
          return Status::Ok();
        }},
-      {"--seed", [&](const std::string& f, const std::string& v) -> Status {
+      {"--seed",
+       [&](const std::string& f, const std::string& v) -> Status {
          US_ASSIGN_OR_RETURN(options.seed, ParseUnsigned(f, v, UINT64_MAX));
          return Status::Ok();
        }},
-      {"--account-id", [&](const std::string&, const std::string& v) {
+      {"--account-id",
+       [&](const std::string&, const std::string& v) {
          if (!IsAccountId(v)) return Bad("--account-id expects 12 digits, got '" + v + "'");
          options.account_id = v;
          return Status::Ok();
        }},
-      {"--region", [&](const std::string&, const std::string& v) {
-         if (!IsRegionName(v)) return Bad("--region expects a region name such as us-east-1, got '" + v + "'");
+      {"--region",
+       [&](const std::string&, const std::string& v) {
+         if (!IsRegionName(v))
+           return Bad("--region expects a region name such as us-east-1, got '" + v + "'");
          options.region = v;
          return Status::Ok();
        }},
-      {"--hold-timeout", [&](const std::string&, const std::string& v) -> Status {
+      {"--hold-timeout",
+       [&](const std::string&, const std::string& v) -> Status {
          auto d = ParseDuration(v);
          if (!d.ok()) return Bad("--hold-timeout: " + d.status().message());
          if (d->count() == 0) return Bad("--hold-timeout must be longer than 0s");
          options.hold_timeout = *d;
          return Status::Ok();
        }},
-      {"--log-level", [&](const std::string&, const std::string& v) -> Status {
+      {"--log-level",
+       [&](const std::string&, const std::string& v) -> Status {
          auto level = ParseLogLevel(v);
          if (!level.ok()) return Bad("--log-level: " + level.status().message());
          options.log_level = *level;

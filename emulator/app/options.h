@@ -20,7 +20,7 @@ inline constexpr const char* kVersion = "0.1.0";
 
 struct ServeOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 4566;  // 0 picks a free port
+  uint16_t port = 4566;   // 0 picks a free port
   std::string state_dir;  // empty: a fresh temporary directory removed at exit
   ClockMode clock = ClockMode::kReal;
   std::optional<TimePoint> start;  // virtual start; default: wall time at start

@@ -32,15 +32,18 @@ class StateDir {
     auto dir = std::unique_ptr<StateDir>(new StateDir());
     std::error_code ec;
     if (requested.empty()) {
-      std::string pattern = (std::filesystem::temp_directory_path(ec) / "understudy-XXXXXX").string();
+      std::string pattern =
+          (std::filesystem::temp_directory_path(ec) / "understudy-XXXXXX").string();
       if (mkdtemp(pattern.data()) == nullptr) {
-        return Status::IoError("cannot create a temporary state dir: " + std::string(strerror(errno)));
+        return Status::IoError("cannot create a temporary state dir: " +
+                               std::string(strerror(errno)));
       }
       dir->path_ = pattern;
       dir->temporary_ = true;
     } else {
       std::filesystem::create_directories(requested, ec);
-      if (ec) return Status::IoError("cannot create --state-dir " + requested + ": " + ec.message());
+      if (ec)
+        return Status::IoError("cannot create --state-dir " + requested + ": " + ec.message());
       dir->path_ = std::filesystem::absolute(requested, ec).string();
     }
     std::string lock_path = dir->path_ + "/lock";
@@ -80,8 +83,7 @@ Status Serve(const ServeOptions& options) {
   ClockOptions clock_options;
   clock_options.mode = options.clock;
   clock_options.hold_limit = options.hold_timeout;
-  clock_options.start = options.start.value_or(
-      std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()));
+  clock_options.start = options.start.value_or(WallTimeNow());
   auto clock = Clock::Create(loop, clock_options);
   US_ASSIGN_OR_RETURN(auto store, Store::Open(state_dir->path() + "/state.db"));
   Journal journal(loop, *clock, *store);
@@ -98,8 +100,8 @@ Status Serve(const ServeOptions& options) {
   Random random(options.seed);
   api::FrontDoorOptions front_options{options.account_id, options.region};
   api::FrontDoor front_door(*clock, journal, random.Fork("request-ids"), *models, front_options);
-  api::ControlInfo info{kVersion, "", state_dir->path(), state_dir->temporary(), options.seed,
-                        options.account_id};
+  api::ControlInfo info{
+      kVersion, "", state_dir->path(), state_dir->temporary(), options.seed, options.account_id};
   api::ControlApi control(front_door, *clock, waits, journal, info, options.region);
   control.Install();
 
@@ -109,12 +111,14 @@ Status Serve(const ServeOptions& options) {
   api::HttpServerOptions http_options;
   http_options.host = options.host;
   http_options.port = options.port;
-  US_ASSIGN_OR_RETURN(auto server,
-                      api::HttpServer::Start(loop.io(), http_options,
-                                             [&front_door](api::HttpRequest request, api::HttpReply reply) {
-                                               front_door.Handle(std::move(request), std::move(reply));
-                                             }));
-  std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+  US_ASSIGN_OR_RETURN(
+      auto server,
+      api::HttpServer::Start(loop.io(), http_options,
+                             [&front_door](api::HttpRequest request, api::HttpReply reply) {
+                               front_door.Handle(std::move(request), std::move(reply));
+                             }));
+  std::string host =
+      options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
   std::string endpoint = "http://" + host + ":" + std::to_string(server->port());
   control.set_endpoint(endpoint);
   journal.Input("understudy.serve", Json{{"seed", options.seed},

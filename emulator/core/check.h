@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define UNDERSTUDY_CHECK(cond)                                                              \
-  do {                                                                                      \
-    if (!(cond)) {                                                                          \
-      std::fprintf(stderr, "understudy: internal check failed at %s:%d: %s\n", __FILE__, \
-                   __LINE__, #cond);                                                        \
-      std::abort();                                                                         \
-    }                                                                                       \
+#define UNDERSTUDY_CHECK(cond)                                                                     \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      std::fprintf(stderr, "understudy: internal check failed at %s:%d: %s\n", __FILE__, __LINE__, \
+                   #cond);                                                                         \
+      std::abort();                                                                                \
+    }                                                                                              \
   } while (0)

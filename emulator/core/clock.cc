@@ -9,9 +9,12 @@ namespace understudy {
 
 const char* ClockModeName(ClockMode mode) {
   switch (mode) {
-    case ClockMode::kReal: return "real";
-    case ClockMode::kVirtual: return "virtual";
-    case ClockMode::kFast: return "fast";
+    case ClockMode::kReal:
+      return "real";
+    case ClockMode::kVirtual:
+      return "virtual";
+    case ClockMode::kFast:
+      return "fast";
   }
   return "real";
 }
@@ -24,9 +27,7 @@ Result<ClockMode> ParseClockMode(std::string_view text) {
                                  "'; expected real, virtual or fast");
 }
 
-Hold::Hold(Hold&& other) noexcept : clock_(other.clock_), id_(other.id_) {
-  other.clock_ = nullptr;
-}
+Hold::Hold(Hold&& other) noexcept : clock_(other.clock_), id_(other.id_) { other.clock_ = nullptr; }
 
 Hold& Hold::operator=(Hold&& other) noexcept {
   if (this != &other) {
@@ -222,7 +223,9 @@ class RealClock final : public Clock {
 class VirtualClock final : public Clock {
  public:
   VirtualClock(EventLoop& loop, const ClockOptions& options)
-      : Clock(loop, options), now_us_(options.start.time_since_epoch().count()), hold_timer_(loop.io()) {}
+      : Clock(loop, options),
+        now_us_(options.start.time_since_epoch().count()),
+        hold_timer_(loop.io()) {}
 
   // Clock
   TimePoint Now() const override { return TimePoint(Duration(now_us_.load())); }
@@ -247,12 +250,12 @@ class VirtualClock final : public Clock {
       auto deadline = ExpireOldHolds();
       if (active_holds() > 0) {
         // Real work is in flight; wake when a hold expires (release wakes us too).
-        if (deadline) {
-          hold_timer_.expires_at(*deadline);
-          hold_timer_.async_wait([this](const boost::system::error_code& ec) {
-            if (!ec) OnChange();
-          });
-        }
+        // A hold taken on another thread since ExpireOldHolds has the full limit ahead.
+        if (!deadline) deadline = std::chrono::steady_clock::now() + options_.hold_limit;
+        hold_timer_.expires_at(*deadline);
+        hold_timer_.async_wait([this](const boost::system::error_code& ec) {
+          if (!ec) OnChange();
+        });
         return;
       }
       now_us_ = next.time_since_epoch().count();

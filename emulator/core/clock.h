@@ -38,10 +38,10 @@ using TimerId = uint64_t;
 struct HoldInfo {
   uint64_t id = 0;
   std::string what;
-  TimePoint since;        // clock time when it was taken
-  Duration real_age{0};   // real time it has been held
-  Duration real_limit{0}; // after this much real time it stops holding the clock
-  bool expired = false;   // it outlived real_limit and no longer holds the clock
+  TimePoint since;         // clock time when it was taken
+  Duration real_age{0};    // real time it has been held
+  Duration real_limit{0};  // after this much real time it stops holding the clock
+  bool expired = false;    // it outlived real_limit and no longer holds the clock
 };
 
 class Clock;
@@ -117,7 +117,9 @@ class Clock {
   // re-check their conditions.
   void SetAfterFire(std::function<void()> fn) { after_fire_ = std::move(fn); }
   // Called on the loop thread when a hold outlives its real-time limit.
-  void SetOnHoldExpired(std::function<void(const HoldInfo&)> fn) { on_hold_expired_ = std::move(fn); }
+  void SetOnHoldExpired(std::function<void(const HoldInfo&)> fn) {
+    on_hold_expired_ = std::move(fn);
+  }
 
  protected:
   Clock(EventLoop& loop, const ClockOptions& options);

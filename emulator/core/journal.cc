@@ -6,9 +6,12 @@ namespace understudy {
 
 const char* JournalKindName(JournalKind kind) {
   switch (kind) {
-    case JournalKind::kInput: return "input";
-    case JournalKind::kTransition: return "transition";
-    case JournalKind::kNote: return "note";
+    case JournalKind::kInput:
+      return "input";
+    case JournalKind::kTransition:
+      return "transition";
+    case JournalKind::kNote:
+      return "note";
   }
   return "note";
 }
@@ -47,7 +50,8 @@ void Journal::Record(JournalKind kind, std::string subject, Json detail) {
     flush_posted_ = true;
     loop_.Post([this] {
       Status status = Flush();
-      if (!status.ok()) std::fprintf(stderr, "understudy: journal: %s\n", status.ToString().c_str());
+      if (!status.ok())
+        std::fprintf(stderr, "understudy: journal: %s\n", status.ToString().c_str());
     });
   }
 }
@@ -72,7 +76,8 @@ Result<std::vector<JournalEntry>> Journal::Read(int64_t after, size_t limit) {
   US_RETURN_IF_ERROR(Flush());
   std::vector<JournalEntry> out;
   Status status = store_.Query(
-      "SELECT seq, time_us, kind, subject, detail FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+      "SELECT seq, time_us, kind, subject, detail FROM journal WHERE seq > ?1 ORDER BY seq LIMIT "
+      "?2",
       {after, static_cast<int64_t>(limit)}, [&](const SqlRow& row) {
         auto detail = ParseJson(row.Text(4));
         out.push_back(JournalEntry{row.Int(0), TimePoint(Duration(row.Int(1))),

@@ -72,7 +72,8 @@ std::string Random::Hex(size_t n) {
 
 std::string Random::Digits(size_t n) {
   std::string out(n, '0');
-  for (size_t i = 0; i < n; ++i) out[i] = static_cast<char>('0' + (i == 0 ? 1 + Below(9) : Below(10)));
+  for (size_t i = 0; i < n; ++i)
+    out[i] = static_cast<char>('0' + (i == 0 ? 1 + Below(9) : Below(10)));
   return out;
 }
 

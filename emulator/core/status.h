@@ -35,7 +35,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status FailedPrecondition(std::string m) {
@@ -63,7 +65,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return value_.has_value(); }
@@ -84,16 +86,17 @@ class [[nodiscard]] Result {
 }  // namespace understudy
 
 // Returns the Status of `expr` from the enclosing function when it is not OK.
-#define US_RETURN_IF_ERROR(expr)                \
-  do {                                          \
-    ::understudy::Status us_status_ = (expr);   \
-    if (!us_status_.ok()) return us_status_;    \
+#define US_RETURN_IF_ERROR(expr)              \
+  do {                                        \
+    ::understudy::Status us_status_ = (expr); \
+    if (!us_status_.ok()) return us_status_;  \
   } while (0)
 
 #define US_CONCAT_INNER(a, b) a##b
 #define US_CONCAT(a, b) US_CONCAT_INNER(a, b)
 // Declares `lhs` from a Result, or returns its Status from the enclosing function.
-#define US_ASSIGN_OR_RETURN(lhs, expr) US_ASSIGN_OR_RETURN_IMPL(US_CONCAT(us_result_, __LINE__), lhs, expr)
+#define US_ASSIGN_OR_RETURN(lhs, expr) \
+  US_ASSIGN_OR_RETURN_IMPL(US_CONCAT(us_result_, __LINE__), lhs, expr)
 #define US_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
   if (!tmp.ok()) return tmp.status();            \

@@ -15,8 +15,8 @@ std::string SqlRow::Text(int column) const {
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string reason = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -133,8 +133,8 @@ Status Store::Transaction(const std::function<Status()>& body) {
 
 int Store::SchemaVersion(std::string_view component) {
   int version = 0;
-  (void)Query("SELECT version FROM schema_versions WHERE component = ?1",
-              {std::string(component)}, [&](const SqlRow& r) { version = static_cast<int>(r.Int(0)); });
+  (void)Query("SELECT version FROM schema_versions WHERE component = ?1", {std::string(component)},
+              [&](const SqlRow& r) { version = static_cast<int>(r.Int(0)); });
   return version;
 }
 

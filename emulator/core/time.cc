@@ -118,19 +118,23 @@ Result<Duration> ParseDuration(std::string_view text) {
     size_t unit_start = pos;
     while (pos < text.size() && ((text[pos] >= 'a' && text[pos] <= 'z'))) ++pos;
     std::string_view unit = text.substr(unit_start, pos - unit_start);
+    Duration per_unit;
     if (unit == "ms") {
-      total += std::chrono::milliseconds(value);
+      per_unit = std::chrono::milliseconds(1);
     } else if (unit == "s") {
-      total += std::chrono::seconds(value);
+      per_unit = std::chrono::seconds(1);
     } else if (unit == "m") {
-      total += std::chrono::minutes(value);
+      per_unit = std::chrono::minutes(1);
     } else if (unit == "h") {
-      total += std::chrono::hours(value);
+      per_unit = std::chrono::hours(1);
     } else if (unit == "d") {
-      total += std::chrono::hours(24 * value);
+      per_unit = std::chrono::hours(24);
     } else {
       return bad();
     }
+    // Refuse what does not fit in a Duration instead of overflowing (into negatives).
+    if (value > (Duration::max() - total) / per_unit) return bad();
+    total += value * per_unit;
   }
   return total;
 }
@@ -158,6 +162,10 @@ double ToEpochSeconds(TimePoint t) {
 
 TimePoint FromEpochSeconds(double seconds) {
   return TimePoint(Duration(static_cast<int64_t>(std::llround(seconds * 1e6))));
+}
+
+TimePoint WallTimeNow() {
+  return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
 }
 
 int64_t ToEpochMillis(TimePoint t) { return t.time_since_epoch().count() / 1000; }

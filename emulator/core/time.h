@@ -33,4 +33,8 @@ double ToEpochSeconds(TimePoint t);
 TimePoint FromEpochSeconds(double seconds);
 int64_t ToEpochMillis(TimePoint t);
 
+// The wall clock now. Only for choosing a virtual clock's default start; every
+// other reading of time goes through Clock.
+TimePoint WallTimeNow();
+
 }  // namespace understudy

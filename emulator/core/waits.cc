@@ -18,8 +18,8 @@ uint64_t Waits::WaitUntil(std::string what, Check check, Duration timeout,
     return id;
   }
   Wait wait{std::move(what), std::move(check), std::move(done), 0};
-  wait.deadline_timer =
-      clock_.Pull(clock_.Now() + timeout, [this, id] { Finish(id, false); }, "wait " + wait.what);
+  wait.deadline_timer = clock_.Pull(
+      clock_.Now() + timeout, [this, id] { Finish(id, false); }, "wait " + wait.what);
   waits_.emplace(id, std::move(wait));
   return id;
 }

@@ -14,7 +14,9 @@ using api::ApiResult;
 ApiError InvalidParameter(std::string message) {
   return ApiError::Client("InvalidParameterException", std::move(message));
 }
-ApiError ClusterNotFound() { return ApiError::Client("ClusterNotFoundException", "Cluster not found."); }
+ApiError ClusterNotFound() {
+  return ApiError::Client("ClusterNotFoundException", "Cluster not found.");
+}
 
 bool IsValidClusterName(const std::string& name) {
   if (name.empty() || name.size() > 255) return false;
@@ -34,20 +36,24 @@ std::optional<ApiError> CheckStrategy(const Json& strategy, const Json& provider
   for (const auto& item : strategy) {
     std::string name = item.value("capacityProvider", "");
     if (std::find(providers.begin(), providers.end(), name) == providers.end()) {
-      return InvalidParameter("The specified capacity provider strategy cannot contain a capacity "
-                              "provider that is not associated with the cluster. Associate the "
-                              "capacity provider with the cluster or specify a valid capacity "
-                              "provider and try again.");
+      return InvalidParameter(
+          "The specified capacity provider strategy cannot contain a capacity "
+          "provider that is not associated with the cluster. Associate the "
+          "capacity provider with the cluster or specify a valid capacity "
+          "provider and try again.");
     }
     if (!seen.insert(name).second) {
-      return InvalidParameter("The specified capacity provider strategy contains duplicate "
-                              "capacity providers: " + name + ".");
+      return InvalidParameter(
+          "The specified capacity provider strategy contains duplicate "
+          "capacity providers: " +
+          name + ".");
     }
     if (item.value("base", 0) > 0) ++with_base;
   }
   if (with_base > 1) {
-    return InvalidParameter("The specified capacity provider strategy cannot contain more than "
-                            "one capacity provider with a base value greater than zero.");
+    return InvalidParameter(
+        "The specified capacity provider strategy cannot contain more than "
+        "one capacity provider with a base value greater than zero.");
   }
   return std::nullopt;
 }
@@ -68,7 +74,8 @@ std::optional<ApiError> CheckTags(const Json& tags) {
 Json MergeTags(const Json& existing, const Json& added) {
   std::map<std::string, Json> by_key;
   for (const auto& t : existing) by_key[t.value("key", "")] = t;
-  for (const auto& t : added) by_key[t.value("key", "")] = Json{{"key", t.value("key", "")}, {"value", t.value("value", "")}};
+  for (const auto& t : added)
+    by_key[t.value("key", "")] = Json{{"key", t.value("key", "")}, {"value", t.value("value", "")}};
   Json out = Json::array();
   for (auto& [k, t] : by_key) out.push_back(t);
   return out;
@@ -134,11 +141,12 @@ Status Clusters::Save(const Scope& scope, const Json& cluster) {
       {scope.account, scope.region, cluster["clusterName"].get<std::string>(), cluster.dump()});
 }
 
-std::optional<std::string> Clusters::NameFrom(const Scope& scope, const std::string& name_or_arn) const {
+std::optional<std::string> Clusters::NameFrom(const Scope& scope,
+                                              const std::string& name_or_arn) const {
   if (name_or_arn.rfind("arn:", 0) != 0) return name_or_arn;
   auto arn = Arn::Parse(name_or_arn);
-  if (!arn || arn->service != "ecs" || arn->region != scope.region || arn->account != scope.account ||
-      arn->resource.rfind("cluster/", 0) != 0) {
+  if (!arn || arn->service != "ecs" || arn->region != scope.region ||
+      arn->account != scope.account || arn->resource.rfind("cluster/", 0) != 0) {
     return std::nullopt;
   }
   return arn->resource.substr(8);
@@ -205,8 +213,9 @@ ApiResult Clusters::Create(const Scope& scope, const Json& input) {
       {"activeServicesCount", 0},
       {"statistics", Json::array()},
       {"tags", MergeTags(Json::array(), tags)},
-      {"settings", MergeSettings(Json::array({{{"name", "containerInsights"}, {"value", "disabled"}}}),
-                                 input.value("settings", Json::array()))},
+      {"settings",
+       MergeSettings(Json::array({{{"name", "containerInsights"}, {"value", "disabled"}}}),
+                     input.value("settings", Json::array()))},
       {"capacityProviders", providers},
       {"defaultCapacityProviderStrategy", strategy},
   };
@@ -264,7 +273,8 @@ ApiResult Clusters::List(const Scope& scope, const Json& input) {
   if (after.empty()) start = arns.begin();
   for (auto it = start; it != arns.end(); ++it) {
     if (static_cast<int64_t>(page.size()) == max) {
-      return Json{{"clusterArns", page}, {"nextToken", EncodeToken(page.back().get<std::string>())}};
+      return Json{{"clusterArns", page},
+                  {"nextToken", EncodeToken(page.back().get<std::string>())}};
     }
     page.push_back(*it);
   }
@@ -278,7 +288,9 @@ ApiResult Clusters::Delete(const Scope& scope, const Json& input) {
     return ApiError::Client("ClusterContainsServicesException",
                             "The Cluster cannot be deleted while Services are active.");
   }
-  if ((*cluster)["runningTasksCount"].get<int64_t>() + (*cluster)["pendingTasksCount"].get<int64_t>() > 0) {
+  if ((*cluster)["runningTasksCount"].get<int64_t>() +
+          (*cluster)["pendingTasksCount"].get<int64_t>() >
+      0) {
     return ApiError::Client("ClusterContainsTasksException",
                             "The Cluster cannot be deleted while Tasks are active.");
   }
@@ -294,7 +306,8 @@ ApiResult Clusters::Update(const Scope& scope, const Json& input) {
   Json* cluster = FindMutable(scope, input["cluster"].get<std::string>());
   if (cluster == nullptr || (*cluster)["status"] != "ACTIVE") return ClusterNotFound();
   Json updated = *cluster;
-  if (input.contains("settings")) updated["settings"] = MergeSettings(updated["settings"], input["settings"]);
+  if (input.contains("settings"))
+    updated["settings"] = MergeSettings(updated["settings"], input["settings"]);
   if (input.contains("configuration")) updated["configuration"] = input["configuration"];
   if (input.contains("serviceConnectDefaults")) {
     updated["serviceConnectDefaults"] = input["serviceConnectDefaults"];
@@ -320,7 +333,8 @@ ApiResult Clusters::PutCapacityProviders(const Scope& scope, const Json& input) 
                               "' does not exist. Specify a valid capacity provider and try again.");
     }
   }
-  if (auto error = CheckStrategy(input["defaultCapacityProviderStrategy"], providers)) return *error;
+  if (auto error = CheckStrategy(input["defaultCapacityProviderStrategy"], providers))
+    return *error;
   Json updated = *cluster;
   updated["capacityProviders"] = providers;
   updated["defaultCapacityProviderStrategy"] = input["defaultCapacityProviderStrategy"];
@@ -334,7 +348,8 @@ ApiResult Clusters::PutCapacityProviders(const Scope& scope, const Json& input) 
 namespace {
 
 // The cluster name an ECS resource ARN names, or an error for ARNs we do not tag yet.
-std::variant<std::string, ApiError> ClusterFromResourceArn(const Scope& scope, const std::string& text) {
+std::variant<std::string, ApiError> ClusterFromResourceArn(const Scope& scope,
+                                                           const std::string& text) {
   auto arn = Arn::Parse(text);
   if (!arn || arn->service != "ecs") {
     return InvalidParameter("The ARN '" + text + "' is not a valid Amazon ECS resource ARN.");

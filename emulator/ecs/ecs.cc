@@ -1,22 +1,28 @@
 #include "ecs/ecs.h"
 
 #include "ecs/clusters.h"
+#include "ecs/task_definitions.h"
 
 namespace understudy::ecs {
 namespace {
 
 class EcsImpl final : public Ecs {
  public:
-  EcsImpl(Store& store, Journal& journal, Clock& clock) : clusters_(store, journal, clock) {}
+  EcsImpl(Store& store, Journal& journal, Clock& clock)
+      : clusters_(store, journal, clock), task_definitions_(store, journal, clock) {}
 
-  Status Open() { return clusters_.Open(); }
+  Status Open() {
+    US_RETURN_IF_ERROR(clusters_.Open());
+    return task_definitions_.Open();
+  }
 
   // Ecs
   void Install(api::FrontDoor& front_door, api::ControlApi& control) override {
     auto add = [&](const char* op, api::ApiResult (Clusters::*method)(const Scope&, const Json&)) {
-      front_door.Register("ecs", op, [this, method](const api::RequestContext& ctx, const Json& input) {
-        return (clusters_.*method)(ctx.scope, input);
-      });
+      front_door.Register("ecs", op,
+                          [this, method](const api::RequestContext& ctx, const Json& input) {
+                            return (clusters_.*method)(ctx.scope, input);
+                          });
     };
     add("CreateCluster", &Clusters::Create);
     add("DescribeClusters", &Clusters::Describe);
@@ -28,33 +34,53 @@ class EcsImpl final : public Ecs {
     add("TagResource", &Clusters::TagResource);
     add("UntagResource", &Clusters::UntagResource);
     add("ListTagsForResource", &Clusters::ListTagsForResource);
+    auto add_td = [&](const char* op,
+                      api::ApiResult (TaskDefinitions::*method)(const Scope&, const Json&)) {
+      front_door.Register("ecs", op,
+                          [this, method](const api::RequestContext& ctx, const Json& input) {
+                            return (task_definitions_.*method)(ctx.scope, input);
+                          });
+    };
+    add_td("RegisterTaskDefinition", &TaskDefinitions::Register);
+    add_td("DescribeTaskDefinition", &TaskDefinitions::Describe);
+    add_td("ListTaskDefinitions", &TaskDefinitions::List);
+    add_td("ListTaskDefinitionFamilies", &TaskDefinitions::ListFamilies);
+    add_td("DeregisterTaskDefinition", &TaskDefinitions::Deregister);
+    add_td("DeleteTaskDefinitions", &TaskDefinitions::Delete);
     control.AddResetHook([this] { return Reset(); });
-    control.AddCondition("ecsCluster", [this](const Scope& scope, const Json& params)
-                                           -> Result<api::WaitCondition> {
-      if (!params.is_object() || !params.contains("cluster") || !params["cluster"].is_string()) {
-        return Status::InvalidArgument("expected {\"cluster\": \"<name or ARN>\", \"status\": "
-                                       "\"ACTIVE\" | \"INACTIVE\"}");
-      }
-      std::string cluster = params["cluster"].get<std::string>();
-      std::string status = params.value("status", "ACTIVE");
-      if (status != "ACTIVE" && status != "INACTIVE") {
-        return Status::InvalidArgument("\"status\" must be ACTIVE or INACTIVE, found '" + status + "'");
-      }
-      auto current = [this, scope, cluster]() -> std::string {
-        const Json* c = clusters_.Find(scope, cluster);
-        return c == nullptr ? "MISSING" : (*c)["status"].get<std::string>();
-      };
-      return api::WaitCondition{[current, status] { return current() == status; },
-                                [current, cluster] {
-                                  return Json{{"cluster", cluster}, {"status", current()}};
-                                }};
-    });
+    control.AddCondition(
+        "ecsCluster", [this](const Scope& scope, const Json& params) -> Result<api::WaitCondition> {
+          if (!params.is_object() || !params.contains("cluster") ||
+              !params["cluster"].is_string()) {
+            return Status::InvalidArgument(
+                "expected {\"cluster\": \"<name or ARN>\", \"status\": "
+                "\"ACTIVE\" | \"INACTIVE\"}");
+          }
+          std::string cluster = params["cluster"].get<std::string>();
+          std::string status = params.value("status", "ACTIVE");
+          if (status != "ACTIVE" && status != "INACTIVE") {
+            return Status::InvalidArgument("\"status\" must be ACTIVE or INACTIVE, found '" +
+                                           status + "'");
+          }
+          auto current = [this, scope, cluster]() -> std::string {
+            const Json* c = clusters_.Find(scope, cluster);
+            return c == nullptr ? "MISSING" : (*c)["status"].get<std::string>();
+          };
+          return api::WaitCondition{[current, status] { return current() == status; },
+                                    [current, cluster] {
+                                      return Json{{"cluster", cluster}, {"status", current()}};
+                                    }};
+        });
   }
 
-  Status Reset() override { return clusters_.Reset(); }
+  Status Reset() override {
+    US_RETURN_IF_ERROR(clusters_.Reset());
+    return task_definitions_.Reset();
+  }
 
  private:
   Clusters clusters_;
+  TaskDefinitions task_definitions_;
 };
 
 }  // namespace

@@ -38,10 +38,10 @@ TEST(OptionsTest, ServeDefaults) {
 
 // Every flag is read, as "--flag value" and as "--flag=value".
 TEST(OptionsTest, ServeFlags) {
-  auto invocation = Parse({"serve", "--host", "::1", "--port=0", "--state-dir", "/tmp/s",
-                           "--clock=virtual", "--start", "2026-11-23T08:00:00Z", "--seed", "42",
-                           "--account-id=123456789012", "--region", "eu-west-1",
-                           "--log-level", "debug", "--hold-timeout=2m"});
+  auto invocation =
+      Parse({"serve", "--host", "::1", "--port=0", "--state-dir", "/tmp/s", "--clock=virtual",
+             "--start", "2026-11-23T08:00:00Z", "--seed", "42", "--account-id=123456789012",
+             "--region", "eu-west-1", "--log-level", "debug", "--hold-timeout=2m"});
   ASSERT_THAT(invocation, IsOk());
   const ServeOptions& o = invocation->serve;
   EXPECT_EQ(o.host, "::1");

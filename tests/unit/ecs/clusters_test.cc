@@ -17,7 +17,8 @@ const char* kTarget = "AmazonEC2ContainerServiceV20141113.";
 class ClustersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    clock_ = Clock::Create(loop_, ClockOptions{ClockMode::kVirtual, TimePoint{}, std::chrono::seconds(30)});
+    clock_ = Clock::Create(
+        loop_, ClockOptions{ClockMode::kVirtual, TimePoint{}, std::chrono::seconds(30)});
     store_ = std::move(Store::Open(":memory:")).value();
     Open();
   }
@@ -114,12 +115,12 @@ TEST_F(ClustersTest, Paging) {
 
 // A capacity provider strategy may give a base to one provider only.
 TEST_F(ClustersTest, StrategyWithTwoBasesIsRefused) {
-  auto [status, body] = Call("CreateCluster",
-                             {{"clusterName", "web"},
-                              {"capacityProviders", {"FARGATE", "FARGATE_SPOT"}},
-                              {"defaultCapacityProviderStrategy",
-                               {{{"capacityProvider", "FARGATE"}, {"base", 1}},
-                                {{"capacityProvider", "FARGATE_SPOT"}, {"base", 2}}}}});
+  auto [status, body] =
+      Call("CreateCluster", {{"clusterName", "web"},
+                             {"capacityProviders", {"FARGATE", "FARGATE_SPOT"}},
+                             {"defaultCapacityProviderStrategy",
+                              {{{"capacityProvider", "FARGATE"}, {"base", 1}},
+                               {{"capacityProvider", "FARGATE_SPOT"}, {"base", 2}}}}});
   EXPECT_EQ(status, 400);
   EXPECT_EQ(body["message"],
             "The specified capacity provider strategy cannot contain more than one capacity "
