@@ -21,6 +21,8 @@
 #include "core/store.h"
 #include "core/waits.h"
 #include "ecs/ecs.h"
+#include "logs/logs.h"
+#include "runtime/task_runtime.h"
 
 namespace understudy::app {
 namespace {
@@ -105,7 +107,11 @@ Status Serve(const ServeOptions& options) {
   api::ControlApi control(front_door, *clock, waits, journal, info, options.region);
   control.Install();
 
-  US_ASSIGN_OR_RETURN(auto ecs, ecs::Ecs::Open(*store, journal, *clock));
+  US_ASSIGN_OR_RETURN(auto logs, logs::Logs::Open(*store, journal, *clock));
+  logs->Install(front_door, control);
+  auto task_runtime = runtime::NewProcessRuntime(loop);
+  US_ASSIGN_OR_RETURN(
+      auto ecs, ecs::Ecs::Open(*store, journal, *clock, random.Fork("ecs"), *task_runtime, *logs));
   ecs->Install(front_door, control);
 
   api::HttpServerOptions http_options;
@@ -121,6 +127,7 @@ Status Serve(const ServeOptions& options) {
       options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
   std::string endpoint = "http://" + host + ":" + std::to_string(server->port());
   control.set_endpoint(endpoint);
+  ecs->SetEndpoint(endpoint);
   journal.Input("understudy.serve", Json{{"seed", options.seed},
                                          {"clock", ClockModeName(options.clock)},
                                          {"start", FormatIso8601(clock->Now())}});

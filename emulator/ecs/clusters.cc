@@ -163,11 +163,20 @@ Json* Clusters::FindMutable(const Scope& scope, const std::string& name_or_arn) 
   return const_cast<Json*>(Find(scope, name_or_arn));
 }
 
-Json Clusters::View(const Json& cluster, const Json& include) const {
+Json Clusters::WithCounts(const Scope& scope, Json cluster) const {
+  if (task_counter_) {
+    auto [running, pending] = task_counter_(scope, cluster["clusterArn"].get<std::string>());
+    cluster["runningTasksCount"] = running;
+    cluster["pendingTasksCount"] = pending;
+  }
+  return cluster;
+}
+
+Json Clusters::View(const Scope& scope, const Json& cluster, const Json& include) const {
   auto has = [&](const char* field) {
     return std::find(include.begin(), include.end(), field) != include.end();
   };
-  Json view = cluster;
+  Json view = WithCounts(scope, cluster);
   if (!has("TAGS")) view.erase("tags");
   if (!has("SETTINGS")) view.erase("settings");
   if (!has("CONFIGURATIONS")) view.erase("configuration");
@@ -241,7 +250,7 @@ ApiResult Clusters::Describe(const Scope& scope, const Json& input) {
   for (const auto& n : names) {
     std::string id = n.get<std::string>();
     if (const Json* cluster = Find(scope, id)) {
-      found.push_back(View(*cluster, include));
+      found.push_back(View(scope, *cluster, include));
     } else {
       std::string arn = id.rfind("arn:", 0) == 0 ? id : MakeArn("ecs", scope, "cluster/" + id);
       failures.push_back(Json{{"arn", arn}, {"reason", "MISSING"}});
@@ -288,8 +297,8 @@ ApiResult Clusters::Delete(const Scope& scope, const Json& input) {
     return ApiError::Client("ClusterContainsServicesException",
                             "The Cluster cannot be deleted while Services are active.");
   }
-  if ((*cluster)["runningTasksCount"].get<int64_t>() +
-          (*cluster)["pendingTasksCount"].get<int64_t>() >
+  Json counted = WithCounts(scope, *cluster);
+  if (counted["runningTasksCount"].get<int64_t>() + counted["pendingTasksCount"].get<int64_t>() >
       0) {
     return ApiError::Client("ClusterContainsTasksException",
                             "The Cluster cannot be deleted while Tasks are active.");

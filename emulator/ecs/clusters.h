@@ -6,6 +6,7 @@
 // clusters stay describable as INACTIVE, as on AWS. Loop thread only.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -38,6 +39,12 @@ class Clusters {
   api::ApiResult UntagResource(const Scope& scope, const Json& input);
   api::ApiResult ListTagsForResource(const Scope& scope, const Json& input);
 
+  // Tells DescribeClusters and DeleteCluster how many tasks run (first) and are
+  // pending (second) in a cluster.
+  using TaskCounter =
+      std::function<std::pair<int64_t, int64_t>(const Scope&, const std::string& cluster_arn)>;
+  void SetTaskCounter(TaskCounter counter) { task_counter_ = std::move(counter); }
+
   // The cluster named by `name_or_arn` in `scope` (any status), or nullptr.
   const Json* Find(const Scope& scope, const std::string& name_or_arn) const;
 
@@ -51,12 +58,15 @@ class Clusters {
   Json* FindMutable(const Scope& scope, const std::string& name_or_arn);
   Status Save(const Scope& scope, const Json& cluster);
   // The cluster as DescribeClusters shows it with `include` fields.
-  Json View(const Json& cluster, const Json& include) const;
+  Json View(const Scope& scope, const Json& cluster, const Json& include) const;
+  // `cluster` with its live task counts.
+  Json WithCounts(const Scope& scope, Json cluster) const;
 
   Store& store_;
   Journal& journal_;
   Clock& clock_;
   std::map<Key, Json> clusters_;
+  TaskCounter task_counter_;
 };
 
 }  // namespace understudy::ecs

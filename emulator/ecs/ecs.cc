@@ -2,18 +2,27 @@
 
 #include "ecs/clusters.h"
 #include "ecs/task_definitions.h"
+#include "ecs/tasks.h"
 
 namespace understudy::ecs {
 namespace {
 
 class EcsImpl final : public Ecs {
  public:
-  EcsImpl(Store& store, Journal& journal, Clock& clock)
-      : clusters_(store, journal, clock), task_definitions_(store, journal, clock) {}
+  EcsImpl(Store& store, Journal& journal, Clock& clock, Random random,
+          runtime::TaskRuntime& runtime, logs::LogSink& logs)
+      : clusters_(store, journal, clock),
+        task_definitions_(store, journal, clock),
+        tasks_(store, journal, clock, std::move(random), clusters_, task_definitions_, runtime,
+               logs) {
+    clusters_.SetTaskCounter(
+        [this](const Scope& scope, const std::string& arn) { return tasks_.Counts(scope, arn); });
+  }
 
   Status Open() {
     US_RETURN_IF_ERROR(clusters_.Open());
-    return task_definitions_.Open();
+    US_RETURN_IF_ERROR(task_definitions_.Open());
+    return tasks_.Open();
   }
 
   // Ecs
@@ -47,6 +56,36 @@ class EcsImpl final : public Ecs {
     add_td("ListTaskDefinitionFamilies", &TaskDefinitions::ListFamilies);
     add_td("DeregisterTaskDefinition", &TaskDefinitions::Deregister);
     add_td("DeleteTaskDefinitions", &TaskDefinitions::Delete);
+    auto add_task = [&](const char* op,
+                        api::ApiResult (Tasks::*method)(const Scope&, const Json&)) {
+      front_door.Register("ecs", op,
+                          [this, method](const api::RequestContext& ctx, const Json& input) {
+                            return (tasks_.*method)(ctx.scope, input);
+                          });
+    };
+    add_task("RunTask", &Tasks::Run);
+    add_task("StopTask", &Tasks::Stop);
+    add_task("DescribeTasks", &Tasks::Describe);
+    add_task("ListTasks", &Tasks::List);
+    control.AddCondition(
+        "ecsTask", [this](const Scope& scope, const Json& params) -> Result<api::WaitCondition> {
+          if (!params.is_object() || !params.contains("task") || !params["task"].is_string()) {
+            return Status::InvalidArgument(
+                "expected {\"task\": \"<id or ARN>\", \"cluster\": \"<name>\", "
+                "\"lastStatus\": \"RUNNING\" | \"STOPPED\" | ...}");
+          }
+          std::string task = params["task"].get<std::string>();
+          std::string cluster = params.value("cluster", "default");
+          std::string want = params.value("lastStatus", "RUNNING");
+          auto current = [this, scope, cluster, task]() -> std::string {
+            const Json* t = tasks_.Find(scope, cluster, task);
+            return t == nullptr ? "MISSING" : (*t)["lastStatus"].get<std::string>();
+          };
+          return api::WaitCondition{[current, want] { return current() == want; },
+                                    [current, task] {
+                                      return Json{{"task", task}, {"lastStatus", current()}};
+                                    }};
+        });
     control.AddResetHook([this] { return Reset(); });
     control.AddCondition(
         "ecsCluster", [this](const Scope& scope, const Json& params) -> Result<api::WaitCondition> {
@@ -74,19 +113,24 @@ class EcsImpl final : public Ecs {
   }
 
   Status Reset() override {
+    US_RETURN_IF_ERROR(tasks_.Reset());
     US_RETURN_IF_ERROR(clusters_.Reset());
     return task_definitions_.Reset();
   }
 
+  void SetEndpoint(const std::string& endpoint) override { tasks_.set_environment({endpoint}); }
+
  private:
   Clusters clusters_;
   TaskDefinitions task_definitions_;
+  Tasks tasks_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Ecs>> Ecs::Open(Store& store, Journal& journal, Clock& clock) {
-  auto ecs = std::make_unique<EcsImpl>(store, journal, clock);
+Result<std::unique_ptr<Ecs>> Ecs::Open(Store& store, Journal& journal, Clock& clock, Random random,
+                                       runtime::TaskRuntime& runtime, logs::LogSink& logs) {
+  auto ecs = std::make_unique<EcsImpl>(store, journal, clock, std::move(random), runtime, logs);
   US_RETURN_IF_ERROR(ecs->Open());
   return std::unique_ptr<Ecs>(std::move(ecs));
 }

@@ -1,7 +1,8 @@
 // Ecs: Amazon ECS's API on the front door.
 //
 // Clusters (create, describe, list, update, delete, settings, capacity
-// providers, tags), persisted in the store and reloaded at start. Each cluster
+// providers, tags), task definitions, and tasks run as real containers through a
+// TaskRuntime; persisted in the store and reloaded at start. Every resource
 // belongs to one (account, region) scope. Loop thread only.
 #pragma once
 
@@ -11,21 +12,30 @@
 #include "api/front_door.h"
 #include "core/clock.h"
 #include "core/journal.h"
+#include "core/random.h"
 #include "core/store.h"
+#include "logs/logs.h"
+#include "runtime/task_runtime.h"
 
 namespace understudy::ecs {
 
 class Ecs {
  public:
   // Creates or migrates ECS's tables and loads what they hold.
-  static Result<std::unique_ptr<Ecs>> Open(Store& store, Journal& journal, Clock& clock);
+  // `random` is ECS's own stream (task ids); `runtime` runs the containers and
+  // `logs` receives the output of containers with the awslogs driver.
+  static Result<std::unique_ptr<Ecs>> Open(Store& store, Journal& journal, Clock& clock,
+                                           Random random, runtime::TaskRuntime& runtime,
+                                           logs::LogSink& logs);
   virtual ~Ecs() = default;
 
   // Registers ECS's operations, its reset hook and its wait conditions
-  // ("ecsCluster": {"cluster": name-or-ARN, "status": "ACTIVE"}).
+  // ("ecsCluster": {"cluster", "status"}; "ecsTask": {"cluster", "task", "lastStatus"}).
   virtual void Install(api::FrontDoor& front_door, api::ControlApi& control) = 0;
-  // Drops every ECS resource in every scope.
+  // Drops every ECS resource in every scope, killing running tasks.
   virtual Status Reset() = 0;
+  // The endpoint tasks reach the AWS APIs on (AWS_ENDPOINT_URL), once it is bound.
+  virtual void SetEndpoint(const std::string& endpoint) = 0;
 };
 
 }  // namespace understudy::ecs

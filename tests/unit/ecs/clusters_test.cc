@@ -2,66 +2,13 @@
 // errors and persistence across a reopened service.
 #include <gtest/gtest.h>
 
-#include "api/control_api.h"
-#include "api/front_door.h"
-#include "core/event_loop.h"
-#include "core/waits.h"
-#include "ecs/ecs.h"
 #include "support/status_matchers.h"
+#include "unit/ecs/ecs_fixture.h"
 
 namespace understudy::ecs {
 namespace {
 
-const char* kTarget = "AmazonEC2ContainerServiceV20141113.";
-
-class ClustersTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    clock_ = Clock::Create(
-        loop_, ClockOptions{ClockMode::kVirtual, TimePoint{}, std::chrono::seconds(30)});
-    store_ = std::move(Store::Open(":memory:")).value();
-    Open();
-  }
-
-  void Open() {
-    control_.reset();
-    front_door_.reset();
-    ecs_.reset();
-    journal_ = std::make_unique<Journal>(loop_, *clock_, *store_);
-    ASSERT_TRUE(journal_->Open().ok());
-    waits_ = std::make_unique<Waits>(loop_, *clock_);
-    models_ = std::move(api::ModelRegistry::LoadEmbedded()).value();
-    front_door_ = std::make_unique<api::FrontDoor>(*clock_, *journal_, Random(1), *models_,
-                                                   api::FrontDoorOptions{});
-    control_ = std::make_unique<api::ControlApi>(*front_door_, *clock_, *waits_, *journal_,
-                                                 api::ControlInfo{}, "us-east-1");
-    ecs_ = std::move(Ecs::Open(*store_, *journal_, *clock_)).value();
-    ecs_->Install(*front_door_, *control_);
-  }
-
-  // Calls an ECS operation over awsJson1_1 and returns (status, body).
-  std::pair<int, Json> Call(const std::string& op, const Json& input) {
-    api::HttpRequest request;
-    request.method = "POST";
-    request.path = request.raw_path = request.target = "/";
-    request.headers = {{"Content-Type", "application/x-amz-json-1.1"},
-                       {"X-Amz-Target", std::string(kTarget) + op}};
-    request.body = input.dump();
-    api::HttpResponse response;
-    front_door_->Handle(request, [&](api::HttpResponse r) { response = std::move(r); });
-    return {response.status, Json::parse(response.body)};
-  }
-
-  EventLoop loop_;
-  std::unique_ptr<Clock> clock_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<Journal> journal_;
-  std::unique_ptr<Waits> waits_;
-  std::unique_ptr<api::ModelRegistry> models_;
-  std::unique_ptr<api::FrontDoor> front_door_;
-  std::unique_ptr<api::ControlApi> control_;
-  std::unique_ptr<Ecs> ecs_;
-};
+using ClustersTest = EcsFixture;
 
 // Clusters survive a reopen of the service on the same store, including INACTIVE ones.
 TEST_F(ClustersTest, PersistAcrossReopen) {

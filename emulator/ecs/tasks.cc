@@ -1,0 +1,627 @@
+#include "ecs/tasks.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <set>
+
+#include "api/shape_values.h"
+
+namespace understudy::ecs {
+namespace {
+
+using api::ApiError;
+using api::ApiResult;
+
+ApiError InvalidParameter(std::string message) {
+  return ApiError::Client("InvalidParameterException", std::move(message));
+}
+
+constexpr int kDefaultStopTimeoutSeconds = 30;
+
+bool IsPendingStatus(const std::string& s) {
+  return s == "PROVISIONING" || s == "PENDING" || s == "ACTIVATING";
+}
+
+std::string EncodeToken(const std::string& after) {
+  return api::Base64Encode(Json{{"after", after}}.dump());
+}
+
+std::optional<std::string> DecodeToken(const std::string& token) {
+  std::string text;
+  if (!api::Base64Decode(token, &text)) return std::nullopt;
+  auto json = ParseJson(text);
+  if (!json.ok() || !json->is_object() || !json->contains("after") ||
+      !(*json)["after"].is_string()) {
+    return std::nullopt;
+  }
+  return (*json)["after"].get<std::string>();
+}
+
+// The task id an id-or-ARN names, if the ARN is a task ARN of `scope`.
+std::optional<std::string> TaskIdFrom(const Scope& scope, const std::string& id_or_arn) {
+  if (id_or_arn.rfind("arn:", 0) != 0) return id_or_arn;
+  auto arn = Arn::Parse(id_or_arn);
+  if (!arn || arn->service != "ecs" || arn->account != scope.account ||
+      arn->region != scope.region || arn->resource.rfind("task/", 0) != 0) {
+    return std::nullopt;
+  }
+  return arn->resource.substr(arn->resource.rfind('/') + 1);
+}
+
+}  // namespace
+
+struct Tasks::Live {
+  Hold hold;       // a standalone task holds the clock until it stops
+  Hold stop_hold;  // a signalled task holds it again until its processes exit
+  Json definition;
+  std::map<std::string, runtime::ContainerHandle> running;  // container name -> handle
+  std::map<std::string, TimerId> kill_timers;
+  bool stopping = false;
+};
+
+Tasks::Tasks(Store& store, Journal& journal, Clock& clock, Random random, Clusters& clusters,
+             TaskDefinitions& task_definitions, runtime::TaskRuntime& runtime, logs::LogSink& logs)
+    : store_(store),
+      journal_(journal),
+      clock_(clock),
+      random_(std::move(random)),
+      clusters_(clusters),
+      task_definitions_(task_definitions),
+      runtime_(runtime),
+      logs_(logs) {}
+
+Tasks::~Tasks() {
+  *alive_ = false;
+  for (auto& [key, live] : live_) {
+    for (auto& [name, handle] : live->running) (void)runtime_.Signal(handle, SIGKILL);
+  }
+}
+
+Status Tasks::Open() {
+  US_RETURN_IF_ERROR(store_.Migrate(
+      "ecs_tasks", {"CREATE TABLE ecs_tasks (account TEXT NOT NULL, region TEXT NOT NULL, id TEXT "
+                    "NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (account, region, id))"}));
+  Status status = Status::Ok();
+  std::vector<Key> interrupted;
+  US_RETURN_IF_ERROR(
+      store_.Query("SELECT account, region, id, doc FROM ecs_tasks", {}, [&](const SqlRow& row) {
+        auto doc = ParseJson(row.Text(3));
+        if (!doc.ok()) {
+          status = Status::IoError("ecs_tasks row " + row.Text(2) + " is not JSON");
+          return;
+        }
+        Key key{row.Text(0), row.Text(1), row.Text(2)};
+        if ((*doc)["lastStatus"] != "STOPPED") interrupted.push_back(key);
+        tasks_[key] = std::move(doc).value();
+      }));
+  US_RETURN_IF_ERROR(status);
+  // Processes do not survive the emulator (parent-death signal): record how they ended.
+  for (const Key& key : interrupted) {
+    Json& task = tasks_[key];
+    double now = ToEpochSeconds(clock_.Now());
+    task["desiredStatus"] = "STOPPED";
+    task["lastStatus"] = "STOPPED";
+    if (!task.contains("stopCode")) {
+      task["stopCode"] = "TerminationNotice";
+      task["stoppedReason"] =
+          "Task stopped because understudy restarted; its processes ended with the previous run";
+    }
+    if (!task.contains("stoppingAt")) task["stoppingAt"] = now;
+    task["executionStoppedAt"] = now;
+    task["stoppedAt"] = now;
+    for (auto& c : task["containers"]) c["lastStatus"] = "STOPPED";
+    task["version"] = task.value("version", 1) + 1;
+    US_RETURN_IF_ERROR(Save(key));
+    journal_.Transition(task["taskArn"].get<std::string>(),
+                        Json{{"lastStatus", "STOPPED"}, {"stopCode", task["stopCode"]}});
+  }
+  return Status::Ok();
+}
+
+Status Tasks::Reset() {
+  for (auto& [key, live] : live_) {
+    for (auto& [name, handle] : live->running) (void)runtime_.Signal(handle, SIGKILL);
+    for (auto& [name, timer] : live->kill_timers) clock_.Cancel(timer);
+  }
+  live_.clear();
+  tasks_.clear();
+  return store_.Run("DELETE FROM ecs_tasks");
+}
+
+Json* Tasks::Doc(const Key& key) {
+  auto it = tasks_.find(key);
+  return it == tasks_.end() ? nullptr : &it->second;
+}
+
+Status Tasks::Save(const Key& key) {
+  const Json& doc = tasks_.at(key);
+  return store_.Run(
+      "INSERT INTO ecs_tasks(account, region, id, doc) VALUES(?1, ?2, ?3, ?4) "
+      "ON CONFLICT(account, region, id) DO UPDATE SET doc = excluded.doc",
+      {std::get<0>(key), std::get<1>(key), std::get<2>(key), doc.dump()});
+}
+
+void Tasks::SetStatus(const Key& key, const std::string& status) {
+  Json* task = Doc(key);
+  if (task == nullptr) return;
+  (*task)["lastStatus"] = status;
+  (*task)["version"] = task->value("version", 1) + 1;
+  Status saved = Save(key);
+  if (!saved.ok())
+    journal_.Record(JournalKind::kNote, "ecs.tasks", Json{{"storeError", saved.message()}});
+  journal_.Transition((*task)["taskArn"].get<std::string>(), Json{{"lastStatus", status}});
+}
+
+const Json* Tasks::Find(const Scope& scope, const std::string& cluster,
+                        const std::string& id_or_arn) const {
+  auto id = TaskIdFrom(scope, id_or_arn);
+  if (!id) return nullptr;
+  auto it = tasks_.find(Key{scope.account, scope.region, *id});
+  if (it == tasks_.end()) return nullptr;
+  const Json* c = clusters_.Find(scope, cluster);
+  if (c == nullptr || it->second["clusterArn"] != (*c)["clusterArn"]) return nullptr;
+  return &it->second;
+}
+
+std::pair<int64_t, int64_t> Tasks::Counts(const Scope& scope,
+                                          const std::string& cluster_arn) const {
+  int64_t running = 0, pending = 0;
+  for (const auto& [key, task] : tasks_) {
+    if (std::get<0>(key) != scope.account || std::get<1>(key) != scope.region) continue;
+    if (task["clusterArn"] != cluster_arn) continue;
+    const std::string& status = task["lastStatus"].get_ref<const std::string&>();
+    if (status == "RUNNING") ++running;
+    if (IsPendingStatus(status)) ++pending;
+  }
+  return {running, pending};
+}
+
+ApiResult Tasks::Run(const Scope& scope, const Json& input) {
+  std::string cluster_name = input.value("cluster", "default");
+  const Json* cluster = clusters_.Find(scope, cluster_name);
+  if (cluster == nullptr || (*cluster)["status"] != "ACTIVE") {
+    return ApiError::Client("ClusterNotFoundException", "Cluster not found.");
+  }
+  const Json* found = task_definitions_.Resolve(scope, input["taskDefinition"].get<std::string>());
+  if (found == nullptr) return InvalidParameter("TaskDefinition not found.");
+  const Json& def = *found;
+  if (def["status"] != "ACTIVE")
+    return ApiError::Client("ClientException", "TaskDefinition is inactive");
+  int64_t count = input.value("count", int64_t{1});
+  if (count < 1 || count > 10) return InvalidParameter("count must be between 1 and 10.");
+  std::string started_by = input.value("startedBy", "");
+  if (started_by.size() > 36 || !std::all_of(started_by.begin(), started_by.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      })) {
+    return InvalidParameter(
+        "startedBy may contain up to 36 letters (uppercase and lowercase), "
+        "numbers, hyphens, and underscores.");
+  }
+  if (input.contains("launchType") && input.contains("capacityProviderStrategy")) {
+    return InvalidParameter(
+        "Specifying both a launchType and capacityProviderStrategy is not "
+        "supported. Remove one and try again.");
+  }
+  std::string launch_type = input.value("launchType", "");
+  std::string capacity_provider;
+  if (input.contains("capacityProviderStrategy")) {
+    const Json& strategy = input["capacityProviderStrategy"];
+    if (!strategy.empty()) capacity_provider = strategy[0].value("capacityProvider", "");
+    launch_type = "FARGATE";
+  } else if (launch_type.empty()) {
+    const Json& dflt = (*cluster)["defaultCapacityProviderStrategy"];
+    if (!dflt.empty()) {
+      capacity_provider = dflt[0].value("capacityProvider", "");
+      launch_type = "FARGATE";
+    } else {
+      launch_type = "EC2";
+    }
+  }
+  const Json& compat = def["compatibilities"];
+  if (std::find(compat.begin(), compat.end(), launch_type) == compat.end()) {
+    return ApiError::Client("ClientException",
+                            "Task definition does not support launch_type " + launch_type + ".");
+  }
+  std::string network_mode = def.value("networkMode", "bridge");
+  if (network_mode == "awsvpc" && !input.contains("networkConfiguration")) {
+    return InvalidParameter(
+        "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+  }
+  Json overrides = input.value("overrides", Json::object());
+  std::set<std::string> names;
+  for (const auto& c : def["containerDefinitions"]) names.insert(c["name"].get<std::string>());
+  for (const auto& o : overrides.value("containerOverrides", Json::array())) {
+    std::string name = o.value("name", "");
+    if (!names.count(name)) {
+      return InvalidParameter("Override for container named " + name +
+                              " is not a container in the TaskDefinition.");
+    }
+  }
+
+  std::string cluster_arn = (*cluster)["clusterArn"].get<std::string>();
+  std::string short_cluster = (*cluster)["clusterName"].get<std::string>();
+  double now = ToEpochSeconds(clock_.Now());
+  Json out = Json::array();
+  for (int64_t i = 0; i < count; ++i) {
+    std::string id = random_.Hex(32);
+    std::string task_arn = MakeArn("ecs", scope, "task/" + short_cluster + "/" + id);
+    Json containers = Json::array();
+    for (const auto& c : def["containerDefinitions"]) {
+      Json container{
+          {"containerArn",
+           MakeArn("ecs", scope, "container/" + short_cluster + "/" + id + "/" + random_.Uuid())},
+          {"taskArn", task_arn},
+          {"name", c["name"]},
+          {"image", c["image"]},
+          {"lastStatus", "PENDING"},
+          {"networkBindings", Json::array()},
+          {"networkInterfaces", Json::array()},
+          {"healthStatus", "UNKNOWN"},
+          {"cpu", std::to_string(c.value("cpu", 0))}};
+      if (c.contains("memory")) container["memory"] = std::to_string(c["memory"].get<int64_t>());
+      if (c.contains("memoryReservation")) {
+        container["memoryReservation"] = std::to_string(c["memoryReservation"].get<int64_t>());
+      }
+      containers.push_back(container);
+    }
+    Json container_overrides = overrides.value("containerOverrides", Json::array());
+    Json task{{"taskArn", task_arn},
+              {"clusterArn", cluster_arn},
+              {"taskDefinitionArn", def["taskDefinitionArn"]},
+              {"containers", containers},
+              {"lastStatus", "PROVISIONING"},
+              {"desiredStatus", "RUNNING"},
+              {"createdAt", now},
+              {"group", input.value("group", "family:" + def["family"].get<std::string>())},
+              {"launchType", launch_type},
+              {"overrides", Json{{"containerOverrides", container_overrides},
+                                 {"inferenceAcceleratorOverrides", Json::array()}}},
+              {"tags", input.value("tags", Json::array())},
+              {"version", 1},
+              {"healthStatus", "UNKNOWN"},
+              {"enableExecuteCommand", input.value("enableExecuteCommand", false)},
+              {"availabilityZone", scope.region + "a"},
+              {"attachments", Json::array()}};
+    if (!started_by.empty()) task["startedBy"] = started_by;
+    if (def.contains("cpu")) task["cpu"] = def["cpu"];
+    if (def.contains("memory")) task["memory"] = def["memory"];
+    if (launch_type == "FARGATE") {
+      task["platformVersion"] = input.value("platformVersion", "1.4.0");
+      task["platformFamily"] = "Linux";
+      task["ephemeralStorage"] = Json{{"sizeInGiB", 20}};
+    }
+    if (!capacity_provider.empty()) task["capacityProviderName"] = capacity_provider;
+    Key key{scope.account, scope.region, id};
+    tasks_[key] = task;
+    Status saved = Save(key);
+    if (!saved.ok()) {
+      tasks_.erase(key);
+      return ApiError::Server("ServerException", saved.message());
+    }
+    auto live = std::make_unique<Live>();
+    live->hold = clock_.Acquire("task " + id);
+    live->definition = def;
+    live_[key] = std::move(live);
+    journal_.Transition(task_arn, Json{{"lastStatus", "PROVISIONING"}});
+    clock_.Schedule(
+        clock_.Now(),
+        [this, key, alive = std::weak_ptr<bool>(alive_)] {
+          if (alive.lock()) Advance(key);
+        },
+        "task provision");
+    out.push_back(task);
+  }
+  return Json{{"tasks", out}, {"failures", Json::array()}};
+}
+
+void Tasks::Advance(const Key& key) {
+  Json* task = Doc(key);
+  auto live = live_.find(key);
+  if (task == nullptr || live == live_.end() || live->second->stopping) return;
+  if ((*task)["lastStatus"] == "PROVISIONING") {
+    (*task)["pullStartedAt"] = ToEpochSeconds(clock_.Now());
+    SetStatus(key, "PENDING");
+    clock_.Schedule(
+        clock_.Now(),
+        [this, key, alive = std::weak_ptr<bool>(alive_)] {
+          if (alive.lock()) StartContainers(key);
+        },
+        "task start");
+  }
+}
+
+void Tasks::StartContainers(const Key& key) {
+  Json* task = Doc(key);
+  auto found = live_.find(key);
+  if (task == nullptr || found == live_.end() || found->second->stopping) return;
+  Live& live = *found->second;
+  (*task)["pullStoppedAt"] = ToEpochSeconds(clock_.Now());
+  const Json overrides = (*task)["overrides"]["containerOverrides"];
+  std::string failure;
+  size_t index = 0;
+  for (const auto& c : live.definition["containerDefinitions"]) {
+    std::string name = c["name"].get<std::string>();
+    Json override_of = Json::object();
+    for (const auto& o : overrides) {
+      if (o.value("name", "") == name) override_of = o;
+    }
+    runtime::ContainerSpec spec;
+    spec.task_id = std::get<2>(key);
+    spec.name = name;
+    for (const auto& a : c.value("entryPoint", Json::array()))
+      spec.argv.push_back(a.get<std::string>());
+    Json command = override_of.contains("command") ? override_of["command"]
+                                                   : c.value("command", Json::array());
+    for (const auto& a : command) spec.argv.push_back(a.get<std::string>());
+    if (spec.argv.empty()) {
+      failure = "CannotStartContainerError: container " + name + " (image " +
+                c["image"].get<std::string>() +
+                ") has neither entryPoint nor command; understudy runs them as host processes";
+      (*task)["containers"][index]["reason"] = failure;
+      break;
+    }
+    std::map<std::string, std::string> env;
+    if (const char* path = std::getenv("PATH")) env["PATH"] = path;
+    env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = std::get<1>(key);
+    env["AWS_ACCESS_KEY_ID"] = "test";
+    env["AWS_SECRET_ACCESS_KEY"] = "test";
+    if (!environment_.aws_endpoint.empty()) env["AWS_ENDPOINT_URL"] = environment_.aws_endpoint;
+    for (const auto& e : c.value("environment", Json::array()))
+      env[e.value("name", "")] = e.value("value", "");
+    for (const auto& e : override_of.value("environment", Json::array()))
+      env[e.value("name", "")] = e.value("value", "");
+    for (auto& [k, v] : env) spec.environment.emplace_back(k, v);
+    spec.working_directory = c.value("workingDirectory", "");
+    std::weak_ptr<bool> alive = alive_;
+    runtime::ContainerCallbacks callbacks;
+    // The awslogs driver: one event per line in <prefix>/<container>/<task id>.
+    const Json log_config = c.value("logConfiguration", Json::object());
+    if (log_config.value("logDriver", "") == "awslogs") {
+      const Json options = log_config.value("options", Json::object());
+      std::string group = options.value("awslogs-group", "");
+      std::string prefix = options.value("awslogs-stream-prefix", "");
+      std::string stream = prefix.empty() ? name + "-" + std::get<2>(key)
+                                          : prefix + "/" + name + "/" + std::get<2>(key);
+      Scope log_scope{std::get<0>(key), options.value("awslogs-region", std::get<1>(key))};
+      Status opened = group.empty()
+                          ? Status::InvalidArgument("awslogs-group is required")
+                          : logs_.OpenStream(log_scope, group, stream,
+                                             options.value("awslogs-create-group", "") == "true");
+      if (!opened.ok()) {
+        failure = "ResourceInitializationError: failed to validate logger args: " +
+                  (opened.code() == StatusCode::kNotFound
+                       ? std::string("The specified log group does not exist.")
+                       : opened.message());
+        (*task)["containers"][index]["reason"] = failure.substr(0, 255);
+        break;
+      }
+      callbacks.output = [this, log_scope, group, stream, alive](const std::string& line, bool) {
+        if (alive.lock()) logs_.Append(log_scope, group, stream, line);
+      };
+    } else {
+      callbacks.output = [](const std::string&, bool) {};
+    }
+    callbacks.exited = [this, key, name, alive](const runtime::ContainerExit& exit) {
+      if (alive.lock()) OnContainerExit(key, name, exit);
+    };
+    auto handle = runtime_.Start(spec, std::move(callbacks));
+    if (!handle.ok()) {
+      failure = "CannotStartContainerError: " + handle.status().message();
+      (*task)["containers"][index]["reason"] = failure.substr(0, 255);
+      break;
+    }
+    live.running[name] = *handle;
+    (*task)["containers"][index]["lastStatus"] = "RUNNING";
+    (*task)["containers"][index]["runtimeId"] = std::to_string(handle->pid);
+    ++index;
+  }
+  if (!failure.empty()) {
+    BeginStop(key, "TaskFailedToStart", failure.substr(0, 255));
+    return;
+  }
+  double now = ToEpochSeconds(clock_.Now());
+  (*task)["startedAt"] = now;
+  (*task)["connectivity"] = "CONNECTED";
+  (*task)["connectivityAt"] = now;
+  SetStatus(key, "RUNNING");
+}
+
+void Tasks::BeginStop(const Key& key, const std::string& stop_code, const std::string& reason) {
+  Json* task = Doc(key);
+  auto found = live_.find(key);
+  if (task == nullptr || found == live_.end() || found->second->stopping) return;
+  Live& live = *found->second;
+  live.stopping = true;
+  if (!live.running.empty())
+    live.stop_hold = clock_.Acquire("task " + std::get<2>(key) + " stopping");
+  double now = ToEpochSeconds(clock_.Now());
+  (*task)["desiredStatus"] = "STOPPED";
+  if (!task->contains("stopCode")) {
+    (*task)["stopCode"] = stop_code;
+    (*task)["stoppedReason"] = reason;
+  }
+  if (!task->contains("stoppingAt")) (*task)["stoppingAt"] = now;
+  if ((*task)["lastStatus"] == "RUNNING") SetStatus(key, "DEACTIVATING");
+  SetStatus(key, "STOPPING");
+  // Shutdown in reverse start order: SIGTERM now, SIGKILL after stopTimeout of clock time.
+  const Json& defs = live.definition["containerDefinitions"];
+  for (auto it = defs.rbegin(); it != defs.rend(); ++it) {
+    std::string name = (*it)["name"].get<std::string>();
+    auto running = live.running.find(name);
+    if (running == live.running.end()) continue;
+    (void)runtime_.Signal(running->second, SIGTERM);
+    int timeout = it->value("stopTimeout", kDefaultStopTimeoutSeconds);
+    live.kill_timers[name] = clock_.ScheduleAfter(
+        std::chrono::seconds(timeout),
+        [this, key, name, alive = std::weak_ptr<bool>(alive_)] {
+          if (!alive.lock()) return;
+          auto l = live_.find(key);
+          if (l == live_.end()) return;
+          auto r = l->second->running.find(name);
+          if (r == l->second->running.end()) return;
+          l->second->stop_hold = clock_.Acquire("task " + std::get<2>(key) + " killed");
+          (void)runtime_.Signal(r->second, SIGKILL);
+        },
+        "task stopTimeout");
+  }
+  if (live.running.empty()) {
+    // Nothing is running (it failed to start): the task ends now.
+    (*task)["executionStoppedAt"] = now;
+    SetStatus(key, "DEPROVISIONING");
+    (*task)["stoppedAt"] = now;
+    for (auto& c : (*task)["containers"]) c["lastStatus"] = "STOPPED";
+    SetStatus(key, "STOPPED");
+    live_.erase(found);
+  }
+}
+
+void Tasks::OnContainerExit(const Key& key, const std::string& container,
+                            const runtime::ContainerExit& exit) {
+  Json* task = Doc(key);
+  auto found = live_.find(key);
+  if (task == nullptr || found == live_.end()) return;
+  Live& live = *found->second;
+  live.running.erase(container);
+  if (auto timer = live.kill_timers.find(container); timer != live.kill_timers.end()) {
+    clock_.Cancel(timer->second);
+    live.kill_timers.erase(timer);
+  }
+  bool essential = true;
+  for (const auto& c : live.definition["containerDefinitions"]) {
+    if (c["name"] == container) essential = c.value("essential", true);
+  }
+  for (auto& c : (*task)["containers"]) {
+    if (c["name"] != container) continue;
+    c["lastStatus"] = "STOPPED";
+    c["exitCode"] = exit.exit_code;
+  }
+  journal_.Transition(
+      (*task)["taskArn"].get<std::string>(),
+      Json{{"container", container}, {"lastStatus", "STOPPED"}, {"exitCode", exit.exit_code}});
+  if (!live.stopping) {
+    if (essential) {
+      BeginStop(key, "EssentialContainerExited", "Essential container in task exited");
+    } else {
+      (void)Save(key);
+    }
+    return;
+  }
+  if (live.running.empty()) {
+    double now = ToEpochSeconds(clock_.Now());
+    (*task)["executionStoppedAt"] = now;
+    SetStatus(key, "DEPROVISIONING");
+    (*task)["stoppedAt"] = now;
+    for (auto& c : (*task)["containers"]) c["lastStatus"] = "STOPPED";
+    SetStatus(key, "STOPPED");
+    live_.erase(found);  // releases the hold
+  }
+}
+
+ApiResult Tasks::Stop(const Scope& scope, const Json& input) {
+  std::string cluster = input.value("cluster", "default");
+  const Json* c = clusters_.Find(scope, cluster);
+  if (c == nullptr) return ApiError::Client("ClusterNotFoundException", "Cluster not found.");
+  const Json* task = Find(scope, cluster, input["task"].get<std::string>());
+  if (task == nullptr) return InvalidParameter("The referenced task was not found.");
+  std::string reason = input.value("reason", "Task stopped by user");
+  if (reason.size() > 255) return InvalidParameter("reason can be at most 255 characters.");
+  auto id = TaskIdFrom(scope, input["task"].get<std::string>());
+  Key key{scope.account, scope.region, *id};
+  auto live = live_.find(key);
+  if (live != live_.end() && !live->second->stopping) {
+    Json* doc = Doc(key);
+    (*doc)["desiredStatus"] = "STOPPED";
+    (*doc)["stopCode"] = "UserInitiated";
+    (*doc)["stoppedReason"] = reason;
+    (*doc)["stoppingAt"] = ToEpochSeconds(clock_.Now());
+    (*doc)["version"] = doc->value("version", 1) + 1;
+    US_RETURN_IF_ERROR_API(Save(key));
+    journal_.Transition((*doc)["taskArn"].get<std::string>(), Json{{"desiredStatus", "STOPPED"}});
+    // As on AWS, StopTask answers with lastStatus unchanged; the stop proceeds on the next turn.
+    clock_.Schedule(
+        clock_.Now(),
+        [this, key, reason, alive = std::weak_ptr<bool>(alive_)] {
+          if (alive.lock()) BeginStop(key, "UserInitiated", reason);
+        },
+        "task stop");
+  }
+  return Json{{"task", *Doc(key)}};
+}
+
+ApiResult Tasks::Describe(const Scope& scope, const Json& input) {
+  std::string cluster = input.value("cluster", "default");
+  const Json* c = clusters_.Find(scope, cluster);
+  if (c == nullptr) return ApiError::Client("ClusterNotFoundException", "Cluster not found.");
+  const Json& ids = input["tasks"];
+  if (ids.size() > 100)
+    return InvalidParameter("The tasks parameter can contain at most 100 tasks.");
+  Json include = input.value("include", Json::array());
+  bool with_tags = std::find(include.begin(), include.end(), "TAGS") != include.end();
+  Json found = Json::array();
+  Json failures = Json::array();
+  for (const auto& id : ids) {
+    const Json* task = Find(scope, cluster, id.get<std::string>());
+    if (task == nullptr) {
+      std::string ref = id.get<std::string>();
+      std::string arn =
+          ref.rfind("arn:", 0) == 0
+              ? ref
+              : MakeArn("ecs", scope, "task/" + (*c)["clusterName"].get<std::string>() + "/" + ref);
+      failures.push_back(Json{{"arn", arn}, {"reason", "MISSING"}});
+      continue;
+    }
+    Json view = *task;
+    if (!with_tags) view.erase("tags");
+    found.push_back(view);
+  }
+  return Json{{"tasks", found}, {"failures", failures}};
+}
+
+ApiResult Tasks::List(const Scope& scope, const Json& input) {
+  std::string cluster = input.value("cluster", "default");
+  const Json* c = clusters_.Find(scope, cluster);
+  if (c == nullptr || (*c)["status"] != "ACTIVE") {
+    return ApiError::Client("ClusterNotFoundException", "Cluster not found.");
+  }
+  int64_t max = input.value("maxResults", int64_t{100});
+  if (max < 1 || max > 100) return InvalidParameter("maxResults must be between 1 and 100.");
+  std::string desired = input.value("desiredStatus", "RUNNING");
+  std::string family = input.value("family", "");
+  std::string started_by = input.value("startedBy", "");
+  std::string service = input.value("serviceName", "");
+  std::string launch_type = input.value("launchType", "");
+  std::string after;
+  if (input.contains("nextToken")) {
+    auto token = DecodeToken(input["nextToken"].get<std::string>());
+    if (!token) return InvalidParameter("Invalid nextToken.");
+    after = *token;
+  }
+  std::vector<std::string> arns;
+  for (const auto& [key, task] : tasks_) {
+    if (std::get<0>(key) != scope.account || std::get<1>(key) != scope.region) continue;
+    if (task["clusterArn"] != (*c)["clusterArn"]) continue;
+    if (task["desiredStatus"] != desired) continue;
+    if (!started_by.empty() && task.value("startedBy", "") != started_by) continue;
+    if (!service.empty() && task.value("group", "") != "service:" + service) continue;
+    if (!launch_type.empty() && task.value("launchType", "") != launch_type) continue;
+    if (!family.empty()) {
+      std::string def = task["taskDefinitionArn"].get<std::string>();
+      std::string fam = def.substr(def.find("task-definition/") + 16);
+      if (fam.substr(0, fam.find(':')) != family) continue;
+    }
+    arns.push_back(task["taskArn"].get<std::string>());
+  }
+  std::sort(arns.begin(), arns.end());
+  Json page = Json::array();
+  for (const auto& arn : arns) {
+    if (!after.empty() && arn <= after) continue;
+    if (static_cast<int64_t>(page.size()) == max) {
+      return Json{{"taskArns", page}, {"nextToken", EncodeToken(page.back().get<std::string>())}};
+    }
+    page.push_back(arn);
+  }
+  return Json{{"taskArns", page}};
+}
+
+}  // namespace understudy::ecs

@@ -1,0 +1,83 @@
+// Tasks: ECS tasks run as real containers through a TaskRuntime. Internal to ecs/.
+//
+// RunTask creates tasks in PROVISIONING and walks them through ECS's lifecycle on
+// the clock: PENDING (pull), RUNNING once every container started, and on a stop
+// (StopTask, or an essential container exiting) DEACTIVATING, STOPPING (SIGTERM,
+// then SIGKILL after stopTimeout of clock time), DEPROVISIONING and STOPPED, with
+// stopCode, stoppedReason, exit codes and timestamps as ECS reports them. A
+// standalone task holds the clock until it exits. Tasks are kept in memory and
+// written through to `ecs_tasks`; tasks found running at start are marked STOPPED
+// (their processes died with the previous emulator). Loop thread only.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "api/api_error.h"
+#include "core/arn.h"
+#include "core/clock.h"
+#include "core/journal.h"
+#include "core/random.h"
+#include "core/store.h"
+#include "ecs/clusters.h"
+#include "ecs/task_definitions.h"
+#include "logs/logs.h"
+#include "runtime/task_runtime.h"
+
+namespace understudy::ecs {
+
+// What every container is told about the emulator (brief §6).
+struct TaskEnvironment {
+  std::string aws_endpoint;  // AWS_ENDPOINT_URL
+};
+
+class Tasks {
+ public:
+  Tasks(Store& store, Journal& journal, Clock& clock, Random random, Clusters& clusters,
+        TaskDefinitions& task_definitions, runtime::TaskRuntime& runtime, logs::LogSink& logs);
+  ~Tasks();
+  Status Open();
+  // Stops every task at once (SIGKILL) and forgets them all.
+  Status Reset();
+  void set_environment(TaskEnvironment environment) { environment_ = std::move(environment); }
+
+  api::ApiResult Run(const Scope& scope, const Json& input);
+  api::ApiResult Stop(const Scope& scope, const Json& input);
+  api::ApiResult Describe(const Scope& scope, const Json& input);
+  api::ApiResult List(const Scope& scope, const Json& input);
+
+  // The task `id_or_arn` of `cluster` names, or nullptr.
+  const Json* Find(const Scope& scope, const std::string& cluster,
+                   const std::string& id_or_arn) const;
+  // (running, pending) counts of a cluster, for DescribeClusters.
+  std::pair<int64_t, int64_t> Counts(const Scope& scope, const std::string& cluster_arn) const;
+
+ private:
+  struct Live;  // runtime state of a task that has not stopped
+  using Key = std::tuple<std::string, std::string, std::string>;  // account, region, task id
+
+  void Advance(const Key& key);  // moves a task to its next state when it can
+  void StartContainers(const Key& key);
+  void BeginStop(const Key& key, const std::string& stop_code, const std::string& reason);
+  void OnContainerExit(const Key& key, const std::string& container,
+                       const runtime::ContainerExit& exit);
+  void SetStatus(const Key& key, const std::string& status);
+  Status Save(const Key& key);
+  Json* Doc(const Key& key);
+
+  Store& store_;
+  Journal& journal_;
+  Clock& clock_;
+  Random random_;
+  Clusters& clusters_;
+  TaskDefinitions& task_definitions_;
+  runtime::TaskRuntime& runtime_;
+  logs::LogSink& logs_;
+  TaskEnvironment environment_;
+  std::map<Key, Json> tasks_;
+  std::map<Key, std::unique_ptr<Live>> live_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace understudy::ecs

@@ -1,0 +1,599 @@
+// ProcessRuntime: the TaskRuntime that runs each container as a process group on
+// this host.
+//
+// Start() forks and waits only until the child has exec'd (exec and chdir failures
+// come back as a Status through a close-on-exec status pipe); stdout and stderr are
+// pipes read on the loop, and the exit is learnt from a pidfd, so a running
+// container never blocks the loop. Like Docker, a container is over when its main
+// process ends: the rest of its process group is then SIGKILLed, what is already in
+// the pipes is delivered, and `exited` follows (a process that left the group and
+// keeps a pipe open does not hold the exit back; what it writes later is dropped).
+// Loop thread only; callbacks run on the loop thread and never after the runtime is
+// destroyed. The kernel's parent-death signal fires when the *thread* that forked
+// ends, so Start belongs on the loop thread, which lives as long as the emulator.
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+#include "runtime/task_runtime.h"
+
+namespace understudy::runtime {
+namespace {
+
+namespace asio = boost::asio;
+using asio::posix::stream_descriptor;
+
+// Longer lines are delivered in pieces of this size.
+constexpr size_t kMaxLineBytes = 256 * 1024;
+constexpr size_t kReadChunkBytes = 64 * 1024;
+// After the main process exits, at most this much more is read from each pipe, so a
+// process that escaped the group and keeps writing cannot hold the exit back.
+constexpr size_t kMaxDrainBytes = 1024 * 1024;
+constexpr char kDefaultPath[] = "/usr/local/bin:/usr/bin:/bin";
+
+// errno as Go and Docker print it: "no such file or directory".
+std::string ErrnoText(int err) {
+  std::string text = std::strerror(err);
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+// A file descriptor closed on destruction.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    Reset(std::exchange(other.fd_, -1));
+    return *this;
+  }
+  ~UniqueFd() { Reset(); }
+
+  int get() const { return fd_; }
+  int Release() { return std::exchange(fd_, -1); }
+  void Reset(int fd = -1) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Moves `fd` (close-on-exec) to a number above 2, so the child's dup2 onto 0, 1 and
+// 2 never overwrites a source it still needs.
+Status MoveAboveStdio(UniqueFd& fd) {
+  if (fd.get() > 2) return Status::Ok();
+  int moved = fcntl(fd.get(), F_DUPFD_CLOEXEC, 3);
+  if (moved < 0) return Status::Unavailable("fcntl: " + ErrnoText(errno));
+  fd.Reset(moved);
+  return Status::Ok();
+}
+
+Status MakePipe(UniqueFd& read_end, UniqueFd& write_end) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Status::Unavailable("pipe: " + ErrnoText(errno));
+  read_end.Reset(fds[0]);
+  write_end.Reset(fds[1]);
+  US_RETURN_IF_ERROR(MoveAboveStdio(read_end));
+  return MoveAboveStdio(write_end);
+}
+
+// What the child reports on the status pipe when it cannot exec.
+enum class ChildStep : int {
+  kSetpgid = 1,
+  kPdeathsig,
+  kSignals,
+  kStdio,
+  kChdir,
+  kExec,          // execve failed with `error`
+  kExecNotFound,  // no PATH entry held the file
+};
+
+struct ChildFailure {
+  ChildStep step;
+  int error;
+};
+
+// Everything the child needs, built before fork: after fork the child may only make
+// async-signal-safe calls, so it must not allocate.
+struct ChildPlan {
+  std::vector<char*> argv;            // null-terminated
+  std::vector<char*> envp;            // null-terminated
+  std::vector<std::string> programs;  // the paths to try, in order
+  bool searched = false;              // `programs` came from PATH
+  const char* working_directory = nullptr;
+  pid_t parent = 0;
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  int status_fd = -1;
+  int max_fd = 0;  // for the close-on-exec fallback without close_range
+};
+
+[[noreturn]] void ChildFail(const ChildPlan& plan, ChildStep step, int error) {
+  ChildFailure failure{step, error};
+  while (write(plan.status_fd, &failure, sizeof(failure)) < 0 && errno == EINTR) {
+  }
+  _exit(127);
+}
+
+// The child between fork and exec. Async-signal-safe calls only.
+[[noreturn]] void RunChild(const ChildPlan& plan) {
+  if (setpgid(0, 0) != 0) ChildFail(plan, ChildStep::kSetpgid, errno);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ChildFail(plan, ChildStep::kPdeathsig, errno);
+  // The parent may have died before the death signal was armed; then it never comes.
+  if (getppid() != plan.parent) _exit(127);
+
+  // Default dispositions (ignored signals would survive exec), then an empty mask;
+  // the parent blocked every signal around fork so no inherited handler runs here.
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  sigemptyset(&default_action.sa_mask);
+  for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &default_action, nullptr);  // KILL, STOP fail
+  sigset_t empty;
+  sigemptyset(&empty);
+  if (sigprocmask(SIG_SETMASK, &empty, nullptr) != 0) ChildFail(plan, ChildStep::kSignals, errno);
+
+  if (dup2(plan.stdin_fd, STDIN_FILENO) < 0 || dup2(plan.stdout_fd, STDOUT_FILENO) < 0 ||
+      dup2(plan.stderr_fd, STDERR_FILENO) < 0) {
+    ChildFail(plan, ChildStep::kStdio, errno);
+  }
+  // Nothing but 0, 1 and 2 crosses exec: mark every other descriptor close-on-exec
+  // (the status pipe already is, so it closes exactly when exec succeeds).
+  if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = 3; fd < plan.max_fd; ++fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+
+  if (plan.working_directory != nullptr && chdir(plan.working_directory) != 0) {
+    ChildFail(plan, ChildStep::kChdir, errno);
+  }
+
+  if (!plan.searched) {
+    execve(plan.programs[0].c_str(), plan.argv.data(), plan.envp.data());
+    ChildFail(plan, ChildStep::kExec, errno);
+  }
+  // PATH search as execvp does it, but with the child's PATH.
+  bool denied = false;
+  for (const std::string& program : plan.programs) {
+    execve(program.c_str(), plan.argv.data(), plan.envp.data());
+    int error = errno;
+    if (error == EACCES) {
+      denied = true;
+    } else if (error != ENOENT && error != ENOTDIR && error != ELOOP && error != ENAMETOOLONG &&
+               error != ESTALE) {
+      ChildFail(plan, ChildStep::kExec, error);
+    }
+  }
+  if (denied) ChildFail(plan, ChildStep::kExec, EACCES);
+  ChildFail(plan, ChildStep::kExecNotFound, ENOENT);
+}
+
+Status ChildFailureStatus(const ChildFailure& failure, const ContainerSpec& spec) {
+  const std::string error = ErrnoText(failure.error);
+  const std::string quoted = "\"" + spec.argv[0] + "\"";
+  switch (failure.step) {
+    case ChildStep::kExecNotFound:
+      return Status::InvalidArgument("exec: " + quoted + ": executable file not found in $PATH");
+    case ChildStep::kExec:
+      return Status::InvalidArgument("exec: " + quoted + ": " + error);
+    case ChildStep::kChdir:
+      return Status::InvalidArgument("chdir: " + spec.working_directory + ": " + error);
+    case ChildStep::kSetpgid:
+      return Status::Internal("setpgid: " + error);
+    case ChildStep::kPdeathsig:
+      return Status::Internal("prctl(PR_SET_PDEATHSIG): " + error);
+    case ChildStep::kSignals:
+      return Status::Internal("sigprocmask: " + error);
+    case ChildStep::kStdio:
+      return Status::Internal("dup2: " + error);
+  }
+  return Status::Internal("child failed before exec: " + error);
+}
+
+ContainerExit DecodeWaitStatus(int status) {
+  ContainerExit exit;
+  if (WIFEXITED(status)) {
+    exit.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    exit.signal = WTERMSIG(status);
+    exit.exit_code = 128 + exit.signal;
+  }
+  return exit;
+}
+
+// Reaps `pid`, blocking; returns its exit, or exit code -1 when someone else reaped it.
+ContainerExit Reap(pid_t pid) {
+  int status = 0;
+  pid_t reaped;
+  do {
+    reaped = waitpid(pid, &status, 0);
+  } while (reaped < 0 && errno == EINTR);
+  if (reaped != pid) return ContainerExit{-1, 0};
+  return DecodeWaitStatus(status);
+}
+
+// One of a container's output pipes.
+struct Stream {
+  Stream(asio::io_context& io, bool is_stderr) : descriptor(io), is_stderr(is_stderr) {}
+
+  stream_descriptor descriptor;
+  const bool is_stderr;
+  bool open = true;
+  std::string partial;  // the current line so far
+  std::array<char, kReadChunkBytes> buffer;
+};
+
+// One started container.
+struct Process {
+  Process(asio::io_context& io, uint64_t id, pid_t pid, ContainerCallbacks callbacks)
+      : id(id),
+        pid(pid),
+        callbacks(std::move(callbacks)),
+        pidfd(io),
+        out(io, /*is_stderr=*/false),
+        err(io, /*is_stderr=*/true) {}
+
+  const uint64_t id;
+  const pid_t pid;  // also the process group id
+  ContainerCallbacks callbacks;
+  stream_descriptor pidfd;
+  Stream out;
+  Stream err;
+  bool reaped = false;      // waitpid done; `exit` holds the result
+  bool main_ended = false;  // the exit has been seen on the loop; draining the pipes
+  ContainerExit exit;
+  bool closed = false;  // exit delivered or runtime destroyed: no more callbacks
+};
+
+class ProcessRuntime : public TaskRuntime {
+ public:
+  explicit ProcessRuntime(EventLoop& loop) : loop_(loop) {}
+  ~ProcessRuntime() override;
+
+  Result<ContainerHandle> Start(const ContainerSpec& spec, ContainerCallbacks callbacks) override;
+  Status Signal(const ContainerHandle& handle, int signal) override;
+  void KillAll() override;
+
+ private:
+  void WaitForExit(const std::shared_ptr<Process>& process);
+  void OnMainExited(const std::shared_ptr<Process>& process);
+  void ReadMore(const std::shared_ptr<Process>& process, Stream& stream);
+  void OnRead(const std::shared_ptr<Process>& process, Stream& stream,
+              const boost::system::error_code& error, size_t bytes);
+  void Drain(const std::shared_ptr<Process>& process, Stream& stream);
+  void CloseStream(const std::shared_ptr<Process>& process, Stream& stream);
+  void FinishIfDone(const std::shared_ptr<Process>& process);
+  // Splits `size` bytes into lines and delivers them. Stops early if `process` closed.
+  static void Feed(Process& process, Stream& stream, const char* data, size_t size);
+  static void Emit(Process& process, Stream& stream);
+
+  EventLoop& loop_;
+  uint64_t next_id_ = 1;
+  // Keyed by a sequence number rather than the pid: a reaped pid can be reused by
+  // the next Start while the old container is still draining its pipes.
+  std::map<uint64_t, std::shared_ptr<Process>> processes_;
+};
+
+ProcessRuntime::~ProcessRuntime() {
+  KillAll();
+  for (auto& [id, process] : processes_) {
+    process->closed = true;
+    boost::system::error_code ignored;
+    process->pidfd.close(ignored);
+    process->out.descriptor.close(ignored);
+    process->err.descriptor.close(ignored);
+  }
+  // Pending handlers hold only weak references; they find their Process gone.
+  processes_.clear();
+}
+
+Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
+                                              ContainerCallbacks callbacks) {
+  if (spec.argv.empty()) return Status::InvalidArgument("argv is empty; expected a command");
+  const std::string& file = spec.argv[0];
+
+  // Everything the child touches is built here, before fork.
+  ChildPlan plan;
+  std::vector<std::string> env_entries;
+  const std::string* path = nullptr;
+  for (const auto& [name, value] : spec.environment) {
+    env_entries.push_back(name + "=" + value);
+    if (name == "PATH" && path == nullptr) path = &value;
+  }
+  for (const std::string& arg : spec.argv) plan.argv.push_back(const_cast<char*>(arg.c_str()));
+  plan.argv.push_back(nullptr);
+  for (std::string& entry : env_entries) plan.envp.push_back(entry.data());
+  plan.envp.push_back(nullptr);
+  if (file.find('/') != std::string::npos) {
+    plan.programs.push_back(file);
+  } else if (!file.empty()) {
+    plan.searched = true;
+    std::string dirs = path != nullptr ? *path : kDefaultPath;
+    size_t begin = 0;
+    for (;;) {
+      size_t end = dirs.find(':', begin);
+      std::string dir = dirs.substr(begin, end == std::string::npos ? end : end - begin);
+      plan.programs.push_back((dir.empty() ? "." : dir) + "/" + file);
+      if (end == std::string::npos) break;
+      begin = end + 1;
+    }
+  }
+  if (plan.programs.empty()) {
+    return Status::InvalidArgument("exec: \"\": executable file not found in $PATH");
+  }
+  if (!spec.working_directory.empty()) plan.working_directory = spec.working_directory.c_str();
+  struct rlimit nofile {};
+  plan.max_fd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (1u << 20)
+                    ? static_cast<int>(nofile.rlim_cur)
+                    : 1 << 20;
+
+  UniqueFd dev_null(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (dev_null.get() < 0) return Status::Unavailable("open /dev/null: " + ErrnoText(errno));
+  US_RETURN_IF_ERROR(MoveAboveStdio(dev_null));
+  UniqueFd out_read, out_write, err_read, err_write, status_read, status_write;
+  US_RETURN_IF_ERROR(MakePipe(out_read, out_write));
+  US_RETURN_IF_ERROR(MakePipe(err_read, err_write));
+  US_RETURN_IF_ERROR(MakePipe(status_read, status_write));
+  plan.stdin_fd = dev_null.get();
+  plan.stdout_fd = out_write.get();
+  plan.stderr_fd = err_write.get();
+  plan.status_fd = status_write.get();
+  plan.parent = getpid();
+
+  // Block every signal around fork so no handler of ours runs in the child before
+  // it resets dispositions; the child then clears its mask.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  pid_t pid = fork();
+  if (pid == 0) RunChild(plan);
+  int fork_error = errno;
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (pid < 0) return Status::Unavailable("fork: " + ErrnoText(fork_error));
+
+  dev_null.Reset();
+  out_write.Reset();
+  err_write.Reset();
+  status_write.Reset();
+
+  // EOF: exec succeeded (the status pipe is close-on-exec). A record: it failed.
+  ChildFailure failure{};
+  ssize_t got;
+  do {
+    got = read(status_read.get(), &failure, sizeof(failure));
+  } while (got < 0 && errno == EINTR);
+  if (got == static_cast<ssize_t>(sizeof(failure))) {
+    Reap(pid);  // it is exiting
+    return ChildFailureStatus(failure, spec);
+  }
+  if (got != 0) {
+    Status status = Status::Internal("reading the exec status of " + file + ": " +
+                                     (got < 0 ? ErrnoText(errno) : std::string("short read")));
+    kill(-pid, SIGKILL);  // it may have exec'd after all
+    Reap(pid);
+    return status;
+  }
+
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (pidfd.get() < 0) {
+    Status status = Status::Unavailable("pidfd_open: " + ErrnoText(errno));
+    kill(-pid, SIGKILL);
+    Reap(pid);
+    return status;
+  }
+
+  auto process = std::make_shared<Process>(loop_.io(), next_id_++, pid, std::move(callbacks));
+  boost::system::error_code error;
+  process->pidfd.assign(pidfd.get(), error);
+  if (!error) {
+    pidfd.Release();
+    process->out.descriptor.assign(out_read.get(), error);
+  }
+  if (!error) {
+    out_read.Release();
+    process->err.descriptor.assign(err_read.get(), error);
+  }
+  if (error) {
+    kill(-pid, SIGKILL);
+    Reap(pid);
+    return Status::Internal("registering " + file +
+                            "'s descriptors with the loop: " + error.message());
+  }
+  err_read.Release();
+  processes_.emplace(process->id, process);
+
+  WaitForExit(process);
+  ReadMore(process, process->out);
+  ReadMore(process, process->err);
+  return ContainerHandle{pid};
+}
+
+Status ProcessRuntime::Signal(const ContainerHandle& handle, int signal) {
+  if (handle.pid <= 0) {
+    return Status::InvalidArgument("pid " + std::to_string(handle.pid) +
+                                   " is not a container; expected a pid from Start");
+  }
+  for (const auto& [id, process] : processes_) {
+    // A reaped main process means the group was killed and its id may be reused:
+    // the container has exited, and signalling it is a no-op.
+    if (process->pid != handle.pid || process->reaped) continue;
+    if (kill(-process->pid, signal) != 0 && errno != ESRCH) {
+      if (errno == EINVAL) {
+        return Status::InvalidArgument("signal " + std::to_string(signal) +
+                                       ": invalid argument; expected a signal number");
+      }
+      return Status::Internal("kill -" + std::to_string(signal) + " -" +
+                              std::to_string(process->pid) + ": " + ErrnoText(errno));
+    }
+    return Status::Ok();
+  }
+  return Status::Ok();  // already exited (and delivered)
+}
+
+void ProcessRuntime::KillAll() {
+  for (const auto& [id, process] : processes_) {
+    if (!process->reaped) kill(-process->pid, SIGKILL);
+  }
+  // SIGKILL ends them promptly. The pidfd waits still fire and deliver `exited`.
+  for (const auto& [id, process] : processes_) {
+    if (process->reaped) continue;
+    process->exit = Reap(process->pid);
+    process->reaped = true;
+  }
+}
+
+void ProcessRuntime::WaitForExit(const std::shared_ptr<Process>& process) {
+  // The pidfd was registered with the reactor just before this wait, so its
+  // readiness (it becomes readable once, when the process ends) is not missed.
+  process->pidfd.async_wait(
+      stream_descriptor::wait_read,
+      [this, weak = std::weak_ptr<Process>(process)](const boost::system::error_code& error) {
+        std::shared_ptr<Process> process = weak.lock();
+        if (!process || process->closed) return;  // the runtime is gone
+        if (error == asio::error::operation_aborted) return;
+        OnMainExited(process);
+      });
+}
+
+void ProcessRuntime::OnMainExited(const std::shared_ptr<Process>& process) {
+  if (!process->reaped) {
+    // Peek first: until the zombie is reaped its pid, hence the group id, cannot be reused.
+    siginfo_t info{};
+    int peeked = waitid(P_PID, process->pid, &info, WEXITED | WNOHANG | WNOWAIT);
+    if (peeked == 0 && info.si_pid == 0) {
+      WaitForExit(process);  // not ended after all
+      return;
+    }
+    // Docker's behaviour: the container ends with its main process; nothing is left running.
+    if (peeked == 0) kill(-process->pid, SIGKILL);
+    process->exit = Reap(process->pid);
+    process->reaped = true;
+  }
+  process->main_ended = true;
+  boost::system::error_code ignored;
+  process->pidfd.close(ignored);
+  // Everything the main process wrote is in the pipes now. Reads still pending are
+  // cancelled; their handlers drain what is readable and close the pipe, so a
+  // process that left the group and holds the pipe open cannot delay the exit.
+  for (Stream* stream : {&process->out, &process->err}) {
+    if (stream->open) stream->descriptor.cancel(ignored);
+  }
+  FinishIfDone(process);
+}
+
+void ProcessRuntime::ReadMore(const std::shared_ptr<Process>& process, Stream& stream) {
+  stream.descriptor.async_read_some(asio::buffer(stream.buffer),
+                                    [this, weak = std::weak_ptr<Process>(process), &stream](
+                                        const boost::system::error_code& error, size_t bytes) {
+                                      std::shared_ptr<Process> process = weak.lock();
+                                      if (!process || process->closed)
+                                        return;  // the runtime is gone
+                                      OnRead(process, stream, error, bytes);
+                                    });
+}
+
+void ProcessRuntime::OnRead(const std::shared_ptr<Process>& process, Stream& stream,
+                            const boost::system::error_code& error, size_t bytes) {
+  Feed(*process, stream, stream.buffer.data(), bytes);
+  if (process->closed) return;  // a callback destroyed the runtime
+  if (!error && !process->main_ended) {
+    ReadMore(process, stream);
+    return;
+  }
+  if (process->main_ended && error != asio::error::eof) {
+    Drain(process, stream);
+    if (process->closed) return;
+  }
+  CloseStream(process, stream);
+  if (process->closed) return;
+  FinishIfDone(process);
+}
+
+void ProcessRuntime::Drain(const std::shared_ptr<Process>& process, Stream& stream) {
+  boost::system::error_code error;
+  stream.descriptor.non_blocking(true, error);
+  size_t drained = 0;
+  while (!error && drained < kMaxDrainBytes) {
+    size_t bytes = stream.descriptor.read_some(asio::buffer(stream.buffer), error);
+    Feed(*process, stream, stream.buffer.data(), bytes);
+    if (process->closed) return;
+    drained += bytes;
+  }
+}
+
+void ProcessRuntime::CloseStream(const std::shared_ptr<Process>& process, Stream& stream) {
+  if (!stream.open) return;
+  stream.open = false;
+  boost::system::error_code ignored;
+  stream.descriptor.close(ignored);
+  if (!stream.partial.empty()) Emit(*process, stream);  // a last line without a newline
+}
+
+void ProcessRuntime::FinishIfDone(const std::shared_ptr<Process>& process) {
+  if (!process->main_ended || process->out.open || process->err.open || process->closed) return;
+  process->closed = true;
+  auto exited = std::move(process->callbacks.exited);
+  ContainerExit exit = process->exit;
+  processes_.erase(process->id);
+  if (exited) exited(exit);  // last: it may destroy the runtime
+}
+
+void ProcessRuntime::Feed(Process& process, Stream& stream, const char* data, size_t size) {
+  const char* next = data;
+  const char* end = data + size;
+  while (next < end && !process.closed) {
+    size_t room = kMaxLineBytes - stream.partial.size();
+    size_t available = static_cast<size_t>(end - next);
+    // A newline right after `room` bytes still ends a line of exactly the maximum.
+    const char* newline =
+        static_cast<const char*>(std::memchr(next, '\n', std::min(available, room + 1)));
+    if (newline != nullptr) {
+      stream.partial.append(next, newline);
+      next = newline + 1;
+      Emit(process, stream);
+    } else if (available > room) {
+      stream.partial.append(next, room);
+      next += room;
+      Emit(process, stream);
+    } else {
+      stream.partial.append(next, end);
+      next = end;
+    }
+  }
+}
+
+void ProcessRuntime::Emit(Process& process, Stream& stream) {
+  std::string line = std::move(stream.partial);
+  stream.partial.clear();
+  if (process.callbacks.output && !process.closed) process.callbacks.output(line, stream.is_stderr);
+}
+
+}  // namespace
+
+std::unique_ptr<TaskRuntime> NewProcessRuntime(EventLoop& loop) {
+  return std::make_unique<ProcessRuntime>(loop);
+}
+
+}  // namespace understudy::runtime

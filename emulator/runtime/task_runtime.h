@@ -1,0 +1,67 @@
+// TaskRuntime: runs a task's containers for real; the seam between ECS and the OS.
+//
+// ECS asks the runtime to start each container (a process group on the host for
+// ProcessRuntime, a container for DockerRuntime), to signal it, and is told on
+// the loop thread when one exits and what it printed. The runtime knows nothing
+// of ECS: no task definitions, states or ARNs. Loop thread only; callbacks are
+// delivered on the loop thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/event_loop.h"
+#include "core/status.h"
+
+namespace understudy::runtime {
+
+// What to run for one container.
+struct ContainerSpec {
+  std::string task_id;            // groups a task's containers (labels, cleanup)
+  std::string name;               // container name, unique within the task
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH when it has no '/'
+  std::vector<std::pair<std::string, std::string>> environment;  // the whole environment
+  std::string working_directory;                                 // empty: the emulator's
+};
+
+// How a container ended.
+struct ContainerExit {
+  int exit_code = 0;  // Docker's convention: the status, or 128 + signal number
+  int signal = 0;     // the signal that ended it, or 0
+};
+
+struct ContainerCallbacks {
+  // One line the container wrote (without the newline); `stderr` tells the stream.
+  std::function<void(const std::string& line, bool stderr)> output;
+  // The container's main process ended; called once, after the last output line.
+  std::function<void(const ContainerExit& exit)> exited;
+};
+
+// A started container.
+struct ContainerHandle {
+  int pid = 0;  // main process; also its process group id
+};
+
+class TaskRuntime {
+ public:
+  virtual ~TaskRuntime() = default;
+
+  // Starts the container. Unavailable / InvalidArgument name what failed in
+  // ECS's words' spirit ("exec: \"web\": executable file not found in $PATH"),
+  // so ECS can put it in CannotStartContainerError. Nothing is left behind on error.
+  virtual Result<ContainerHandle> Start(const ContainerSpec& spec,
+                                        ContainerCallbacks callbacks) = 0;
+  // Sends `signal` to the container's whole process group. OK if it already exited.
+  virtual Status Signal(const ContainerHandle& handle, int signal) = 0;
+  // Kills every container still running (SIGKILL to each process group). At shutdown.
+  virtual void KillAll() = 0;
+};
+
+// Runs containers as process groups on this host: fork, setpgid, a parent-death
+// signal (SIGKILL) so no process outlives the emulator, pipes for stdout and
+// stderr read on the loop, and a pidfd to learn of the exit.
+std::unique_ptr<TaskRuntime> NewProcessRuntime(EventLoop& loop);
+
+}  // namespace understudy::runtime

@@ -1,0 +1,151 @@
+"""ECS tasks as real processes, through the real AWS CLI and boto3 (aws-semantics §2.2-§2.4):
+the lifecycle, stop codes, exit codes, SIGTERM then SIGKILL after stopTimeout (in real and in
+virtual time), the injected environment, and no process outliving the emulator."""
+import os
+import signal
+import time
+import unittest
+
+from understudy_process import Understudy, binary_from_env
+
+BINARY = binary_from_env()
+
+
+def proc_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split()[2] != "Z"
+
+
+def wait_gone(pid, deadline=10.0):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if not proc_alive(pid):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+class TasksTest(unittest.TestCase):
+    ARGS = ()
+
+    def setUp(self):
+        self.emulator = Understudy(BINARY, *self.ARGS).start()
+        self.ecs = self.emulator.client("ecs", validate=False)
+        self.ecs.create_cluster(clusterName="web")
+
+    def tearDown(self):
+        self.emulator.stop()
+
+    def register(self, family, command, **container):
+        definition = {"name": "main", "image": "local/app:1", "memory": 64, "command": command}
+        definition.update(container)
+        self.ecs.register_task_definition(family=family, containerDefinitions=[definition])
+
+    def run_task(self, family, **kwargs):
+        return self.ecs.run_task(cluster="web", taskDefinition=family, **kwargs)["tasks"][0]
+
+    def wait_status(self, task_arn, status, timeout="30s"):
+        code, answer = self.emulator.post("/_understudy/wait", {
+            "until": {"ecsTask": {"cluster": "web", "task": task_arn, "lastStatus": status}},
+            "timeout": timeout})
+        self.assertEqual(code, 200, answer)
+        return self.ecs.describe_tasks(cluster="web", tasks=[task_arn])["tasks"][0]
+
+
+class RealClockTasksTest(TasksTest):
+    # A task runs its command as a real process with ECS's and the emulator's environment.
+    def test_run_describe_stop(self):
+        self.register("sleeper", ["/bin/sh", "-c", "exec sleep 300"],
+                      environment=[{"name": "GREETING", "value": "hello"}])
+        rc, out, err = self.emulator.aws("ecs", "run-task", "--cluster", "web",
+                                         "--task-definition", "sleeper")
+        self.assertEqual(rc, 0, err)
+        task = out["tasks"][0]
+        self.assertEqual((task["lastStatus"], task["desiredStatus"]), ("PROVISIONING", "RUNNING"))
+        running = self.wait_status(task["taskArn"], "RUNNING")
+        pid = int(running["containers"][0]["runtimeId"])
+        self.assertTrue(proc_alive(pid))
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            env = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
+        self.assertEqual(env[b"GREETING"], b"hello")
+        self.assertEqual(env[b"AWS_ENDPOINT_URL"], self.emulator.endpoint.encode())
+        self.assertEqual(env[b"AWS_REGION"], b"us-east-1")
+        self.assertEqual(os.getpgid(pid), pid, "each container is its own process group")
+        rc, out, err = self.emulator.aws("ecs", "stop-task", "--cluster", "web", "--task",
+                                         task["taskArn"], "--reason", "rolling out")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual((out["task"]["desiredStatus"], out["task"]["stopCode"], out["task"]["stoppedReason"]),
+                         ("STOPPED", "UserInitiated", "rolling out"))
+        stopped = self.wait_status(task["taskArn"], "STOPPED")
+        self.assertEqual(stopped["containers"][0]["exitCode"], 143)
+        self.assertTrue(wait_gone(pid))
+        for field in ["createdAt", "pullStartedAt", "pullStoppedAt", "startedAt", "stoppingAt",
+                      "executionStoppedAt", "stoppedAt"]:
+            self.assertIn(field, stopped)
+
+    # An essential container that exits stops the task with its exit code.
+    def test_essential_exit(self):
+        self.register("job", ["/bin/sh", "-c", "exit 3"])
+        task = self.run_task("job")
+        stopped = self.wait_status(task["taskArn"], "STOPPED")
+        self.assertEqual(stopped["stopCode"], "EssentialContainerExited")
+        self.assertEqual(stopped["stoppedReason"], "Essential container in task exited")
+        self.assertEqual(stopped["containers"][0]["exitCode"], 3)
+
+    # A command that does not exist fails the task with CannotStartContainerError.
+    def test_missing_command(self):
+        self.register("ghost", ["no-such-binary-here"])
+        task = self.run_task("ghost")
+        stopped = self.wait_status(task["taskArn"], "STOPPED")
+        self.assertEqual(stopped["stopCode"], "TaskFailedToStart")
+        self.assertEqual(stopped["stoppedReason"],
+                         'CannotStartContainerError: exec: "no-such-binary-here": executable file '
+                         "not found in $PATH")
+
+    # A container that ignores SIGTERM is killed after stopTimeout: exit code 137.
+    def test_stop_timeout_real(self):
+        self.register("stubborn", ["/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"],
+                      stopTimeout=2)
+        task = self.run_task("stubborn")
+        self.wait_status(task["taskArn"], "RUNNING")
+        started = time.monotonic()
+        self.ecs.stop_task(cluster="web", task=task["taskArn"])
+        stopped = self.wait_status(task["taskArn"], "STOPPED")
+        self.assertGreaterEqual(time.monotonic() - started, 1.9)
+        self.assertEqual(stopped["containers"][0]["exitCode"], 137)
+
+    # No process outlives the emulator, even when the emulator is SIGKILLed.
+    def test_no_process_outlives_the_emulator(self):
+        self.register("sleeper", ["/bin/sh", "-c", "sleep 300 & exec sleep 300"])
+        task = self.run_task("sleeper")
+        running = self.wait_status(task["taskArn"], "RUNNING")
+        pid = int(running["containers"][0]["runtimeId"])
+        self.emulator.proc.send_signal(signal.SIGKILL)
+        self.emulator.proc.wait(10)
+        self.assertTrue(wait_gone(pid), "the container's main process died with the emulator")
+
+
+class VirtualClockTasksTest(TasksTest):
+    ARGS = ("--clock", "virtual", "--start", "2026-11-23T08:00:00Z", "--hold-timeout", "300ms")
+
+    # In virtual time, stopTimeout is clock time: a 30 s timeout costs no 30 real seconds.
+    def test_stop_timeout_virtual(self):
+        self.register("stubborn", ["/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"],
+                      stopTimeout=30)
+        task = self.run_task("stubborn")
+        self.wait_status(task["taskArn"], "RUNNING", timeout="1m")
+        self.ecs.stop_task(cluster="web", task=task["taskArn"])
+        started = time.monotonic()
+        stopped = self.wait_status(task["taskArn"], "STOPPED", timeout="5m")
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertEqual(stopped["containers"][0]["exitCode"], 137)
+        status, clock = self.emulator.get("/_understudy/clock")
+        self.assertEqual(clock["now"], "2026-11-23T08:00:30.000Z")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
