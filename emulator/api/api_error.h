@@ -30,7 +30,7 @@ struct ApiError {
 // An operation's output (JSON in the output shape's canonical form) or an error.
 class ApiResult {
  public:
-  ApiResult(Json output) : value_(std::move(output)) {}   // NOLINT: implicit by design
+  ApiResult(Json output) : value_(std::move(output)) {}    // NOLINT: implicit by design
   ApiResult(ApiError error) : value_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<Json>(value_); }
@@ -46,10 +46,10 @@ class ApiResult {
 
 // Returns a ServerException ApiError from the enclosing function when a Status
 // (a store failure, say) is not OK.
-#define US_RETURN_IF_ERROR_API(expr)                                                   \
-  do {                                                                                 \
-    ::understudy::Status us_status_ = (expr);                                          \
-    if (!us_status_.ok()) {                                                            \
+#define US_RETURN_IF_ERROR_API(expr)                                                       \
+  do {                                                                                     \
+    ::understudy::Status us_status_ = (expr);                                              \
+    if (!us_status_.ok()) {                                                                \
       return ::understudy::api::ApiError::Server("ServerException", us_status_.message()); \
-    }                                                                                  \
+    }                                                                                      \
   } while (0)

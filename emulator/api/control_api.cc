@@ -1,5 +1,7 @@
 #include "api/control_api.h"
 
+#include "api/codecs_internal.h"
+
 namespace understudy::api {
 
 HttpResponse JsonResponse(int status, const Json& body) {
@@ -27,31 +29,35 @@ ControlApi::ControlApi(FrontDoor& front_door, Clock& clock, Waits& waits, Journa
     if (!params.is_object() || !params.empty()) {
       return Status::InvalidArgument("'idle' takes no parameters: use {\"idle\": {}}");
     }
-    return WaitCondition{
-        [this] {
-          auto next = clock_.NextTimerAt();
-          return clock_.active_holds() == 0 && (!next || *next > clock_.Now());
-        },
-        [this] { return Json{{"holds", ClockState()["holds"]}}; }};
+    return WaitCondition{[this] {
+                           auto next = clock_.NextTimerAt();
+                           return clock_.active_holds() == 0 && (!next || *next > clock_.Now());
+                         },
+                         [this] {
+                           return Json{{"holds", ClockState()["holds"]}};
+                         }};
   });
 }
 
 void ControlApi::Install() {
-  front_door_.RegisterInternal("GET", "/_understudy/health",
-                               [this](const HttpRequest&, HttpReply reply) { Health(std::move(reply)); });
+  front_door_.RegisterInternal(
+      "GET", "/_understudy/health",
+      [this](const HttpRequest&, HttpReply reply) { Health(std::move(reply)); });
   auto reset = [this](const HttpRequest&, HttpReply reply) { Reset(std::move(reply)); };
   front_door_.RegisterInternal("POST", "/_understudy/reset", reset);
   front_door_.RegisterInternal("POST", "/moto-api/reset", reset);
-  front_door_.RegisterInternal("GET", "/_understudy/clock", [this](const HttpRequest&, HttpReply reply) {
-    reply(JsonResponse(200, ClockState()));
-  });
-  front_door_.RegisterInternal("POST", "/_understudy/clock",
-                               [this](const HttpRequest& r, HttpReply reply) { PostClock(r, std::move(reply)); });
-  front_door_.RegisterInternal("POST", "/_understudy/wait",
-                               [this](const HttpRequest& r, HttpReply reply) { Wait(r, std::move(reply)); });
-  front_door_.RegisterInternal("GET", "/_understudy/journal", [this](const HttpRequest& r, HttpReply reply) {
-    JournalEntries(r, std::move(reply));
-  });
+  front_door_.RegisterInternal(
+      "GET", "/_understudy/clock",
+      [this](const HttpRequest&, HttpReply reply) { reply(JsonResponse(200, ClockState())); });
+  front_door_.RegisterInternal(
+      "POST", "/_understudy/clock",
+      [this](const HttpRequest& r, HttpReply reply) { PostClock(r, std::move(reply)); });
+  front_door_.RegisterInternal(
+      "POST", "/_understudy/wait",
+      [this](const HttpRequest& r, HttpReply reply) { Wait(r, std::move(reply)); });
+  front_door_.RegisterInternal(
+      "GET", "/_understudy/journal",
+      [this](const HttpRequest& r, HttpReply reply) { JournalEntries(r, std::move(reply)); });
 }
 
 Json ControlApi::ClockState() const {
@@ -79,17 +85,18 @@ void ControlApi::Health(HttpReply reply) {
   if (!front_door_.models().services().empty()) {
     botocore = front_door_.models().services().front().botocore_version;
   }
-  reply(JsonResponse(200, Json{{"status", "ok"},
-                               {"version", info_.version},
-                               {"endpoint", info_.endpoint},
-                               {"services", services},
-                               {"clock", {{"mode", ClockModeName(clock_.mode())},
-                                          {"now", FormatIso8601(clock_.Now())}}},
-                               {"seed", info_.seed},
-                               {"accountId", info_.account_id},
-                               {"stateDir", info_.state_dir},
-                               {"stateDirTemporary", info_.state_dir_is_temporary},
-                               {"models", {{"botocore", botocore}}}}));
+  reply(JsonResponse(
+      200, Json{{"status", "ok"},
+                {"version", info_.version},
+                {"endpoint", info_.endpoint},
+                {"services", services},
+                {"clock",
+                 {{"mode", ClockModeName(clock_.mode())}, {"now", FormatIso8601(clock_.Now())}}},
+                {"seed", info_.seed},
+                {"accountId", info_.account_id},
+                {"stateDir", info_.state_dir},
+                {"stateDirTemporary", info_.state_dir_is_temporary},
+                {"models", {{"botocore", botocore}}}}));
 }
 
 void ControlApi::Reset(HttpReply reply) {
@@ -106,8 +113,13 @@ namespace {
 
 Result<Json> ParseBody(const HttpRequest& request) {
   if (request.body.empty()) return Json::object();
-  auto body = ParseJson(request.body);
-  if (!body.ok()) return Status::InvalidArgument("the body is not valid JSON: " + body.status().message());
+  if (!JsonNestingWithinLimit(request.body)) {
+    return Status::InvalidArgument("the body nests deeper than " +
+                                   std::to_string(kMaxNestingDepth) + " levels");
+  }
+  auto body = ParseRequestJson(request.body);
+  if (!body.ok())
+    return Status::InvalidArgument("the body is not valid JSON: " + body.status().message());
   if (!body->is_object()) return Status::InvalidArgument("the body must be a JSON object");
   return body;
 }
@@ -121,8 +133,9 @@ void ControlApi::PostClock(const HttpRequest& request, HttpReply reply) {
   bool has_to = body->contains("to");
   for (auto it = body->begin(); it != body->end(); ++it) {
     if (it.key() != "advance" && it.key() != "to") {
-      return reply(ControlError(400, "InvalidClockRequest",
-                                "unknown field '" + it.key() + "'; expected \"advance\" or \"to\""));
+      return reply(
+          ControlError(400, "InvalidClockRequest",
+                       "unknown field '" + it.key() + "'; expected \"advance\" or \"to\""));
     }
   }
   if (has_advance == has_to) {
@@ -148,7 +161,8 @@ void ControlApi::PostClock(const HttpRequest& request, HttpReply reply) {
   }
   TimePoint from = clock_.Now();
   Status status = clock_.AdvanceTo(target, [this, reply, from] {
-    journal_.Input("understudy.clock", Json{{"from", FormatIso8601(from)}, {"to", FormatIso8601(clock_.Now())}});
+    journal_.Input("understudy.clock",
+                   Json{{"from", FormatIso8601(from)}, {"to", FormatIso8601(clock_.Now())}});
     reply(JsonResponse(200, ClockState()));
   });
   if (!status.ok()) {
@@ -167,7 +181,8 @@ void ControlApi::Wait(const HttpRequest& request, HttpReply reply) {
     for (const auto& [name, f] : conditions_) names += (names.empty() ? "" : ", ") + name;
     return reply(ControlError(400, "InvalidWaitRequest",
                               "\"until\" must be an object with one condition, e.g. {\"until\": "
-                              "{\"idle\": {}}, \"timeout\": \"15m\"}; conditions: " + names));
+                              "{\"idle\": {}}, \"timeout\": \"15m\"}; conditions: " +
+                                  names));
   }
   std::string name = until->begin().key();
   auto factory = conditions_.find(name);
@@ -180,7 +195,8 @@ void ControlApi::Wait(const HttpRequest& request, HttpReply reply) {
   Duration timeout = std::chrono::minutes(15);
   if (auto t = body->find("timeout"); t != body->end()) {
     auto d = t->is_string() ? ParseDuration(t->get<std::string>())
-                            : Result<Duration>(Status::InvalidArgument("\"timeout\" must be a string such as \"15m\""));
+                            : Result<Duration>(Status::InvalidArgument(
+                                  "\"timeout\" must be a string such as \"15m\""));
     if (!d.ok()) return reply(ControlError(400, "InvalidWaitRequest", d.status().message()));
     timeout = *d;
   }
@@ -192,30 +208,31 @@ void ControlApi::Wait(const HttpRequest& request, HttpReply reply) {
   }
   TimePoint started = clock_.Now();
   WaitCondition cond = std::move(condition).value();
-  waits_.WaitUntil(name, cond.holds, timeout,
-                   [this, reply, cond, name, started, timeout](bool met) {
-                     Json state = cond.observe ? cond.observe() : Json::object();
-                     Json answer{{"condition", name},
-                                 {"met", met},
-                                 {"now", FormatIso8601(clock_.Now())},
-                                 {"waited", FormatDuration(clock_.Now() - started)},
-                                 {"observed", state}};
-                     if (met) return reply(JsonResponse(200, answer));
-                     answer["error"] = "WaitTimeout";
-                     answer["message"] = "condition '" + name + "' did not hold within " +
-                                         FormatDuration(timeout) + "; last observed: " +
-                                         state.dump();
-                     reply(JsonResponse(408, answer));
-                   });
+  waits_.WaitUntil(
+      name, cond.holds, timeout, [this, reply, cond, name, started, timeout](bool met) {
+        Json state = cond.observe ? cond.observe() : Json::object();
+        Json answer{{"condition", name},
+                    {"met", met},
+                    {"now", FormatIso8601(clock_.Now())},
+                    {"waited", FormatDuration(clock_.Now() - started)},
+                    {"observed", state}};
+        if (met) return reply(JsonResponse(200, answer));
+        answer["error"] = "WaitTimeout";
+        answer["message"] = "condition '" + name + "' did not hold within " +
+                            FormatDuration(timeout) + "; last observed: " + state.dump();
+        reply(JsonResponse(408, answer));
+      });
 }
 
 void ControlApi::JournalEntries(const HttpRequest& request, HttpReply reply) {
   int64_t after = 0;
   size_t limit = 1000;
   if (const std::string* a = request.QueryParam("after")) after = std::atoll(a->c_str());
-  if (const std::string* l = request.QueryParam("limit")) limit = std::strtoul(l->c_str(), nullptr, 10);
+  if (const std::string* l = request.QueryParam("limit"))
+    limit = std::strtoul(l->c_str(), nullptr, 10);
   auto entries = journal_.Read(after, std::min<size_t>(limit, 10000));
-  if (!entries.ok()) return reply(ControlError(500, "JournalUnavailable", entries.status().message()));
+  if (!entries.ok())
+    return reply(ControlError(500, "JournalUnavailable", entries.status().message()));
   Json out = Json::array();
   for (const auto& e : *entries) {
     out.push_back(Json{{"seq", e.seq},

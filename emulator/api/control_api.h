@@ -26,7 +26,8 @@ struct WaitCondition {
 };
 // Builds a condition from its parameters in the wait request; InvalidArgument
 // names the parameter that is missing or wrong.
-using ConditionFactory = std::function<Result<WaitCondition>(const Scope& scope, const Json& params)>;
+using ConditionFactory =
+    std::function<Result<WaitCondition>(const Scope& scope, const Json& params)>;
 
 struct ControlInfo {
   std::string version;

@@ -87,6 +87,13 @@ size_t LiteralLength(std::string_view uri) {
   return n;
 }
 
+ApiError BodyTooLargeError(const HttpRequest& request) {
+  return ApiError::Client("RequestEntityTooLargeException",
+                          "the request body is larger than this endpoint accepts (" +
+                              std::to_string(request.body_limit) + " bytes)",
+                          413);
+}
+
 }  // namespace
 
 std::optional<CredentialScope> ParseCredentialScope(const HttpRequest& request) {
@@ -133,13 +140,14 @@ void FrontDoor::RegisterAsync(const std::string& service, const std::string& ope
                               AsyncOperationHandler handler) {
   const ServiceInfo* info = models_.FindService(service);
   UNDERSTUDY_CHECK(info != nullptr && info->operation_names.count(operation) == 1);
-  static const char* kReadOnlyPrefixes[] = {"Describe", "List", "Get", "BatchGet", "Filter", "Test"};
+  static const char* kReadOnlyPrefixes[] = {"Describe", "List",   "Get",
+                                            "BatchGet", "Filter", "Test"};
   bool read_only = false;
   for (const char* prefix : kReadOnlyPrefixes) {
     read_only = read_only || operation.rfind(prefix, 0) == 0;
   }
-  operations_[{service, operation}] =
-      Registered{std::move(handler), read_only, service + "." + operation, "api " + service + "." + operation};
+  operations_[{service, operation}] = Registered{
+      std::move(handler), read_only, service + "." + operation, "api " + service + "." + operation};
 }
 
 void FrontDoor::RegisterInternal(const std::string& method, const std::string& path,
@@ -224,19 +232,21 @@ std::variant<Route, std::pair<Protocol, ApiError>> FrontDoor::RouteRequest(
         return route;
       }
     }
-    return std::pair(json10 ? Protocol::kJson10 : Protocol::kJson11,
-                     ApiError::Client("UnknownOperationException",
-                                      "no service answers to X-Amz-Target prefix '" + prefix + "'"));
+    return std::pair(
+        json10 ? Protocol::kJson10 : Protocol::kJson11,
+        ApiError::Client("UnknownOperationException",
+                         "no service answers to X-Amz-Target prefix '" + prefix + "'"));
   }
 
   // 3. Query protocols: Action (+ Version) in the form body or the query string.
   std::vector<std::pair<std::string, std::string>> form;
   const std::string* type = request.Header("Content-Type");
-  bool is_form = type != nullptr && type->find("application/x-www-form-urlencoded") != std::string::npos;
+  bool is_form =
+      type != nullptr && type->find("application/x-www-form-urlencoded") != std::string::npos;
   if (is_form && !ParseFormEncoded(request.body, &form)) {
-    return std::pair(Protocol::kQuery,
-                     ApiError::Client("MalformedQueryString",
-                                      "the form body has a malformed percent-escape"));
+    return std::pair(
+        Protocol::kQuery,
+        ApiError::Client("MalformedQueryString", "the form body has a malformed percent-escape"));
   }
   auto find_param = [&](std::string_view name) -> const std::string* {
     for (const auto& [k, v] : form) {
@@ -264,9 +274,9 @@ std::variant<Route, std::pair<Protocol, ApiError>> FrontDoor::RouteRequest(
                                            : "no service here speaks API version " + *version +
                                                  (signing.empty() ? "" : " for " + signing);
       return std::pair(Protocol::kQuery,
-                       ApiError::Client("InvalidAction", "The action " + *action +
-                                                             " is not valid for this web service: " +
-                                                             why + "."));
+                       ApiError::Client("InvalidAction",
+                                        "The action " + *action +
+                                            " is not valid for this web service: " + why + "."));
     }
     route.service = match;
     route.protocol = HasProtocol(*match, "ec2") ? Protocol::kEc2 : Protocol::kQuery;
@@ -327,6 +337,16 @@ void FrontDoor::Handle(HttpRequest request, HttpReply reply) {
   auto routed = RouteRequest(request);
   std::string request_id = random_.Uuid();
   if (auto* error = std::get_if<std::pair<Protocol, ApiError>>(&routed)) {
+    if (request.body_too_large) {
+      // The server dropped the body, so a form (query protocol) cannot be routed:
+      // say the body was too large rather than that the operation is unknown.
+      const std::string* type = request.Header("Content-Type");
+      bool is_form =
+          type != nullptr && type->find("application/x-www-form-urlencoded") != std::string::npos;
+      reply(ErrorResponse(nullptr, is_form ? Protocol::kQuery : error->first,
+                          BodyTooLargeError(request), request_id));
+      return;
+    }
     reply(ErrorResponse(nullptr, error->first, error->second, request_id));
     return;
   }
@@ -339,22 +359,19 @@ void FrontDoor::Dispatch(const Route& route, const HttpRequest& request,
   const ServiceInfo& info = *route.service;
   const Codec& codec = CodecFor(route.protocol);
   bool query = route.protocol == Protocol::kQuery || route.protocol == Protocol::kEc2;
-  auto fail = [&](ApiError error) { reply(ErrorResponse(&info, route.protocol, error, request_id)); };
+  auto fail = [&](ApiError error) {
+    reply(ErrorResponse(&info, route.protocol, error, request_id));
+  };
 
-  if (request.body_too_large) {
-    return fail(ApiError::Client("RequestEntityTooLargeException",
-                                 "the request body is larger than this endpoint accepts (" +
-                                     std::to_string(request.body_limit) + " bytes)",
-                                 413));
-  }
+  if (request.body_too_large) return fail(BodyTooLargeError(request));
   if (info.operation_names.count(route.operation) == 0) {
     if (query) {
       return fail(ApiError::Client("InvalidAction", "The action " + route.operation +
                                                         " is not valid for this web service."));
     }
-    return fail(ApiError::Client("UnknownOperationException",
-                                 "The operation " + route.operation + " is not valid for " +
-                                     info.service_id + "."));
+    return fail(ApiError::Client(
+        "UnknownOperationException",
+        "The operation " + route.operation + " is not valid for " + info.service_id + "."));
   }
   const ServiceModel* model = models_.Model(info.id);
   UNDERSTUDY_CHECK(model != nullptr);
@@ -365,7 +382,7 @@ void FrontDoor::Dispatch(const Route& route, const HttpRequest& request,
   if (!decoded.ok()) return fail(decoded.error());
   if (op->input != nullptr) {
     if (auto message = Validate(*op->input, decoded.output())) {
-      std::string code = route.protocol == Protocol::kEc2   ? "InvalidParameterValue"
+      std::string code = route.protocol == Protocol::kEc2     ? "InvalidParameterValue"
                          : route.protocol == Protocol::kQuery ? "ValidationError"
                                                               : "ValidationException";
       if (info.id == "sesv2") code = "BadRequestException";
@@ -374,14 +391,14 @@ void FrontDoor::Dispatch(const Route& route, const HttpRequest& request,
   }
   auto registered = operations_.find({info.id, route.operation});
   if (registered == operations_.end()) {
-    std::string message = "understudy does not implement " + info.service_id + " " +
-                          route.operation + " yet";
+    std::string message =
+        "understudy does not implement " + info.service_id + " " + route.operation + " yet";
     return fail(query ? ApiError::Client("InvalidAction", message)
                       : ApiError::Client("UnknownOperationException", message));
   }
 
-  RequestContext ctx{route.scope, request_id, info.id, route.operation, route.protocol,
-                     route.access_key_id};
+  RequestContext ctx{route.scope,     request_id,     info.id,
+                     route.operation, route.protocol, route.access_key_id};
   // Calls that change nothing are not inputs worth replaying; the rest are journaled.
   if (!registered->second.read_only) {
     journal_.Input(registered->second.subject, Json{{"account", ctx.scope.account},

@@ -70,7 +70,8 @@ class FrontDoor {
   void RegisterAsync(const std::string& service, const std::string& operation,
                      AsyncOperationHandler handler);
   // Routes `method` requests whose path is `path` (exact) to an internal handler.
-  void RegisterInternal(const std::string& method, const std::string& path, InternalHandler handler);
+  void RegisterInternal(const std::string& method, const std::string& path,
+                        InternalHandler handler);
 
   // Answers one HTTP request; `reply` runs exactly once, maybe before Handle returns.
   void Handle(HttpRequest request, HttpReply reply);

@@ -14,9 +14,9 @@ namespace understudy::api {
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as received: path and query
-  std::string path;    // percent-decoded path
+  std::string method;    // "GET", "POST", ...
+  std::string target;    // as received: path and query
+  std::string path;      // percent-decoded path
   std::string raw_path;  // path as received (labels are decoded one by one)
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   HeaderList headers;
@@ -47,8 +47,7 @@ bool PercentDecode(std::string_view text, bool plus_is_space, std::string* out);
 // Percent-encodes everything but RFC 3986 unreserved characters.
 std::string PercentEncode(std::string_view text);
 // Splits "a=1&b=2" into decoded pairs; false on a bad escape.
-bool ParseFormEncoded(std::string_view text,
-                      std::vector<std::pair<std::string, std::string>>* out);
+bool ParseFormEncoded(std::string_view text, std::vector<std::pair<std::string, std::string>>* out);
 // True when `text` is well-formed UTF-8.
 bool IsValidUtf8(std::string_view text);
 

@@ -12,7 +12,8 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 
-HttpRequest ToRequest(const http::request_parser<http::string_body>& parser, const std::string& remote) {
+HttpRequest ToRequest(const http::request_parser<http::string_body>& parser,
+                      const std::string& remote) {
   const auto& msg = parser.get();
   HttpRequest request;
   request.method = std::string(msg.method_string());
@@ -34,7 +35,8 @@ HttpRequest ToRequest(const http::request_parser<http::string_body>& parser, con
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, const HttpServerOptions& options, const HttpServer::Handler& handler)
+  Connection(tcp::socket socket, const HttpServerOptions& options,
+             const HttpServer::Handler& handler)
       : stream_(std::move(socket)), options_(options), handler_(handler) {
     boost::system::error_code ec;
     stream_.socket().set_option(tcp::no_delay(true), ec);
@@ -56,10 +58,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     parser_->header_limit(static_cast<uint32_t>(options_.max_header_bytes));
     parser_->body_limit(options_.max_body_bytes);
     stream_.expires_after(options_.idle_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              self->OnHeader(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -69,22 +70,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto length = parser_->content_length();
     if (length && *length > options_.max_body_bytes) return Oversized();
     if (beast::iequals(msg[http::field::expect], "100-continue")) {
-      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, msg.version());
-      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, size_t) {
-        if (ec) return self->Close();
-        self->ReadBody();
-      });
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                     msg.version());
+      http::async_write(stream_, *cont,
+                        [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                          if (ec) return self->Close();
+                          self->ReadBody();
+                        });
       return;
     }
     ReadBody();
   }
 
   void ReadBody() {
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec == http::error::body_limit) return self->Oversized();
-      if (ec) return self->OnReadError(ec);
-      self->Dispatch(ToRequest(*self->parser_, self->remote_));
-    });
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec == http::error::body_limit) return self->Oversized();
+                       if (ec) return self->OnReadError(ec);
+                       self->Dispatch(ToRequest(*self->parser_, self->remote_));
+                     });
   }
 
   void Oversized() {
@@ -136,10 +140,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     msg->keep_alive(keep_alive);
     msg->prepare_payload();
     stream_.expires_after(options_.idle_timeout);
-    http::async_write(stream_, *msg, [self = shared_from_this(), msg, keep_alive](beast::error_code ec, size_t) {
-      if (ec || !keep_alive) return self->Close();
-      self->ReadHeader();
-    });
+    http::async_write(stream_, *msg,
+                      [self = shared_from_this(), msg, keep_alive](beast::error_code ec, size_t) {
+                        if (ec || !keep_alive) return self->Close();
+                        self->ReadHeader();
+                      });
   }
 
   beast::tcp_stream stream_;

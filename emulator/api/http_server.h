@@ -22,7 +22,7 @@ namespace understudy::api {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 4566;                      // 0 picks a free port
+  uint16_t port = 4566;  // 0 picks a free port
   size_t max_header_bytes = 64 * 1024;
   size_t max_body_bytes = 48 * 1024 * 1024;  // SES v2 and SMTP accept 40 MB messages
   Duration idle_timeout = std::chrono::seconds(120);

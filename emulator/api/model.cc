@@ -9,15 +9,24 @@ namespace {
 
 Result<ShapeType> ParseShapeType(const std::string& name) {
   static const std::map<std::string, ShapeType, std::less<>> kTypes = {
-      {"structure", ShapeType::kStructure}, {"list", ShapeType::kList},
-      {"map", ShapeType::kMap},             {"string", ShapeType::kString},
-      {"integer", ShapeType::kInteger},     {"long", ShapeType::kLong},
-      {"float", ShapeType::kFloat},         {"double", ShapeType::kDouble},
-      {"boolean", ShapeType::kBoolean},     {"timestamp", ShapeType::kTimestamp},
-      {"blob", ShapeType::kBlob},           {"document", ShapeType::kDocument},
-      {"union", ShapeType::kUnion},         {"enum", ShapeType::kString},
-      {"intEnum", ShapeType::kInteger},     {"byte", ShapeType::kInteger},
-      {"short", ShapeType::kInteger},       {"bigInteger", ShapeType::kLong},
+      {"structure", ShapeType::kStructure},
+      {"list", ShapeType::kList},
+      {"map", ShapeType::kMap},
+      {"string", ShapeType::kString},
+      {"integer", ShapeType::kInteger},
+      {"long", ShapeType::kLong},
+      {"float", ShapeType::kFloat},
+      {"double", ShapeType::kDouble},
+      {"boolean", ShapeType::kBoolean},
+      {"timestamp", ShapeType::kTimestamp},
+      {"blob", ShapeType::kBlob},
+      {"document", ShapeType::kDocument},
+      {"union", ShapeType::kUnion},
+      {"enum", ShapeType::kString},
+      {"intEnum", ShapeType::kInteger},
+      {"byte", ShapeType::kInteger},
+      {"short", ShapeType::kInteger},
+      {"bigInteger", ShapeType::kLong},
       {"bigDecimal", ShapeType::kDouble},
   };
   auto it = kTypes.find(name);
@@ -112,7 +121,8 @@ Result<std::unique_ptr<ServiceModel>> ServiceModel::Parse(const ServiceInfo& inf
         const Json& error = js["error"];
         shape.error_code = StringOr(error, "code", shape.name);
         shape.http_status = error.value("httpStatusCode", 0);
-        shape.sender_fault = error.value("senderFault", true);
+        // Without senderFault, a 5xx status marks a server fault (query <Type>Receiver</Type>).
+        shape.sender_fault = error.value("senderFault", shape.http_status < 500);
       }
       if (js.value("fault", false)) shape.sender_fault = false;
     }

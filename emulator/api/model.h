@@ -20,8 +20,19 @@
 namespace understudy::api {
 
 enum class ShapeType {
-  kStructure, kList, kMap, kString, kInteger, kLong, kFloat, kDouble, kBoolean,
-  kTimestamp, kBlob, kDocument, kUnion,
+  kStructure,
+  kList,
+  kMap,
+  kString,
+  kInteger,
+  kLong,
+  kFloat,
+  kDouble,
+  kBoolean,
+  kTimestamp,
+  kBlob,
+  kDocument,
+  kUnion,
 };
 
 // Where a member travels in restJson1 (and header-bound members elsewhere).
@@ -38,7 +49,7 @@ struct Member {
   bool flattened = false;
   bool xml_attribute = false;
   bool idempotency_token = false;
-  bool json_value = false;    // a header carrying base64 JSON
+  bool json_value = false;  // a header carrying base64 JSON
   std::string timestamp_format;
   // The element name used by query/XML protocols.
   const std::string& XmlName() const { return location_name.empty() ? name : location_name; }
@@ -62,7 +73,7 @@ struct Shape {
   std::string error_code;  // wire code (query protocols), defaults to the shape name
   int http_status = 0;     // 0 = protocol default
   bool sender_fault = true;
-  std::string payload;     // restJson1: the member that is the whole body
+  std::string payload;  // restJson1: the member that is the whole body
 
   const Member* FindMember(std::string_view name) const;
 };
@@ -80,11 +91,11 @@ struct Operation {
 
 // What routing needs about a service, from the index.
 struct ServiceInfo {
-  std::string id;             // botocore's folder name: "ecs", "elbv2", "sesv2"
-  std::string service_id;     // "ECS", "Elastic Load Balancing v2"
-  std::string signing_name;   // SigV4 credential scope service
+  std::string id;            // botocore's folder name: "ecs", "elbv2", "sesv2"
+  std::string service_id;    // "ECS", "Elastic Load Balancing v2"
+  std::string signing_name;  // SigV4 credential scope service
   std::string api_version;
-  std::string protocol;       // the model's primary protocol
+  std::string protocol;  // the model's primary protocol
   std::vector<std::string> protocols;
   std::string target_prefix;  // X-Amz-Target prefix for JSON protocols
   std::string json_version;
@@ -101,7 +112,8 @@ struct ServiceInfo {
 
 class ServiceModel {
  public:
-  static Result<std::unique_ptr<ServiceModel>> Parse(const ServiceInfo& info, std::string_view text);
+  static Result<std::unique_ptr<ServiceModel>> Parse(const ServiceInfo& info,
+                                                     std::string_view text);
 
   const ServiceInfo& info() const { return info_; }
   const Operation* FindOperation(std::string_view name) const;

@@ -42,7 +42,9 @@ class QueryDialectCodec final : public Codec {
     Json input = Json::object();
     if (op.input != nullptr) {
       Status status = DecodeStructure(*op.input, "", params, &input);
-      if (!status.ok()) return ApiError::Client(ec2_ ? "InvalidParameterValue" : "ValidationError", status.message());
+      if (!status.ok())
+        return ApiError::Client(ec2_ ? "InvalidParameterValue" : "ValidationError",
+                                status.message());
     }
     return input;
   }
@@ -167,10 +169,12 @@ class QueryDialectCodec final : public Codec {
           return Status::Ok();
         }
         bool flat = ec2_ || member.flattened || shape.flattened;
-        std::string base = flat ? key + "."
-                                : key + "." + (shape.member.location_name.empty()
-                                                   ? std::string("member")
-                                                   : shape.member.location_name) + ".";
+        std::string base =
+            flat ? key + "."
+                 : key + "." +
+                       (shape.member.location_name.empty() ? std::string("member")
+                                                           : shape.member.location_name) +
+                       ".";
         if (!HasPrefix(params, base)) return Status::Ok();
         *out = Json::array();
         *present = true;
@@ -178,8 +182,8 @@ class QueryDialectCodec final : public Codec {
           std::string item_key = base + std::to_string(n);
           Json item;
           bool item_present = false;
-          US_RETURN_IF_ERROR(
-              DecodeValue(shape.member, *shape.member.shape, item_key, params, &item, &item_present));
+          US_RETURN_IF_ERROR(DecodeValue(shape.member, *shape.member.shape, item_key, params, &item,
+                                         &item_present));
           if (!item_present) break;
           out->push_back(std::move(item));
         }
@@ -221,14 +225,15 @@ class QueryDialectCodec final : public Codec {
     for (const Member& member : shape.members) {
       auto it = value.find(member.name);
       if (it == value.end() || it->is_null()) continue;
-      std::string name = ec2_ && member.location_name.empty() ? LowerFirst(member.name)
-                                                              : member.XmlName();
+      std::string name =
+          ec2_ && member.location_name.empty() ? LowerFirst(member.name) : member.XmlName();
       WriteValue(xml, name, member, *member.shape, *it);
     }
   }
 
   static std::string LowerFirst(std::string text) {
-    if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') text[0] = static_cast<char>(text[0] + 32);
+    if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z')
+      text[0] = static_cast<char>(text[0] + 32);
     return text;
   }
 
@@ -272,8 +277,8 @@ class QueryDialectCodec final : public Codec {
         return;
       }
       default: {
-        std::string format = member.timestamp_format.empty() ? shape.timestamp_format
-                                                             : member.timestamp_format;
+        std::string format =
+            member.timestamp_format.empty() ? shape.timestamp_format : member.timestamp_format;
         xml.Element(name, ScalarToText(shape, value, format.empty() ? "iso8601" : format));
         return;
       }

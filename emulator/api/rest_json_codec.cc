@@ -31,6 +31,10 @@ class RestJson final : public Codec {
           input[payload->name] =
               Json::binary(std::vector<uint8_t>(request.body.begin(), request.body.end()));
         } else if (payload->shape->type == ShapeType::kString) {
+          if (!IsValidUtf8(request.body)) {
+            return ApiError::Client("SerializationException",
+                                    "the request body is not valid UTF-8");
+          }
           input[payload->name] = request.body;
         } else {
           ApiResult body = DecodeBody(*payload->shape, request);
@@ -61,7 +65,9 @@ class RestJson final : public Codec {
           if (member.shape->type == ShapeType::kMap) {
             Json map = Json::object();
             for (const auto& [k, v] : request.query) {
-              if (!IsBoundQueryKey(shape, k)) map[k] = v;
+              if (IsBoundQueryKey(shape, k)) continue;
+              if (!IsValidUtf8(k) || !IsValidUtf8(v)) return NotUtf8("a query parameter", member);
+              map[k] = v;
             }
             if (!map.empty()) input[member.name] = map;
             break;
@@ -89,8 +95,9 @@ class RestJson final : public Codec {
           if (v == nullptr) break;
           if (member.json_value) {
             std::string decoded;
-            auto parsed = Base64Decode(*v, &decoded) ? ParseJson(decoded)
-                                                     : Result<Json>(Status::InvalidArgument(""));
+            auto parsed = Base64Decode(*v, &decoded) && JsonNestingWithinLimit(decoded)
+                              ? ParseRequestJson(decoded)
+                              : Result<Json>(Status::InvalidArgument(""));
             if (!parsed.ok()) {
               return ApiError::Client("ValidationException",
                                       "header " + member.XmlName() + " is not base64-encoded JSON");
@@ -108,7 +115,9 @@ class RestJson final : public Codec {
           std::string prefix = LowerAscii(member.XmlName());
           for (const auto& [k, v] : request.headers) {
             std::string lower = LowerAscii(k);
-            if (lower.compare(0, prefix.size(), prefix) == 0) map[lower.substr(prefix.size())] = v;
+            if (lower.compare(0, prefix.size(), prefix) != 0) continue;
+            if (!IsValidUtf8(lower) || !IsValidUtf8(v)) return NotUtf8("a header", member);
+            map[lower.substr(prefix.size())] = v;
           }
           if (!map.empty()) input[member.name] = map;
           break;
@@ -135,14 +144,15 @@ class RestJson final : public Codec {
         if (it == output.end() || it->is_null()) continue;
         switch (member.location) {
           case Location::kHeader:
-            response.SetHeader(member.XmlName(),
-                               ScalarToText(*member.shape, *it,
-                                            member.timestamp_format.empty() ? "rfc822"
-                                                                            : member.timestamp_format));
+            response.SetHeader(
+                member.XmlName(),
+                ScalarToText(*member.shape, *it,
+                             member.timestamp_format.empty() ? "rfc822" : member.timestamp_format));
             break;
           case Location::kHeaders:
             for (auto h = it->begin(); h != it->end(); ++h) {
-              response.SetHeader(member.XmlName() + h.key(), h->is_string() ? h->get<std::string>() : h->dump());
+              response.SetHeader(member.XmlName() + h.key(),
+                                 h->is_string() ? h->get<std::string>() : h->dump());
             }
             break;
           case Location::kStatusCode:
@@ -187,9 +197,15 @@ class RestJson final : public Codec {
   }
 
  private:
+  static ApiError NotUtf8(const std::string& what, const Member& member) {
+    return ApiError::Client("ValidationException",
+                            what + " of '" + member.name + "' is not valid UTF-8");
+  }
+
   static bool IsBoundQueryKey(const Shape& shape, const std::string& key) {
     for (const Member& m : shape.members) {
-      if (m.location == Location::kQuery && m.shape->type != ShapeType::kMap && m.XmlName() == key) {
+      if (m.location == Location::kQuery && m.shape->type != ShapeType::kMap &&
+          m.XmlName() == key) {
         return true;
       }
     }

@@ -1,9 +1,11 @@
 #include "api/shape_values.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <vector>
 
 #include "api/http.h"
@@ -13,19 +15,32 @@ namespace understudy::api {
 
 const char* ShapeTypeName(ShapeType type) {
   switch (type) {
-    case ShapeType::kStructure: return "structure";
-    case ShapeType::kList: return "list";
-    case ShapeType::kMap: return "map";
-    case ShapeType::kString: return "string";
-    case ShapeType::kInteger: return "integer";
-    case ShapeType::kLong: return "long";
-    case ShapeType::kFloat: return "float";
-    case ShapeType::kDouble: return "double";
-    case ShapeType::kBoolean: return "boolean";
-    case ShapeType::kTimestamp: return "timestamp";
-    case ShapeType::kBlob: return "blob";
-    case ShapeType::kDocument: return "document";
-    case ShapeType::kUnion: return "union";
+    case ShapeType::kStructure:
+      return "structure";
+    case ShapeType::kList:
+      return "list";
+    case ShapeType::kMap:
+      return "map";
+    case ShapeType::kString:
+      return "string";
+    case ShapeType::kInteger:
+      return "integer";
+    case ShapeType::kLong:
+      return "long";
+    case ShapeType::kFloat:
+      return "float";
+    case ShapeType::kDouble:
+      return "double";
+    case ShapeType::kBoolean:
+      return "boolean";
+    case ShapeType::kTimestamp:
+      return "timestamp";
+    case ShapeType::kBlob:
+      return "blob";
+    case ShapeType::kDocument:
+      return "document";
+    case ShapeType::kUnion:
+      return "union";
   }
   return "value";
 }
@@ -65,14 +80,23 @@ bool Base64Decode(std::string_view text, std::string* out) {
   size_t padding = 0;
   for (char c : text) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+' || c == '-') v = 62;
-    else if (c == '/' || c == '_') v = 63;
-    else if (c == '=') { ++padding; continue; }
-    else if (c == '\n' || c == '\r') continue;
-    else return false;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      v = 62;
+    else if (c == '/' || c == '_')
+      v = 63;
+    else if (c == '=') {
+      ++padding;
+      continue;
+    } else if (c == '\n' || c == '\r')
+      continue;
+    else
+      return false;
     if (padding > 0) return false;  // data after padding
     buffer = (buffer << 6) | static_cast<uint32_t>(v);
     bits += 6;
@@ -87,15 +111,39 @@ bool Base64Decode(std::string_view text, std::string* out) {
 namespace {
 
 Status TypeError(const std::string& path, const char* expected, const Json& found) {
+  std::string what = found.type_name();
+  if (!found.is_null()) {
+    // Only scalars are quoted: a container may be large (and callers bound its depth).
+    what += found.is_primitive() ? " " + found.dump(-1, ' ', false, Json::error_handler_t::replace)
+                                 : "";
+  }
   return Status::InvalidArgument("expected " + std::string(expected) + " at '" + path +
-                                 "', found " + std::string(found.type_name()) + " " +
-                                 found.dump(-1, ' ', false, Json::error_handler_t::replace));
+                                 "', found " + what);
+}
+
+// Timestamps the emulator represents and prints: years 1 to 9999 (anything wider
+// overflows the microsecond clock and the ISO-8601 formatter).
+constexpr double kMinTimestamp = -62135596800.0;  // 0001-01-01T00:00:00Z
+constexpr double kEndTimestamp = 253402300800.0;  // 10000-01-01T00:00:00Z, excluded
+
+bool TimestampInRange(double seconds) {
+  return seconds >= kMinTimestamp && seconds < kEndTimestamp;  // false for NaN
+}
+
+Status TimestampRangeError(const std::string& path) {
+  return Status::InvalidArgument("expected a timestamp between 0001-01-01 and 9999-12-31 at '" +
+                                 path + "'");
+}
+
+// The range of an integer shape: 32 bits for "integer" (and byte, short), 64 for "long".
+bool IntegerInRange(ShapeType type, int64_t n) {
+  if (type == ShapeType::kLong) return true;
+  return n >= std::numeric_limits<int32_t>::min() && n <= std::numeric_limits<int32_t>::max();
 }
 
 std::string Child(const std::string& path, const std::string& name) {
   return path.empty() ? name : path + "." + name;
 }
-
 
 // "Tue, 29 Apr 2014 18:30:38 GMT"
 std::optional<TimePoint> ParseHttpDate(std::string_view text) {
@@ -106,6 +154,10 @@ std::optional<TimePoint> ParseHttpDate(std::string_view text) {
   std::string s(text);
   if (std::sscanf(s.c_str(), "%*3s, %d %3s %d %d:%d:%d GMT", &day, month, &year, &hour, &minute,
                   &second) != 6) {
+    return std::nullopt;
+  }
+  if (year < 1 || year > 9999 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 ||
+      second > 60 || day < 1) {
     return std::nullopt;
   }
   for (unsigned m = 0; m < 12; ++m) {
@@ -143,7 +195,8 @@ Status NormalizeTree(const Shape& shape, Json& value, BlobEncoding blobs, const 
           continue;
         }
         if (member != nullptr) {
-          US_RETURN_IF_ERROR(NormalizeTree(*member->shape, it.value(), blobs, Child(path, it.key())));
+          US_RETURN_IF_ERROR(
+              NormalizeTree(*member->shape, it.value(), blobs, Child(path, it.key())));
         }
         ++it;  // unknown members are ignored, as AWS's JSON services do
       }
@@ -152,7 +205,8 @@ Status NormalizeTree(const Shape& shape, Json& value, BlobEncoding blobs, const 
     case ShapeType::kList: {
       if (!value.is_array()) return TypeError(path, "a list", value);
       for (size_t i = 0; i < value.size(); ++i) {
-        if (value[i].is_null()) return TypeError(Child(path, std::to_string(i + 1) + ".member"), "a value", value[i]);
+        if (value[i].is_null())
+          return TypeError(Child(path, std::to_string(i + 1) + ".member"), "a value", value[i]);
         US_RETURN_IF_ERROR(NormalizeTree(*shape.member.shape, value[i], blobs,
                                          Child(path, std::to_string(i + 1) + ".member")));
       }
@@ -171,11 +225,22 @@ Status NormalizeTree(const Shape& shape, Json& value, BlobEncoding blobs, const 
       return Status::Ok();
     case ShapeType::kInteger:
     case ShapeType::kLong:
-      if (value.is_number_integer()) return Status::Ok();
-      if (value.is_number_float() && std::floor(value.get<double>()) == value.get<double>() &&
-          std::fabs(value.get<double>()) < 9.2e18) {
-        value = static_cast<int64_t>(value.get<double>());
-        return Status::Ok();
+      if (value.is_number_unsigned()) {
+        uint64_t n = value.get<uint64_t>();
+        if (n <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) &&
+            IntegerInRange(shape.type, static_cast<int64_t>(n))) {
+          return Status::Ok();
+        }
+      } else if (value.is_number_integer()) {
+        if (IntegerInRange(shape.type, value.get<int64_t>())) return Status::Ok();
+      } else if (value.is_number_float()) {
+        // [-2^63, 2^63) holds every double that converts to int64_t without overflow.
+        double d = value.get<double>();
+        if (std::floor(d) == d && d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
+            IntegerInRange(shape.type, static_cast<int64_t>(d))) {
+          value = static_cast<int64_t>(d);
+          return Status::Ok();
+        }
       }
       return TypeError(path, "an integer", value);
     case ShapeType::kFloat:
@@ -191,7 +256,9 @@ Status NormalizeTree(const Shape& shape, Json& value, BlobEncoding blobs, const 
       return Status::Ok();
     case ShapeType::kTimestamp: {
       if (value.is_number()) {
-        value = value.get<double>();
+        double seconds = value.get<double>();
+        if (!TimestampInRange(seconds)) return TimestampRangeError(path);  // and NaN from CBOR
+        value = seconds;
         return Status::Ok();
       }
       if (value.is_string()) {
@@ -232,18 +299,28 @@ Result<Json> ScalarFromText(const Shape& shape, std::string_view text, const std
   };
   switch (shape.type) {
     case ShapeType::kString:
+      // Canonical strings are UTF-8 (the journal and the store serialise them as JSON).
+      if (!IsValidUtf8(text)) {
+        return Status::InvalidArgument("expected UTF-8 text at '" + path + "'");
+      }
       return Json(std::string(text));
     case ShapeType::kInteger:
     case ShapeType::kLong: {
-      auto n = ParseNumber(text);
-      if (!n || std::floor(*n) != *n || text.find_first_of(".eE") != std::string_view::npos) {
+      // Digits only (with a sign): from_chars refuses fractions, exponents, hex and
+      // values beyond 64 bits instead of rounding them.
+      int64_t n = 0;
+      const char* end = text.data() + text.size();
+      auto parsed = std::from_chars(text.data(), end, n);
+      if (text.empty() || parsed.ec != std::errc() || parsed.ptr != end ||
+          !IntegerInRange(shape.type, n)) {
         return bad("an integer");
       }
-      return Json(static_cast<int64_t>(*n));
+      return Json(n);
     }
     case ShapeType::kFloat:
     case ShapeType::kDouble: {
-      if (text == "NaN" || text == "Infinity" || text == "-Infinity") return Json(std::string(text));
+      if (text == "NaN" || text == "Infinity" || text == "-Infinity")
+        return Json(std::string(text));
       auto n = ParseNumber(text);
       if (!n) return bad("a number");
       return Json(*n);
@@ -253,10 +330,18 @@ Result<Json> ScalarFromText(const Shape& shape, std::string_view text, const std
       if (text == "false") return Json(false);
       return bad("true or false");
     case ShapeType::kTimestamp: {
-      if (auto n = ParseNumber(text)) return Json(*n);
-      if (auto t = ParseIso8601(text); t.ok()) return Json(ToEpochSeconds(*t));
-      if (auto t = ParseHttpDate(text)) return Json(ToEpochSeconds(*t));
-      return bad("a timestamp (ISO-8601 or epoch seconds)");
+      std::optional<double> seconds = ParseNumber(text);
+      if (!seconds) {
+        if (auto t = ParseIso8601(text); t.ok()) {
+          seconds = ToEpochSeconds(*t);
+        } else if (auto t = ParseHttpDate(text)) {
+          seconds = ToEpochSeconds(*t);
+        } else {
+          return bad("a timestamp (ISO-8601 or epoch seconds)");
+        }
+      }
+      if (!TimestampInRange(*seconds)) return TimestampRangeError(path);
+      return Json(*seconds);
     }
     case ShapeType::kBlob: {
       std::string bytes;
@@ -269,17 +354,19 @@ Result<Json> ScalarFromText(const Shape& shape, std::string_view text, const std
 }
 
 std::string ScalarToText(const Shape& shape, const Json& value, std::string_view timestamp_format) {
+  auto dump = [](const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); };
   switch (shape.type) {
     case ShapeType::kString:
-      return value.is_string() ? value.get<std::string>() : value.dump();
+      return value.is_string() ? value.get<std::string>() : dump(value);
     case ShapeType::kBoolean:
-      return value.is_boolean() ? (value.get<bool>() ? "true" : "false") : value.dump();
+      return value.is_boolean() ? (value.get<bool>() ? "true" : "false") : dump(value);
     case ShapeType::kTimestamp: {
-      if (!value.is_number()) return value.is_string() ? value.get<std::string>() : value.dump();
+      if (!value.is_number()) return value.is_string() ? value.get<std::string>() : dump(value);
       double seconds = value.get<double>();
       TimePoint t = FromEpochSeconds(seconds);
       if (timestamp_format == "unixTimestamp") {
-        Json n = std::floor(seconds) == seconds ? Json(static_cast<int64_t>(seconds)) : Json(seconds);
+        Json n =
+            std::floor(seconds) == seconds ? Json(static_cast<int64_t>(seconds)) : Json(seconds);
         return n.dump();
       }
       if (timestamp_format == "rfc822") {
@@ -295,12 +382,13 @@ std::string ScalarToText(const Shape& shape, const Json& value, std::string_view
     case ShapeType::kBlob:
       if (value.is_binary()) {
         const auto& bytes = value.get_binary();
-        return Base64Encode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+        return Base64Encode(
+            std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
       }
       return value.is_string() ? Base64Encode(value.get<std::string>()) : std::string();
     default:
       if (value.is_string()) return value.get<std::string>();
-      return value.dump();
+      return dump(value);
   }
 }
 
@@ -348,23 +436,29 @@ void Check(const Shape& shape, const Json& value, const std::string& path,
         }
       }
       for (auto it = value.begin(); it != value.end(); ++it) {
-        if (const Member* m = shape.FindMember(it.key())) Check(*m->shape, it.value(), Child(path, it.key()), errors);
+        if (const Member* m = shape.FindMember(it.key()))
+          Check(*m->shape, it.value(), Child(path, it.key()), errors);
       }
       return;
     }
     case ShapeType::kList: {
       if (!value.is_array()) return;
-      if (shape.min && value.size() < *shape.min) fail("Member must have length greater than or equal to " + FormatLimit(*shape.min));
-      if (shape.max && value.size() > *shape.max) fail("Member must have length less than or equal to " + FormatLimit(*shape.max));
+      if (shape.min && value.size() < *shape.min)
+        fail("Member must have length greater than or equal to " + FormatLimit(*shape.min));
+      if (shape.max && value.size() > *shape.max)
+        fail("Member must have length less than or equal to " + FormatLimit(*shape.max));
       for (size_t i = 0; i < value.size(); ++i) {
-        Check(*shape.member.shape, value[i], Child(path, std::to_string(i + 1) + ".member"), errors);
+        Check(*shape.member.shape, value[i], Child(path, std::to_string(i + 1) + ".member"),
+              errors);
       }
       return;
     }
     case ShapeType::kMap: {
       if (!value.is_object()) return;
-      if (shape.min && value.size() < *shape.min) fail("Member must have length greater than or equal to " + FormatLimit(*shape.min));
-      if (shape.max && value.size() > *shape.max) fail("Member must have length less than or equal to " + FormatLimit(*shape.max));
+      if (shape.min && value.size() < *shape.min)
+        fail("Member must have length greater than or equal to " + FormatLimit(*shape.min));
+      if (shape.max && value.size() > *shape.max)
+        fail("Member must have length less than or equal to " + FormatLimit(*shape.max));
       for (auto it = value.begin(); it != value.end(); ++it) {
         Check(*shape.key.shape, Json(it.key()), Child(path, "key"), errors);
         Check(*shape.value.shape, it.value(), Child(path, it.key()), errors);
@@ -375,8 +469,10 @@ void Check(const Shape& shape, const Json& value, const std::string& path,
       if (!value.is_string()) return;
       const std::string& s = value.get_ref<const std::string&>();
       size_t length = Utf16Length(s);
-      if (shape.min && length < *shape.min) fail("Member must have length greater than or equal to " + FormatLimit(*shape.min));
-      if (shape.max && length > *shape.max) fail("Member must have length less than or equal to " + FormatLimit(*shape.max));
+      if (shape.min && length < *shape.min)
+        fail("Member must have length greater than or equal to " + FormatLimit(*shape.min));
+      if (shape.max && length > *shape.max)
+        fail("Member must have length less than or equal to " + FormatLimit(*shape.max));
       if (!shape.enum_values.empty()) {
         bool found = false;
         for (const auto& e : shape.enum_values) found = found || e == s;
@@ -394,15 +490,19 @@ void Check(const Shape& shape, const Json& value, const std::string& path,
     case ShapeType::kDouble: {
       if (!value.is_number()) return;
       double n = value.get<double>();
-      if (shape.min && n < *shape.min) fail("Member must have value greater than or equal to " + FormatLimit(*shape.min));
-      if (shape.max && n > *shape.max) fail("Member must have value less than or equal to " + FormatLimit(*shape.max));
+      if (shape.min && n < *shape.min)
+        fail("Member must have value greater than or equal to " + FormatLimit(*shape.min));
+      if (shape.max && n > *shape.max)
+        fail("Member must have value less than or equal to " + FormatLimit(*shape.max));
       return;
     }
     case ShapeType::kBlob: {
       if (!value.is_binary()) return;
       double size = static_cast<double>(value.get_binary().size());
-      if (shape.min && size < *shape.min) fail("Member must have length greater than or equal to " + FormatLimit(*shape.min));
-      if (shape.max && size > *shape.max) fail("Member must have length less than or equal to " + FormatLimit(*shape.max));
+      if (shape.min && size < *shape.min)
+        fail("Member must have length greater than or equal to " + FormatLimit(*shape.min));
+      if (shape.max && size > *shape.max)
+        fail("Member must have length less than or equal to " + FormatLimit(*shape.max));
       return;
     }
     default:
@@ -416,9 +516,9 @@ std::optional<std::string> Validate(const Shape& shape, const Json& input) {
   std::vector<std::string> errors;
   Check(shape, input, "", errors);
   if (errors.empty()) return std::nullopt;
-  std::string message = std::to_string(errors.size()) +
-                        (errors.size() == 1 ? " validation error detected: "
-                                            : " validation errors detected: ");
+  std::string message =
+      std::to_string(errors.size()) +
+      (errors.size() == 1 ? " validation error detected: " : " validation errors detected: ");
   for (size_t i = 0; i < errors.size(); ++i) message += (i ? "; " : "") + errors[i];
   return message;
 }

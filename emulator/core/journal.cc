@@ -66,7 +66,8 @@ Status Journal::Flush() {
       US_RETURN_IF_ERROR(store_.Run(
           "INSERT INTO journal(seq, time_us, kind, subject, detail) VALUES(?1, ?2, ?3, ?4, ?5)",
           {e.seq, static_cast<int64_t>(e.time.time_since_epoch().count()),
-           std::string(JournalKindName(e.kind)), e.subject, e.detail.dump()}));
+           std::string(JournalKindName(e.kind)), e.subject,
+           e.detail.dump(-1, ' ', false, Json::error_handler_t::replace)}));
     }
     return Status::Ok();
   });

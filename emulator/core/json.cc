@@ -6,7 +6,7 @@ namespace {
 Result<Json> Parse(std::string_view text, bool comments) {
   try {
     return Json::parse(text.begin(), text.end(), nullptr, true, comments);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for numbers like 1e400
     return Status::InvalidArgument(e.what());
   }
 }
