@@ -56,6 +56,9 @@ void ControlApi::Install() {
       "POST", "/_understudy/wait",
       [this](const HttpRequest& r, HttpReply reply) { Wait(r, std::move(reply)); });
   front_door_.RegisterInternal(
+      "GET", "/_understudy/bus",
+      [this](const HttpRequest& r, HttpReply reply) { BusEvents(r, std::move(reply)); });
+  front_door_.RegisterInternal(
       "GET", "/_understudy/journal",
       [this](const HttpRequest& r, HttpReply reply) { JournalEntries(r, std::move(reply)); });
 }
@@ -104,6 +107,7 @@ void ControlApi::Reset(HttpReply reply) {
     Status status = hook();
     if (!status.ok()) return reply(ControlError(500, "ResetFailed", status.message()));
   }
+  if (bus_ != nullptr) bus_->ClearRecent();
   journal_.Input("understudy.reset", Json::object());
   waits_.NotifyChanged();
   reply(JsonResponse(200, Json{{"reset", true}}));
@@ -242,6 +246,29 @@ void ControlApi::JournalEntries(const HttpRequest& request, HttpReply reply) {
                        {"detail", e.detail}});
   }
   reply(JsonResponse(200, Json{{"entries", out}, {"last", journal_.last_seq()}}));
+}
+
+}  // namespace understudy::api
+
+namespace understudy::api {
+
+void ControlApi::BusEvents(const HttpRequest& request, HttpReply reply) {
+  if (bus_ == nullptr)
+    return reply(JsonResponse(200, Json{{"events", Json::array()}, {"last", 0}}));
+  uint64_t after = 0;
+  if (const std::string* a = request.QueryParam("after")) {
+    char* end = nullptr;
+    after = std::strtoull(a->c_str(), &end, 10);
+    if (a->empty() || *end != '\0') {
+      return reply(ControlError(400, "InvalidBusRequest",
+                                "\"after\" must be a whole number, got '" + *a + "'"));
+    }
+  }
+  Json events = Json::array();
+  for (const auto& event : bus_->recent()) {
+    if (event["seq"].get<uint64_t>() > after) events.push_back(event);
+  }
+  reply(JsonResponse(200, Json{{"events", events}, {"last", bus_->published()}}));
 }
 
 }  // namespace understudy::api

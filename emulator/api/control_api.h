@@ -13,6 +13,7 @@
 
 #include "api/front_door.h"
 #include "core/clock.h"
+#include "core/event_bus.h"
 #include "core/journal.h"
 #include "core/waits.h"
 
@@ -52,6 +53,8 @@ class ControlApi {
     conditions_[name] = std::move(factory);
   }
   void set_endpoint(std::string endpoint) { info_.endpoint = std::move(endpoint); }
+  // Serves GET /_understudy/bus?after=N (the bus's recent events) and clears them on reset.
+  void SetEventBus(EventBus* bus) { bus_ = bus; }
 
   // The JSON of GET /_understudy/clock.
   Json ClockState() const;
@@ -62,6 +65,7 @@ class ControlApi {
   void PostClock(const HttpRequest& request, HttpReply reply);
   void Wait(const HttpRequest& request, HttpReply reply);
   void JournalEntries(const HttpRequest& request, HttpReply reply);
+  void BusEvents(const HttpRequest& request, HttpReply reply);
 
   FrontDoor& front_door_;
   Clock& clock_;
@@ -71,6 +75,7 @@ class ControlApi {
   std::string default_region_;
   std::vector<std::function<Status()>> reset_hooks_;
   std::map<std::string, ConditionFactory> conditions_;
+  EventBus* bus_ = nullptr;
 };
 
 // A JSON answer with `status`.

@@ -31,7 +31,10 @@ std::string UsageText() {
          "                       (default us-east-1)\n"
          "  --hold-timeout D     real time one piece of in-flight work may hold a virtual\n"
          "                       clock (default 30s)\n"
-         "  --log-level LEVEL    error, warn, info or debug (default info)\n";
+         "  --log-level LEVEL    error, warn, info or debug (default info)\n"
+         "  --images FILE        JSON mapping container images to the entry point, command,\n"
+         "                       working dir and environment they would supply\n"
+         "  --secrets FILE       JSON mapping secrets' valueFrom to their values\n";
 }
 
 namespace {
@@ -108,6 +111,18 @@ Result<ServeOptions> ParseServe(const std::vector<std::string>& args, size_t beg
          if (!d.ok()) return Bad("--hold-timeout: " + d.status().message());
          if (d->count() == 0) return Bad("--hold-timeout must be longer than 0s");
          options.hold_timeout = *d;
+         return Status::Ok();
+       }},
+      {"--images",
+       [&](const std::string&, const std::string& v) {
+         if (v.empty()) return Bad("--images expects a file path, got ''");
+         options.images_file = v;
+         return Status::Ok();
+       }},
+      {"--secrets",
+       [&](const std::string&, const std::string& v) {
+         if (v.empty()) return Bad("--secrets expects a file path, got ''");
+         options.secrets_file = v;
          return Status::Ok();
        }},
       {"--log-level",

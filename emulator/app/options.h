@@ -29,6 +29,8 @@ struct ServeOptions {
   std::string region = "us-east-1";
   LogLevel log_level = LogLevel::kInfo;
   Duration hold_timeout = std::chrono::seconds(30);
+  std::string images_file;   // image -> command mapping for containers run as processes
+  std::string secrets_file;  // valueFrom -> secret value
 };
 
 enum class Command { kServe, kHelp, kVersion };

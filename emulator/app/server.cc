@@ -14,6 +14,7 @@
 #include "api/http_server.h"
 #include "api/model.h"
 #include "core/clock.h"
+#include "core/event_bus.h"
 #include "core/event_loop.h"
 #include "core/journal.h"
 #include "core/log.h"
@@ -105,13 +106,16 @@ Status Serve(const ServeOptions& options) {
   api::ControlInfo info{
       kVersion, "", state_dir->path(), state_dir->temporary(), options.seed, options.account_id};
   api::ControlApi control(front_door, *clock, waits, journal, info, options.region);
+  EventBus bus;
+  control.SetEventBus(&bus);
   control.Install();
 
   US_ASSIGN_OR_RETURN(auto logs, logs::Logs::Open(*store, journal, *clock));
   logs->Install(front_door, control);
   auto task_runtime = runtime::NewProcessRuntime(loop);
   US_ASSIGN_OR_RETURN(
-      auto ecs, ecs::Ecs::Open(*store, journal, *clock, random.Fork("ecs"), *task_runtime, *logs));
+      auto ecs, ecs::Ecs::Open(*store, journal, *clock, random.Fork("ecs"), *task_runtime, *logs,
+                               bus, ecs::EcsOptions{options.images_file, options.secrets_file}));
   ecs->Install(front_door, control);
 
   api::HttpServerOptions http_options;

@@ -10,11 +10,11 @@ namespace {
 class EcsImpl final : public Ecs {
  public:
   EcsImpl(Store& store, Journal& journal, Clock& clock, Random random,
-          runtime::TaskRuntime& runtime, logs::LogSink& logs)
+          runtime::TaskRuntime& runtime, logs::LogSink& logs, EventBus& bus)
       : clusters_(store, journal, clock),
         task_definitions_(store, journal, clock),
         tasks_(store, journal, clock, std::move(random), clusters_, task_definitions_, runtime,
-               logs) {
+               logs, bus) {
     clusters_.SetTaskCounter(
         [this](const Scope& scope, const std::string& arn) { return tasks_.Counts(scope, arn); });
   }
@@ -118,7 +118,10 @@ class EcsImpl final : public Ecs {
     return task_definitions_.Reset();
   }
 
-  void SetEndpoint(const std::string& endpoint) override { tasks_.set_environment({endpoint}); }
+  void SetEndpoint(const std::string& endpoint) override {
+    tasks_.environment().aws_endpoint = endpoint;
+  }
+  TaskEnvironment& environment() { return tasks_.environment(); }
 
  private:
   Clusters clusters_;
@@ -129,8 +132,16 @@ class EcsImpl final : public Ecs {
 }  // namespace
 
 Result<std::unique_ptr<Ecs>> Ecs::Open(Store& store, Journal& journal, Clock& clock, Random random,
-                                       runtime::TaskRuntime& runtime, logs::LogSink& logs) {
-  auto ecs = std::make_unique<EcsImpl>(store, journal, clock, std::move(random), runtime, logs);
+                                       runtime::TaskRuntime& runtime, logs::LogSink& logs,
+                                       EventBus& bus, const EcsOptions& options) {
+  auto ecs =
+      std::make_unique<EcsImpl>(store, journal, clock, std::move(random), runtime, logs, bus);
+  if (!options.images_file.empty()) {
+    US_ASSIGN_OR_RETURN(ecs->environment().images, ImageMap::Load(options.images_file));
+  }
+  if (!options.secrets_file.empty()) {
+    US_ASSIGN_OR_RETURN(ecs->environment().secrets, SecretStore::Load(options.secrets_file));
+  }
   US_RETURN_IF_ERROR(ecs->Open());
   return std::unique_ptr<Ecs>(std::move(ecs));
 }

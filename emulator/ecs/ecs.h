@@ -11,6 +11,7 @@
 #include "api/control_api.h"
 #include "api/front_door.h"
 #include "core/clock.h"
+#include "core/event_bus.h"
 #include "core/journal.h"
 #include "core/random.h"
 #include "core/store.h"
@@ -19,6 +20,12 @@
 
 namespace understudy::ecs {
 
+// Local stand-ins for what images and secret stores supply (docs/ecs-tasks.md).
+struct EcsOptions {
+  std::string images_file;   // --images: image -> entry point, command, working dir, environment
+  std::string secrets_file;  // --secrets: valueFrom -> secret value
+};
+
 class Ecs {
  public:
   // Creates or migrates ECS's tables and loads what they hold.
@@ -26,7 +33,8 @@ class Ecs {
   // `logs` receives the output of containers with the awslogs driver.
   static Result<std::unique_ptr<Ecs>> Open(Store& store, Journal& journal, Clock& clock,
                                            Random random, runtime::TaskRuntime& runtime,
-                                           logs::LogSink& logs);
+                                           logs::LogSink& logs, EventBus& bus,
+                                           const EcsOptions& options = {});
   virtual ~Ecs() = default;
 
   // Registers ECS's operations, its reset hook and its wait conditions

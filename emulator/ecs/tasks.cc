@@ -61,7 +61,8 @@ struct Tasks::Live {
 };
 
 Tasks::Tasks(Store& store, Journal& journal, Clock& clock, Random random, Clusters& clusters,
-             TaskDefinitions& task_definitions, runtime::TaskRuntime& runtime, logs::LogSink& logs)
+             TaskDefinitions& task_definitions, runtime::TaskRuntime& runtime, logs::LogSink& logs,
+             EventBus& bus)
     : store_(store),
       journal_(journal),
       clock_(clock),
@@ -69,7 +70,8 @@ Tasks::Tasks(Store& store, Journal& journal, Clock& clock, Random random, Cluste
       clusters_(clusters),
       task_definitions_(task_definitions),
       runtime_(runtime),
-      logs_(logs) {}
+      logs_(logs),
+      bus_(bus) {}
 
 Tasks::~Tasks() {
   *alive_ = false;
@@ -151,6 +153,32 @@ void Tasks::SetStatus(const Key& key, const std::string& status) {
   if (!saved.ok())
     journal_.Record(JournalKind::kNote, "ecs.tasks", Json{{"storeError", saved.message()}});
   journal_.Transition((*task)["taskArn"].get<std::string>(), Json{{"lastStatus", status}});
+  PublishChange(key);
+}
+
+void Tasks::PublishChange(const Key& key) {
+  const Json* task = Doc(key);
+  if (task == nullptr) return;
+  // EventBridge's envelope; in events, timestamps are ISO-8601 strings (aws-semantics §2.12).
+  Json detail = *task;
+  detail.erase("tags");
+  detail["updatedAt"] = ToEpochSeconds(clock_.Now());
+  for (const char* field :
+       {"createdAt", "pullStartedAt", "pullStoppedAt", "startedAt", "stoppingAt", "stoppedAt",
+        "executionStoppedAt", "connectivityAt", "updatedAt"}) {
+    if (detail.contains(field) && detail[field].is_number()) {
+      detail[field] = FormatIso8601(FromEpochSeconds(detail[field].get<double>()));
+    }
+  }
+  bus_.Publish(Json{{"version", "0"},
+                    {"id", random_.Uuid()},
+                    {"detail-type", "ECS Task State Change"},
+                    {"source", "aws.ecs"},
+                    {"account", std::get<0>(key)},
+                    {"time", FormatIso8601(clock_.Now()).substr(0, 19) + "Z"},
+                    {"region", std::get<1>(key)},
+                    {"resources", Json::array({(*task)["taskArn"]})},
+                    {"detail", detail}});
 }
 
 const Json* Tasks::Find(const Scope& scope, const std::string& cluster,
@@ -304,6 +332,7 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
     live->definition = def;
     live_[key] = std::move(live);
     journal_.Transition(task_arn, Json{{"lastStatus", "PROVISIONING"}});
+    PublishChange(key);
     clock_.Schedule(
         clock_.Now(),
         [this, key, alive = std::weak_ptr<bool>(alive_)] {
@@ -349,30 +378,75 @@ void Tasks::StartContainers(const Key& key) {
     runtime::ContainerSpec spec;
     spec.task_id = std::get<2>(key);
     spec.name = name;
-    for (const auto& a : c.value("entryPoint", Json::array()))
-      spec.argv.push_back(a.get<std::string>());
+    std::string image = c["image"].get<std::string>();
+    std::optional<ImageConfig> image_config = environment_.images.Find(image);
+    auto strings = [](const Json& list) {
+      std::vector<std::string> out;
+      for (const auto& a : list) out.push_back(a.get<std::string>());
+      return out;
+    };
     Json command = override_of.contains("command") ? override_of["command"]
                                                    : c.value("command", Json::array());
-    for (const auto& a : command) spec.argv.push_back(a.get<std::string>());
+    spec.argv = ContainerArgv(strings(c.value("entryPoint", Json::array())), strings(command),
+                              image_config);
+    auto fail = [&](std::string why) {
+      failure = std::move(why);
+      (*task)["containers"][index]["reason"] = failure.substr(0, 255);
+    };
     if (spec.argv.empty()) {
-      failure = "CannotStartContainerError: container " + name + " (image " +
-                c["image"].get<std::string>() +
-                ") has neither entryPoint nor command; understudy runs them as host processes";
-      (*task)["containers"][index]["reason"] = failure;
+      fail("CannotStartContainerError: container " + name + " (image " + image +
+           ") has neither entryPoint nor command, and no --images entry matches the image");
       break;
     }
+    // Precedence, lowest first: the emulator's, the image's, environment files,
+    // environment, secrets, the override's environment.
     std::map<std::string, std::string> env;
     if (const char* path = std::getenv("PATH")) env["PATH"] = path;
     env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = std::get<1>(key);
     env["AWS_ACCESS_KEY_ID"] = "test";
     env["AWS_SECRET_ACCESS_KEY"] = "test";
     if (!environment_.aws_endpoint.empty()) env["AWS_ENDPOINT_URL"] = environment_.aws_endpoint;
+    if (image_config) {
+      for (const auto& [k, v] : image_config->environment) env[k] = v;
+    }
+    for (const auto& file : c.value("environmentFiles", Json::array())) {
+      std::string value = file.value("value", "");
+      if (value.rfind("file://", 0) == 0) value = value.substr(7);
+      if (value.rfind("arn:", 0) == 0) {
+        fail(
+            "ResourceInitializationError: failed to download env files: understudy reads "
+            "environment "
+            "files from local paths, and " +
+            value + " is not one");
+        break;
+      }
+      auto vars = ReadEnvironmentFile(value);
+      if (!vars.ok()) {
+        fail("ResourceInitializationError: failed to download env files: " +
+             vars.status().message());
+        break;
+      }
+      for (const auto& [k, v] : *vars) env[k] = v;
+    }
+    if (!failure.empty()) break;
     for (const auto& e : c.value("environment", Json::array()))
       env[e.value("name", "")] = e.value("value", "");
+    for (const auto& secret : c.value("secrets", Json::array())) {
+      std::string from = secret.value("valueFrom", "");
+      auto value = environment_.secrets.Find(from);
+      if (!value) {
+        fail("ResourceInitializationError: unable to pull secrets or registry auth: secret " +
+             from + " is not in the --secrets file");
+        break;
+      }
+      env[secret.value("name", "")] = *value;
+    }
+    if (!failure.empty()) break;
     for (const auto& e : override_of.value("environment", Json::array()))
       env[e.value("name", "")] = e.value("value", "");
     for (auto& [k, v] : env) spec.environment.emplace_back(k, v);
-    spec.working_directory = c.value("workingDirectory", "");
+    spec.working_directory =
+        c.value("workingDirectory", image_config ? image_config->working_directory : "");
     std::weak_ptr<bool> alive = alive_;
     runtime::ContainerCallbacks callbacks;
     // The awslogs driver: one event per line in <prefix>/<container>/<task id>.
@@ -504,6 +578,7 @@ void Tasks::OnContainerExit(const Key& key, const std::string& container,
       BeginStop(key, "EssentialContainerExited", "Essential container in task exited");
     } else {
       (void)Save(key);
+      PublishChange(key);
     }
     return;
   }

@@ -7,7 +7,9 @@
 // stopCode, stoppedReason, exit codes and timestamps as ECS reports them. A
 // standalone task holds the clock until it exits. Tasks are kept in memory and
 // written through to `ecs_tasks`; tasks found running at start are marked STOPPED
-// (their processes died with the previous emulator). Loop thread only.
+// (their processes died with the previous emulator). Every change of a task's or a
+// container's status is published on the EventBus as "ECS Task State Change".
+// Loop thread only.
 #pragma once
 
 #include <map>
@@ -17,30 +19,37 @@
 #include "api/api_error.h"
 #include "core/arn.h"
 #include "core/clock.h"
+#include "core/event_bus.h"
 #include "core/journal.h"
 #include "core/random.h"
 #include "core/store.h"
 #include "ecs/clusters.h"
+#include "ecs/image_map.h"
 #include "ecs/task_definitions.h"
 #include "logs/logs.h"
 #include "runtime/task_runtime.h"
 
 namespace understudy::ecs {
 
-// What every container is told about the emulator (brief §6).
+// What every container is told about the emulator (brief §6), and the local
+// stand-ins for what images and secret stores would supply.
 struct TaskEnvironment {
   std::string aws_endpoint;  // AWS_ENDPOINT_URL
+  ImageMap images;           // --images
+  SecretStore secrets;       // --secrets
 };
 
 class Tasks {
  public:
   Tasks(Store& store, Journal& journal, Clock& clock, Random random, Clusters& clusters,
-        TaskDefinitions& task_definitions, runtime::TaskRuntime& runtime, logs::LogSink& logs);
+        TaskDefinitions& task_definitions, runtime::TaskRuntime& runtime, logs::LogSink& logs,
+        EventBus& bus);
   ~Tasks();
   Status Open();
   // Stops every task at once (SIGKILL) and forgets them all.
   Status Reset();
   void set_environment(TaskEnvironment environment) { environment_ = std::move(environment); }
+  TaskEnvironment& environment() { return environment_; }
 
   api::ApiResult Run(const Scope& scope, const Json& input);
   api::ApiResult Stop(const Scope& scope, const Json& input);
@@ -63,6 +72,8 @@ class Tasks {
   void OnContainerExit(const Key& key, const std::string& container,
                        const runtime::ContainerExit& exit);
   void SetStatus(const Key& key, const std::string& status);
+  // Publishes "ECS Task State Change" for the task as it is now.
+  void PublishChange(const Key& key);
   Status Save(const Key& key);
   Json* Doc(const Key& key);
 
@@ -74,6 +85,7 @@ class Tasks {
   TaskDefinitions& task_definitions_;
   runtime::TaskRuntime& runtime_;
   logs::LogSink& logs_;
+  EventBus& bus_;
   TaskEnvironment environment_;
   std::map<Key, Json> tasks_;
   std::map<Key, std::unique_ptr<Live>> live_;

@@ -86,6 +86,15 @@ class RealClockTasksTest(TasksTest):
         for field in ["createdAt", "pullStartedAt", "pullStoppedAt", "startedAt", "stoppingAt",
                       "executionStoppedAt", "stoppedAt"]:
             self.assertIn(field, stopped)
+        # Each status change was published as an "ECS Task State Change" event.
+        status, bus = self.emulator.get("/_understudy/bus")
+        changes = [e for e in bus["events"] if e["resources"] == [task["taskArn"]]]
+        self.assertEqual([e["detail"]["lastStatus"] for e in changes],
+                         ["PROVISIONING", "PENDING", "RUNNING", "DEACTIVATING", "STOPPING",
+                          "DEPROVISIONING", "STOPPED"])
+        self.assertEqual({e["detail-type"] for e in changes}, {"ECS Task State Change"})
+        self.assertEqual(changes[-1]["detail"]["stopCode"], "UserInitiated")
+        self.assertRegex(changes[-1]["detail"]["stoppedAt"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
     # An essential container that exits stops the task with its exit code.
     def test_essential_exit(self):
@@ -145,6 +154,72 @@ class VirtualClockTasksTest(TasksTest):
         self.assertEqual(stopped["containers"][0]["exitCode"], 137)
         status, clock = self.emulator.get("/_understudy/clock")
         self.assertEqual(clock["now"], "2026-11-23T08:00:30.000Z")
+
+
+class ImagesAndSecretsTest(unittest.TestCase):
+    # --images supplies what an image would (entry point, command, working dir,
+    # environment); environment files and --secrets fill the environment, with ECS's precedence.
+    def test_image_mapping_env_files_and_secrets(self):
+        import json
+        import subprocess
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            images = os.path.join(tmp, "images.json")
+            with open(images, "w") as f:
+                json.dump({"images": {"local/app:*": {
+                    "entryPoint": ["/bin/sh", "-c"], "command": ["exec sleep 300"],
+                    "workingDirectory": tmp, "environment": {"MODE": "image", "IMAGE_ONLY": "yes"}}}}, f)
+            secrets = os.path.join(tmp, "secrets.json")
+            with open(secrets, "w") as f:
+                json.dump({"arn:aws:secretsmanager:us-east-1:000000000000:secret:db": "hunter2"}, f)
+            env_file = os.path.join(tmp, "app.env")
+            with open(env_file, "w") as f:
+                f.write("# from a file\nFROM_FILE=1\nMODE=file\n")
+            with Understudy(BINARY, "--images", images, "--secrets", secrets) as emulator:
+                ecs = emulator.client("ecs")
+                ecs.create_cluster(clusterName="web")
+                ecs.register_task_definition(family="app", containerDefinitions=[{
+                    "name": "main", "image": "local/app:1.0", "memory": 64,
+                    "environmentFiles": [{"value": env_file, "type": "s3"}],
+                    "environment": [{"name": "MODE", "value": "container"}],
+                    "secrets": [{"name": "DB_PASSWORD",
+                                 "valueFrom": "arn:aws:secretsmanager:us-east-1:000000000000:secret:db"}]}])
+                arn = ecs.run_task(cluster="web", taskDefinition="app")["tasks"][0]["taskArn"]
+                code, answer = emulator.post("/_understudy/wait", {
+                    "until": {"ecsTask": {"cluster": "web", "task": arn}}, "timeout": "30s"})
+                self.assertEqual(code, 200, answer)
+                task = ecs.describe_tasks(cluster="web", tasks=[arn])["tasks"][0]
+                pid = int(task["containers"][0]["runtimeId"])
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    env = dict(i.split(b"=", 1) for i in f.read().split(b"\0") if b"=" in i)
+                self.assertEqual(env[b"MODE"], b"container")
+                self.assertEqual(env[b"FROM_FILE"], b"1")
+                self.assertEqual(env[b"IMAGE_ONLY"], b"yes")
+                self.assertEqual(env[b"DB_PASSWORD"], b"hunter2")
+                self.assertEqual(os.readlink(f"/proc/{pid}/cwd"), tmp)
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    self.assertEqual(f.read().split(b"\0")[:2], [b"sleep", b"300"])
+                # A secret that is not in the file fails the task with ECS's error class.
+                ecs.register_task_definition(family="nosecret", containerDefinitions=[{
+                    "name": "main", "image": "local/app:1.0", "memory": 64,
+                    "secrets": [{"name": "X", "valueFrom": "arn:aws:ssm:us-east-1:000000000000:parameter/x"}]}])
+                arn = ecs.run_task(cluster="web", taskDefinition="nosecret")["tasks"][0]["taskArn"]
+                code, answer = emulator.post("/_understudy/wait", {
+                    "until": {"ecsTask": {"cluster": "web", "task": arn, "lastStatus": "STOPPED"}},
+                    "timeout": "30s"})
+                task = ecs.describe_tasks(cluster="web", tasks=[arn])["tasks"][0]
+                self.assertEqual(task["stoppedReason"],
+                                 "ResourceInitializationError: unable to pull secrets or registry auth: "
+                                 "secret arn:aws:ssm:us-east-1:000000000000:parameter/x is not in the "
+                                 "--secrets file")
+            # A malformed --images file stops serve with the path of the problem.
+            with open(images, "w") as f:
+                f.write('{"images": {"a": {"command": "run"}}}')
+            proc = subprocess.run([BINARY, "serve", "--port", "0", "--images", images],
+                                  capture_output=True, text=True, timeout=30)
+            self.assertEqual(proc.returncode, 2)
+            self.assertEqual(proc.stderr, f"understudy: {images}: $.images[\"a\"].command: expected a "
+                                          "list of strings, found string\n")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ class EcsFixture : public ::testing::Test {
                                                    api::FrontDoorOptions{});
     control_ = std::make_unique<api::ControlApi>(*front_door_, *clock_, *waits_, *journal_,
                                                  api::ControlInfo{}, "us-east-1");
-    ecs_ = std::move(Ecs::Open(*store_, *journal_, *clock_, Random(7), runtime_, logs_)).value();
+    ecs_ =
+        std::move(Ecs::Open(*store_, *journal_, *clock_, Random(7), runtime_, logs_, bus_)).value();
     ecs_->Install(*front_door_, *control_);
   }
 
@@ -55,6 +56,7 @@ class EcsFixture : public ::testing::Test {
   Duration hold_limit_ = std::chrono::seconds(30);  // set before SetUp to change
   EventLoop loop_;
   FakeTaskRuntime runtime_;
+  EventBus bus_;
   // Records what ECS sends to CloudWatch Logs.
   struct RecordingLogs : logs::LogSink {
     Status OpenStream(const Scope&, const std::string& group, const std::string& stream,

@@ -201,7 +201,7 @@ TEST_F(TasksTest, NoCommand) {
   EXPECT_EQ(task["lastStatus"], "STOPPED");
   EXPECT_EQ(task["stoppedReason"],
             "CannotStartContainerError: container web (image nginx:1) has neither entryPoint nor "
-            "command; understudy runs them as host processes");
+            "command, and no --images entry matches the image");
   EXPECT_TRUE(runtime_.started.empty());
 }
 
@@ -331,6 +331,32 @@ TEST_F(TasksTest, AwslogsMissingGroup) {
       "ResourceInitializationError: failed to validate logger args: The specified log group does "
       "not exist.");
   EXPECT_TRUE(runtime_.started.empty());
+}
+
+}  // namespace
+}  // namespace understudy::ecs
+
+namespace understudy::ecs {
+namespace {
+
+// Every status change is published as "ECS Task State Change" in EventBridge's envelope.
+TEST_F(TasksTest, TaskStateChangeEvents) {
+  std::string arn = RunOne();
+  std::vector<std::string> statuses;
+  for (const auto& event : bus_.recent()) {
+    EXPECT_EQ(event["detail-type"], "ECS Task State Change");
+    EXPECT_EQ(event["source"], "aws.ecs");
+    EXPECT_EQ(event["version"], "0");
+    EXPECT_EQ(event["account"], "000000000000");
+    EXPECT_EQ(event["region"], "us-east-1");
+    EXPECT_EQ(event["resources"], Json::array({arn}));
+    EXPECT_EQ(event["time"], "1970-01-01T00:00:00Z");
+    EXPECT_EQ(event["detail"]["createdAt"], "1970-01-01T00:00:00.000Z");
+    EXPECT_EQ(event["detail"]["taskArn"], arn);
+    statuses.push_back(event["detail"]["lastStatus"]);
+  }
+  EXPECT_EQ(statuses, (std::vector<std::string>{"PROVISIONING", "PENDING", "RUNNING"}));
+  EXPECT_EQ(bus_.recent().back()["detail"]["startedAt"], "1970-01-01T00:00:00.000Z");
 }
 
 }  // namespace
