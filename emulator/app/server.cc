@@ -114,8 +114,9 @@ Status Serve(const ServeOptions& options) {
   logs->Install(front_door, control);
   auto task_runtime = runtime::NewProcessRuntime(loop);
   US_ASSIGN_OR_RETURN(
-      auto ecs, ecs::Ecs::Open(*store, journal, *clock, random.Fork("ecs"), *task_runtime, *logs,
-                               bus, ecs::EcsOptions{options.images_file, options.secrets_file}));
+      auto ecs,
+      ecs::Ecs::Open(loop, *store, journal, *clock, random.Fork("ecs"), *task_runtime, *logs, bus,
+                     ecs::EcsOptions{options.images_file, options.secrets_file}));
   ecs->Install(front_door, control);
 
   api::HttpServerOptions http_options;

@@ -9,12 +9,12 @@ namespace {
 
 class EcsImpl final : public Ecs {
  public:
-  EcsImpl(Store& store, Journal& journal, Clock& clock, Random random,
+  EcsImpl(EventLoop& loop, Store& store, Journal& journal, Clock& clock, Random random,
           runtime::TaskRuntime& runtime, logs::LogSink& logs, EventBus& bus)
       : clusters_(store, journal, clock),
         task_definitions_(store, journal, clock),
-        tasks_(store, journal, clock, std::move(random), clusters_, task_definitions_, runtime,
-               logs, bus) {
+        tasks_(loop, store, journal, clock, std::move(random), clusters_, task_definitions_,
+               runtime, logs, bus) {
     clusters_.SetTaskCounter(
         [this](const Scope& scope, const std::string& arn) { return tasks_.Counts(scope, arn); });
   }
@@ -131,11 +131,12 @@ class EcsImpl final : public Ecs {
 
 }  // namespace
 
-Result<std::unique_ptr<Ecs>> Ecs::Open(Store& store, Journal& journal, Clock& clock, Random random,
-                                       runtime::TaskRuntime& runtime, logs::LogSink& logs,
-                                       EventBus& bus, const EcsOptions& options) {
+Result<std::unique_ptr<Ecs>> Ecs::Open(EventLoop& loop, Store& store, Journal& journal,
+                                       Clock& clock, Random random, runtime::TaskRuntime& runtime,
+                                       logs::LogSink& logs, EventBus& bus,
+                                       const EcsOptions& options) {
   auto ecs =
-      std::make_unique<EcsImpl>(store, journal, clock, std::move(random), runtime, logs, bus);
+      std::make_unique<EcsImpl>(loop, store, journal, clock, std::move(random), runtime, logs, bus);
   if (!options.images_file.empty()) {
     US_ASSIGN_OR_RETURN(ecs->environment().images, ImageMap::Load(options.images_file));
   }

@@ -12,6 +12,7 @@
 #include "api/front_door.h"
 #include "core/clock.h"
 #include "core/event_bus.h"
+#include "core/event_loop.h"
 #include "core/journal.h"
 #include "core/random.h"
 #include "core/store.h"
@@ -31,10 +32,10 @@ class Ecs {
   // Creates or migrates ECS's tables and loads what they hold.
   // `random` is ECS's own stream (task ids); `runtime` runs the containers and
   // `logs` receives the output of containers with the awslogs driver.
-  static Result<std::unique_ptr<Ecs>> Open(Store& store, Journal& journal, Clock& clock,
-                                           Random random, runtime::TaskRuntime& runtime,
-                                           logs::LogSink& logs, EventBus& bus,
-                                           const EcsOptions& options = {});
+  static Result<std::unique_ptr<Ecs>> Open(EventLoop& loop, Store& store, Journal& journal,
+                                           Clock& clock, Random random,
+                                           runtime::TaskRuntime& runtime, logs::LogSink& logs,
+                                           EventBus& bus, const EcsOptions& options = {});
   virtual ~Ecs() = default;
 
   // Registers ECS's operations, its reset hook and its wait conditions

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
 #include <set>
 
 #include "api/shape_values.h"
@@ -51,19 +52,36 @@ std::optional<std::string> TaskIdFrom(const Scope& scope, const std::string& id_
 
 }  // namespace
 
+// What the task knows of one container while the task lives.
+struct ContainerState {
+  bool started = false;
+  bool exited = false;
+  int exit_code = 0;
+  std::string health = "UNKNOWN";  // UNKNOWN, HEALTHY, UNHEALTHY (containers with a healthCheck)
+  int failures = 0;                // consecutive failed probes after the start period
+  TimePoint started_at{};
+  TimerId probe_timer = 0;
+  std::optional<runtime::ContainerHandle> probe;  // a probe in flight
+  std::shared_ptr<boost::asio::steady_timer> probe_timeout;
+  Hold probe_hold;  // a probe is real work in flight
+};
+
 struct Tasks::Live {
   Hold hold;       // a standalone task holds the clock until it stops
   Hold stop_hold;  // a signalled task holds it again until its processes exit
   Json definition;
   std::map<std::string, runtime::ContainerHandle> running;  // container name -> handle
   std::map<std::string, TimerId> kill_timers;
+  std::map<std::string, ContainerState> containers;
+  std::vector<TimerId> timers;  // startTimeout timers
   bool stopping = false;
 };
 
-Tasks::Tasks(Store& store, Journal& journal, Clock& clock, Random random, Clusters& clusters,
-             TaskDefinitions& task_definitions, runtime::TaskRuntime& runtime, logs::LogSink& logs,
-             EventBus& bus)
-    : store_(store),
+Tasks::Tasks(EventLoop& loop, Store& store, Journal& journal, Clock& clock, Random random,
+             Clusters& clusters, TaskDefinitions& task_definitions, runtime::TaskRuntime& runtime,
+             logs::LogSink& logs, EventBus& bus)
+    : loop_(loop),
+      store_(store),
       journal_(journal),
       clock_(clock),
       random_(std::move(random)),
@@ -125,6 +143,11 @@ Status Tasks::Reset() {
   for (auto& [key, live] : live_) {
     for (auto& [name, handle] : live->running) (void)runtime_.Signal(handle, SIGKILL);
     for (auto& [name, timer] : live->kill_timers) clock_.Cancel(timer);
+    for (TimerId timer : live->timers) clock_.Cancel(timer);
+    for (auto& [name, state] : live->containers) {
+      if (state.probe_timer) clock_.Cancel(state.probe_timer);
+      if (state.probe) (void)runtime_.Signal(*state.probe, SIGKILL);
+    }
   }
   live_.clear();
   tasks_.clear();
@@ -360,145 +383,361 @@ void Tasks::Advance(const Key& key) {
   }
 }
 
+Result<runtime::ContainerSpec> Tasks::BuildSpec(const Key& key, const Json& c) {
+  const Json* task = Doc(key);
+  std::string name = c["name"].get<std::string>();
+  Json override_of = Json::object();
+  for (const auto& o : (*task)["overrides"]["containerOverrides"]) {
+    if (o.value("name", "") == name) override_of = o;
+  }
+  runtime::ContainerSpec spec;
+  spec.task_id = std::get<2>(key);
+  spec.name = name;
+  std::string image = c["image"].get<std::string>();
+  std::optional<ImageConfig> image_config = environment_.images.Find(image);
+  auto strings = [](const Json& list) {
+    std::vector<std::string> out;
+    for (const auto& a : list) out.push_back(a.get<std::string>());
+    return out;
+  };
+  Json command =
+      override_of.contains("command") ? override_of["command"] : c.value("command", Json::array());
+  spec.argv =
+      ContainerArgv(strings(c.value("entryPoint", Json::array())), strings(command), image_config);
+  auto fail = [](std::string why) { return Status::FailedPrecondition(std::move(why)); };
+  if (spec.argv.empty()) {
+    return fail("CannotStartContainerError: container " + name + " (image " + image +
+                ") has neither entryPoint nor command, and no --images entry matches the image");
+  }
+  // Precedence, lowest first: the emulator's, the image's, environment files,
+  // environment, secrets, the override's environment.
+  std::map<std::string, std::string> env;
+  if (const char* path = std::getenv("PATH")) env["PATH"] = path;
+  env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = std::get<1>(key);
+  env["AWS_ACCESS_KEY_ID"] = "test";
+  env["AWS_SECRET_ACCESS_KEY"] = "test";
+  if (!environment_.aws_endpoint.empty()) env["AWS_ENDPOINT_URL"] = environment_.aws_endpoint;
+  if (image_config) {
+    for (const auto& [k, v] : image_config->environment) env[k] = v;
+  }
+  for (const auto& file : c.value("environmentFiles", Json::array())) {
+    std::string value = file.value("value", "");
+    if (value.rfind("file://", 0) == 0) value = value.substr(7);
+    if (value.rfind("arn:", 0) == 0) {
+      return fail(
+          "ResourceInitializationError: failed to download env files: understudy reads "
+          "environment files from local paths, and " +
+          value + " is not one");
+    }
+    auto vars = ReadEnvironmentFile(value);
+    if (!vars.ok()) {
+      return fail("ResourceInitializationError: failed to download env files: " +
+                  vars.status().message());
+    }
+    for (const auto& [k, v] : *vars) env[k] = v;
+  }
+  for (const auto& e : c.value("environment", Json::array()))
+    env[e.value("name", "")] = e.value("value", "");
+  for (const auto& secret : c.value("secrets", Json::array())) {
+    std::string from = secret.value("valueFrom", "");
+    auto value = environment_.secrets.Find(from);
+    if (!value) {
+      return fail("ResourceInitializationError: unable to pull secrets or registry auth: secret " +
+                  from + " is not in the --secrets file");
+    }
+    env[secret.value("name", "")] = *value;
+  }
+  for (const auto& e : override_of.value("environment", Json::array()))
+    env[e.value("name", "")] = e.value("value", "");
+  for (auto& [k, v] : env) spec.environment.emplace_back(k, v);
+  spec.working_directory =
+      c.value("workingDirectory", image_config ? image_config->working_directory : "");
+  return spec;
+}
+
 void Tasks::StartContainers(const Key& key) {
   Json* task = Doc(key);
   auto found = live_.find(key);
   if (task == nullptr || found == live_.end() || found->second->stopping) return;
-  Live& live = *found->second;
   (*task)["pullStoppedAt"] = ToEpochSeconds(clock_.Now());
-  const Json overrides = (*task)["overrides"]["containerOverrides"];
-  std::string failure;
-  size_t index = 0;
+  Live& live = *found->second;
+  // Containers whose dependencies take too long stop the task (startTimeout, clock time).
   for (const auto& c : live.definition["containerDefinitions"]) {
+    if (!c.contains("startTimeout") || c.value("dependsOn", Json::array()).empty()) continue;
     std::string name = c["name"].get<std::string>();
-    Json override_of = Json::object();
-    for (const auto& o : overrides) {
-      if (o.value("name", "") == name) override_of = o;
-    }
-    runtime::ContainerSpec spec;
-    spec.task_id = std::get<2>(key);
-    spec.name = name;
-    std::string image = c["image"].get<std::string>();
-    std::optional<ImageConfig> image_config = environment_.images.Find(image);
-    auto strings = [](const Json& list) {
-      std::vector<std::string> out;
-      for (const auto& a : list) out.push_back(a.get<std::string>());
-      return out;
-    };
-    Json command = override_of.contains("command") ? override_of["command"]
-                                                   : c.value("command", Json::array());
-    spec.argv = ContainerArgv(strings(c.value("entryPoint", Json::array())), strings(command),
-                              image_config);
-    auto fail = [&](std::string why) {
-      failure = std::move(why);
-      (*task)["containers"][index]["reason"] = failure.substr(0, 255);
-    };
-    if (spec.argv.empty()) {
-      fail("CannotStartContainerError: container " + name + " (image " + image +
-           ") has neither entryPoint nor command, and no --images entry matches the image");
-      break;
-    }
-    // Precedence, lowest first: the emulator's, the image's, environment files,
-    // environment, secrets, the override's environment.
-    std::map<std::string, std::string> env;
-    if (const char* path = std::getenv("PATH")) env["PATH"] = path;
-    env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = std::get<1>(key);
-    env["AWS_ACCESS_KEY_ID"] = "test";
-    env["AWS_SECRET_ACCESS_KEY"] = "test";
-    if (!environment_.aws_endpoint.empty()) env["AWS_ENDPOINT_URL"] = environment_.aws_endpoint;
-    if (image_config) {
-      for (const auto& [k, v] : image_config->environment) env[k] = v;
-    }
-    for (const auto& file : c.value("environmentFiles", Json::array())) {
-      std::string value = file.value("value", "");
-      if (value.rfind("file://", 0) == 0) value = value.substr(7);
-      if (value.rfind("arn:", 0) == 0) {
-        fail(
-            "ResourceInitializationError: failed to download env files: understudy reads "
-            "environment "
-            "files from local paths, and " +
-            value + " is not one");
-        break;
-      }
-      auto vars = ReadEnvironmentFile(value);
-      if (!vars.ok()) {
-        fail("ResourceInitializationError: failed to download env files: " +
-             vars.status().message());
-        break;
-      }
-      for (const auto& [k, v] : *vars) env[k] = v;
-    }
-    if (!failure.empty()) break;
-    for (const auto& e : c.value("environment", Json::array()))
-      env[e.value("name", "")] = e.value("value", "");
-    for (const auto& secret : c.value("secrets", Json::array())) {
-      std::string from = secret.value("valueFrom", "");
-      auto value = environment_.secrets.Find(from);
-      if (!value) {
-        fail("ResourceInitializationError: unable to pull secrets or registry auth: secret " +
-             from + " is not in the --secrets file");
-        break;
-      }
-      env[secret.value("name", "")] = *value;
-    }
-    if (!failure.empty()) break;
-    for (const auto& e : override_of.value("environment", Json::array()))
-      env[e.value("name", "")] = e.value("value", "");
-    for (auto& [k, v] : env) spec.environment.emplace_back(k, v);
-    spec.working_directory =
-        c.value("workingDirectory", image_config ? image_config->working_directory : "");
-    std::weak_ptr<bool> alive = alive_;
-    runtime::ContainerCallbacks callbacks;
-    // The awslogs driver: one event per line in <prefix>/<container>/<task id>.
-    const Json log_config = c.value("logConfiguration", Json::object());
-    if (log_config.value("logDriver", "") == "awslogs") {
-      const Json options = log_config.value("options", Json::object());
-      std::string group = options.value("awslogs-group", "");
-      std::string prefix = options.value("awslogs-stream-prefix", "");
-      std::string stream = prefix.empty() ? name + "-" + std::get<2>(key)
-                                          : prefix + "/" + name + "/" + std::get<2>(key);
-      Scope log_scope{std::get<0>(key), options.value("awslogs-region", std::get<1>(key))};
-      Status opened = group.empty()
-                          ? Status::InvalidArgument("awslogs-group is required")
-                          : logs_.OpenStream(log_scope, group, stream,
-                                             options.value("awslogs-create-group", "") == "true");
-      if (!opened.ok()) {
-        failure = "ResourceInitializationError: failed to validate logger args: " +
-                  (opened.code() == StatusCode::kNotFound
-                       ? std::string("The specified log group does not exist.")
-                       : opened.message());
-        (*task)["containers"][index]["reason"] = failure.substr(0, 255);
-        break;
-      }
-      callbacks.output = [this, log_scope, group, stream, alive](const std::string& line, bool) {
-        if (alive.lock()) logs_.Append(log_scope, group, stream, line);
-      };
-    } else {
-      callbacks.output = [](const std::string&, bool) {};
-    }
-    callbacks.exited = [this, key, name, alive](const runtime::ContainerExit& exit) {
-      if (alive.lock()) OnContainerExit(key, name, exit);
-    };
-    auto handle = runtime_.Start(spec, std::move(callbacks));
-    if (!handle.ok()) {
-      failure = "CannotStartContainerError: " + handle.status().message();
-      (*task)["containers"][index]["reason"] = failure.substr(0, 255);
-      break;
-    }
-    live.running[name] = *handle;
-    (*task)["containers"][index]["lastStatus"] = "RUNNING";
-    (*task)["containers"][index]["runtimeId"] = std::to_string(handle->pid);
-    ++index;
+    int64_t seconds = c["startTimeout"].get<int64_t>();
+    live.timers.push_back(clock_.ScheduleAfter(
+        std::chrono::seconds(seconds),
+        [this, key, name, seconds, alive = std::weak_ptr<bool>(alive_)] {
+          if (!alive.lock()) return;
+          auto l = live_.find(key);
+          if (l == live_.end() || l->second->stopping) return;
+          if (l->second->containers[name].started) return;
+          BeginStop(key, "TaskFailedToStart",
+                    "CannotStartContainerError: dependencies of container " + name +
+                        " were not met within its startTimeout of " + std::to_string(seconds) +
+                        "s");
+        },
+        "task startTimeout"));
   }
-  if (!failure.empty()) {
-    BeginStop(key, "TaskFailedToStart", failure.substr(0, 255));
+  Progress(key);
+}
+
+void Tasks::Progress(const Key& key) {
+  Json* task = Doc(key);
+  auto found = live_.find(key);
+  if (task == nullptr || found == live_.end() || found->second->stopping) return;
+  Live& live = *found->second;
+  const Json& defs = live.definition["containerDefinitions"];
+  // Start every container whose dependencies hold, until a pass starts none.
+  for (bool progressed = true; progressed;) {
+    progressed = false;
+    for (size_t index = 0; index < defs.size(); ++index) {
+      const Json& c = defs[index];
+      std::string name = c["name"].get<std::string>();
+      ContainerState& state = live.containers[name];
+      if (state.started) continue;
+      std::string blocked;  // a dependency that can never hold
+      bool ready = true;
+      for (const auto& dep : c.value("dependsOn", Json::array())) {
+        std::string target = dep.value("containerName", "");
+        std::string condition = dep.value("condition", "START");
+        const ContainerState& other = live.containers[target];
+        if (condition == "START") {
+          ready = ready && other.started;
+        } else if (condition == "COMPLETE") {
+          ready = ready && other.exited;
+        } else if (condition == "SUCCESS") {
+          if (other.exited && other.exit_code != 0) {
+            blocked =
+                target + " exited with " + std::to_string(other.exit_code) + ", not 0 (SUCCESS)";
+          }
+          ready = ready && other.exited && other.exit_code == 0;
+        } else if (condition == "HEALTHY") {
+          if (other.health == "UNHEALTHY" || other.exited) blocked = target + " is not HEALTHY";
+          ready = ready && other.health == "HEALTHY" && !other.exited;
+        }
+      }
+      if (!blocked.empty()) {
+        std::string why = "CannotStartContainerError: dependency graph: container " + name +
+                          " cannot start: " + blocked;
+        (*task)["containers"][index]["reason"] = why.substr(0, 255);
+        BeginStop(key, "TaskFailedToStart", why.substr(0, 255));
+        return;
+      }
+      if (!ready) continue;
+      std::string failure = StartContainer(key, index);
+      if (!failure.empty()) {
+        (*task)["containers"][index]["reason"] = failure.substr(0, 255);
+        BeginStop(key, "TaskFailedToStart", failure.substr(0, 255));
+        return;
+      }
+      progressed = true;
+    }
+  }
+  bool all_started = true;
+  for (const auto& c : defs)
+    all_started = all_started && live.containers[c["name"].get<std::string>()].started;
+  if (all_started && (*task)["lastStatus"] == "PENDING") {
+    double now = ToEpochSeconds(clock_.Now());
+    (*task)["startedAt"] = now;
+    (*task)["connectivity"] = "CONNECTED";
+    (*task)["connectivityAt"] = now;
+    SetStatus(key, "RUNNING");
+  }
+}
+
+std::string Tasks::StartContainer(const Key& key, size_t index) {
+  Json* task = Doc(key);
+  Live& live = *live_.at(key);
+  const Json& c = live.definition["containerDefinitions"][index];
+  std::string name = c["name"].get<std::string>();
+  auto built = BuildSpec(key, c);
+  if (!built.ok()) return built.status().message();
+  runtime::ContainerSpec spec = std::move(built).value();
+  std::weak_ptr<bool> alive = alive_;
+  runtime::ContainerCallbacks callbacks;
+  // The awslogs driver: one event per line in <prefix>/<container>/<task id>.
+  const Json log_config = c.value("logConfiguration", Json::object());
+  if (log_config.value("logDriver", "") == "awslogs") {
+    const Json options = log_config.value("options", Json::object());
+    std::string group = options.value("awslogs-group", "");
+    std::string prefix = options.value("awslogs-stream-prefix", "");
+    std::string stream = prefix.empty() ? name + "-" + std::get<2>(key)
+                                        : prefix + "/" + name + "/" + std::get<2>(key);
+    Scope log_scope{std::get<0>(key), options.value("awslogs-region", std::get<1>(key))};
+    Status opened = group.empty()
+                        ? Status::InvalidArgument("awslogs-group is required")
+                        : logs_.OpenStream(log_scope, group, stream,
+                                           options.value("awslogs-create-group", "") == "true");
+    if (!opened.ok()) {
+      return "ResourceInitializationError: failed to validate logger args: " +
+             (opened.code() == StatusCode::kNotFound
+                  ? std::string("The specified log group does not exist.")
+                  : opened.message());
+    }
+    callbacks.output = [this, log_scope, group, stream, alive](const std::string& line, bool) {
+      if (alive.lock()) logs_.Append(log_scope, group, stream, line);
+    };
+  } else {
+    callbacks.output = [](const std::string&, bool) {};
+  }
+  callbacks.exited = [this, key, name, alive](const runtime::ContainerExit& exit) {
+    if (alive.lock()) OnContainerExit(key, name, exit);
+  };
+  auto handle = runtime_.Start(spec, std::move(callbacks));
+  if (!handle.ok()) {
+    return "CannotStartContainerError: " + handle.status().message();
+  }
+  live.running[name] = *handle;
+  (*task)["containers"][index]["lastStatus"] = "RUNNING";
+  (*task)["containers"][index]["runtimeId"] = std::to_string(handle->pid);
+  ContainerState& state = live.containers[name];
+  state.started = true;
+  if (c.contains("healthCheck")) {
+    (*task)["containers"][index]["healthStatus"] = "UNKNOWN";
+    ScheduleHealthCheck(key, name, clock_.Now());
+  }
+  return "";
+}
+
+void Tasks::ScheduleHealthCheck(const Key& key, const std::string& container, TimePoint from) {
+  auto found = live_.find(key);
+  if (found == live_.end() || found->second->stopping) return;
+  Live& live = *found->second;
+  ContainerState& state = live.containers[container];
+  int64_t interval = 30;
+  for (const auto& c : live.definition["containerDefinitions"]) {
+    if (c["name"] == container) interval = c["healthCheck"].value("interval", int64_t{30});
+  }
+  if (state.started_at == TimePoint{}) state.started_at = from;
+  state.probe_timer = clock_.Schedule(
+      from + std::chrono::seconds(interval),
+      [this, key, container, alive = std::weak_ptr<bool>(alive_)] {
+        if (alive.lock()) RunHealthCheck(key, container);
+      },
+      "container health check");
+}
+
+void Tasks::RunHealthCheck(const Key& key, const std::string& container) {
+  auto found = live_.find(key);
+  if (found == live_.end() || found->second->stopping) return;
+  Live& live = *found->second;
+  ContainerState& state = live.containers[container];
+  if (state.exited || state.probe) return;
+  const Json* def = nullptr;
+  for (const auto& c : live.definition["containerDefinitions"]) {
+    if (c["name"] == container) def = &c;
+  }
+  const Json& check = (*def)["healthCheck"];
+  auto spec = BuildSpec(key, *def);
+  if (!spec.ok()) return OnHealthResult(key, container, false);
+  // ["CMD", exe, args...] runs exe; ["CMD-SHELL", "..."] runs a shell; no prefix is CMD.
+  std::vector<std::string> command;
+  for (const auto& part : check.value("command", Json::array()))
+    command.push_back(part.get<std::string>());
+  if (!command.empty() && command[0] == "CMD-SHELL") {
+    std::string script;
+    for (size_t i = 1; i < command.size(); ++i) script += (i > 1 ? " " : "") + command[i];
+    spec->argv = {"/bin/sh", "-c", script};
+  } else {
+    if (!command.empty() && command[0] == "CMD") command.erase(command.begin());
+    spec->argv = command;
+  }
+  spec->name = container + "-healthcheck";
+  std::weak_ptr<bool> alive = alive_;
+  runtime::ContainerCallbacks callbacks;
+  callbacks.output = [](const std::string&, bool) {};
+  callbacks.exited = [this, key, container, alive](const runtime::ContainerExit& exit) {
+    if (!alive.lock()) return;
+    auto l = live_.find(key);
+    if (l == live_.end()) return;
+    ContainerState& s = l->second->containers[container];
+    bool timed_out = s.probe_timeout == nullptr;  // the timeout fired first
+    if (s.probe_timeout) s.probe_timeout->cancel();
+    s.probe_timeout.reset();
+    s.probe.reset();
+    s.probe_hold.Release();
+    OnHealthResult(key, container, !timed_out && exit.exit_code == 0);
+  };
+  auto handle = runtime_.Start(*spec, std::move(callbacks));
+  if (!handle.ok()) return OnHealthResult(key, container, false);
+  state.probe = *handle;
+  state.probe_hold = clock_.Acquire("health check " + container + " of task " + std::get<2>(key));
+  // The probe's timeout is real time: it bounds real work (brief §5).
+  auto timeout = std::make_shared<boost::asio::steady_timer>(loop_.io());
+  timeout->expires_after(std::chrono::seconds(check.value("timeout", int64_t{5})));
+  state.probe_timeout = timeout;
+  timeout->async_wait([this, key, container, alive, timeout](const boost::system::error_code& ec) {
+    if (ec || !alive.lock()) return;
+    auto l = live_.find(key);
+    if (l == live_.end()) return;
+    ContainerState& s = l->second->containers[container];
+    if (s.probe_timeout != timeout || !s.probe) return;
+    s.probe_timeout.reset();  // marks the result as a timeout
+    (void)runtime_.Signal(*s.probe, SIGKILL);
+  });
+}
+
+void Tasks::OnHealthResult(const Key& key, const std::string& container, bool passed) {
+  auto found = live_.find(key);
+  Json* task = Doc(key);
+  if (found == live_.end() || task == nullptr || found->second->stopping) return;
+  Live& live = *found->second;
+  ContainerState& state = live.containers[container];
+  if (state.exited) return;
+  int64_t retries = 3, start_period = 0;
+  for (const auto& c : live.definition["containerDefinitions"]) {
+    if (c["name"] != container) continue;
+    retries = c["healthCheck"].value("retries", int64_t{3});
+    start_period = c["healthCheck"].value("startPeriod", int64_t{0});
+  }
+  std::string before = state.health;
+  if (passed) {
+    state.failures = 0;
+    state.health = "HEALTHY";
+  } else if (clock_.Now() >= state.started_at + std::chrono::seconds(start_period)) {
+    // Failures inside the start period do not count.
+    if (++state.failures >= retries) state.health = "UNHEALTHY";
+  }
+  if (state.health != before) {
+    for (auto& c : (*task)["containers"]) {
+      if (c["name"] == container) c["healthStatus"] = state.health;
+    }
+    journal_.Transition((*task)["taskArn"].get<std::string>(),
+                        Json{{"container", container}, {"healthStatus", state.health}});
+    UpdateTaskHealth(key);
+    Progress(key);  // HEALTHY may let dependent containers start
+    if (live_.find(key) == live_.end() || live.stopping) return;
+  }
+  ScheduleHealthCheck(key, container, clock_.Now());
+}
+
+void Tasks::UpdateTaskHealth(const Key& key) {
+  Json* task = Doc(key);
+  auto found = live_.find(key);
+  if (task == nullptr || found == live_.end()) return;
+  // HEALTHY when every essential container with a check is; UNHEALTHY when any is.
+  bool any_check = false, all_healthy = true, any_unhealthy = false;
+  for (const auto& c : found->second->definition["containerDefinitions"]) {
+    if (!c.value("essential", true) || !c.contains("healthCheck")) continue;
+    any_check = true;
+    const std::string& health = found->second->containers[c["name"].get<std::string>()].health;
+    all_healthy = all_healthy && health == "HEALTHY";
+    any_unhealthy = any_unhealthy || health == "UNHEALTHY";
+  }
+  std::string health =
+      any_unhealthy ? "UNHEALTHY" : (any_check && all_healthy ? "HEALTHY" : "UNKNOWN");
+  if ((*task)["healthStatus"] == health) {
+    (void)Save(key);
+    PublishChange(key);
     return;
   }
-  double now = ToEpochSeconds(clock_.Now());
-  (*task)["startedAt"] = now;
-  (*task)["connectivity"] = "CONNECTED";
-  (*task)["connectivityAt"] = now;
-  SetStatus(key, "RUNNING");
+  (*task)["healthStatus"] = health;
+  (*task)["version"] = task->value("version", 1) + 1;
+  (void)Save(key);
+  journal_.Transition((*task)["taskArn"].get<std::string>(), Json{{"healthStatus", health}});
+  PublishChange(key);
 }
 
 void Tasks::BeginStop(const Key& key, const std::string& stop_code, const std::string& reason) {
@@ -507,6 +746,12 @@ void Tasks::BeginStop(const Key& key, const std::string& stop_code, const std::s
   if (task == nullptr || found == live_.end() || found->second->stopping) return;
   Live& live = *found->second;
   live.stopping = true;
+  for (TimerId timer : live.timers) clock_.Cancel(timer);
+  for (auto& [name, state] : live.containers) {
+    if (state.probe_timer) clock_.Cancel(state.probe_timer);
+    if (state.probe) (void)runtime_.Signal(*state.probe, SIGKILL);
+    if (state.probe_timeout) state.probe_timeout->cancel();
+  }
   if (!live.running.empty())
     live.stop_hold = clock_.Acquire("task " + std::get<2>(key) + " stopping");
   double now = ToEpochSeconds(clock_.Now());
@@ -565,6 +810,10 @@ void Tasks::OnContainerExit(const Key& key, const std::string& container,
   for (const auto& c : live.definition["containerDefinitions"]) {
     if (c["name"] == container) essential = c.value("essential", true);
   }
+  ContainerState& state = live.containers[container];
+  state.exited = true;
+  state.exit_code = exit.exit_code;
+  if (state.probe_timer) clock_.Cancel(state.probe_timer);
   for (auto& c : (*task)["containers"]) {
     if (c["name"] != container) continue;
     c["lastStatus"] = "STOPPED";
@@ -579,6 +828,7 @@ void Tasks::OnContainerExit(const Key& key, const std::string& container,
     } else {
       (void)Save(key);
       PublishChange(key);
+      Progress(key);  // COMPLETE and SUCCESS dependencies may now hold
     }
     return;
   }

@@ -20,6 +20,7 @@
 #include "core/arn.h"
 #include "core/clock.h"
 #include "core/event_bus.h"
+#include "core/event_loop.h"
 #include "core/journal.h"
 #include "core/random.h"
 #include "core/store.h"
@@ -41,9 +42,9 @@ struct TaskEnvironment {
 
 class Tasks {
  public:
-  Tasks(Store& store, Journal& journal, Clock& clock, Random random, Clusters& clusters,
-        TaskDefinitions& task_definitions, runtime::TaskRuntime& runtime, logs::LogSink& logs,
-        EventBus& bus);
+  Tasks(EventLoop& loop, Store& store, Journal& journal, Clock& clock, Random random,
+        Clusters& clusters, TaskDefinitions& task_definitions, runtime::TaskRuntime& runtime,
+        logs::LogSink& logs, EventBus& bus);
   ~Tasks();
   Status Open();
   // Stops every task at once (SIGKILL) and forgets them all.
@@ -68,6 +69,17 @@ class Tasks {
 
   void Advance(const Key& key);  // moves a task to its next state when it can
   void StartContainers(const Key& key);
+  // Starts every container whose dependsOn conditions hold; RUNNING once all have started.
+  void Progress(const Key& key);
+  // Starts container `index` of the definition; the failure reason, or "" when started.
+  std::string StartContainer(const Key& key, size_t index);
+  // The command, environment and working directory container `c` runs with.
+  Result<runtime::ContainerSpec> BuildSpec(const Key& key, const Json& c);
+  // Container health checks: a probe every `interval` of clock time from `from`.
+  void ScheduleHealthCheck(const Key& key, const std::string& container, TimePoint from);
+  void RunHealthCheck(const Key& key, const std::string& container);
+  void OnHealthResult(const Key& key, const std::string& container, bool passed);
+  void UpdateTaskHealth(const Key& key);
   void BeginStop(const Key& key, const std::string& stop_code, const std::string& reason);
   void OnContainerExit(const Key& key, const std::string& container,
                        const runtime::ContainerExit& exit);
@@ -77,6 +89,7 @@ class Tasks {
   Status Save(const Key& key);
   Json* Doc(const Key& key);
 
+  EventLoop& loop_;
   Store& store_;
   Journal& journal_;
   Clock& clock_;

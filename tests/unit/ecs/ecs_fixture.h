@@ -36,7 +36,8 @@ class EcsFixture : public ::testing::Test {
     control_ = std::make_unique<api::ControlApi>(*front_door_, *clock_, *waits_, *journal_,
                                                  api::ControlInfo{}, "us-east-1");
     ecs_ =
-        std::move(Ecs::Open(*store_, *journal_, *clock_, Random(7), runtime_, logs_, bus_)).value();
+        std::move(Ecs::Open(loop_, *store_, *journal_, *clock_, Random(7), runtime_, logs_, bus_))
+            .value();
     ecs_->Install(*front_door_, *control_);
   }
 
