@@ -72,19 +72,29 @@ class EcsImpl final : public Ecs {
           if (!params.is_object() || !params.contains("task") || !params["task"].is_string()) {
             return Status::InvalidArgument(
                 "expected {\"task\": \"<id or ARN>\", \"cluster\": \"<name>\", "
-                "\"lastStatus\": \"RUNNING\" | \"STOPPED\" | ...}");
+                "\"lastStatus\": \"RUNNING\" | \"STOPPED\" | ..., \"healthStatus\": \"HEALTHY\" | "
+                "...}");
           }
           std::string task = params["task"].get<std::string>();
           std::string cluster = params.value("cluster", "default");
-          std::string want = params.value("lastStatus", "RUNNING");
-          auto current = [this, scope, cluster, task]() -> std::string {
+          // lastStatus defaults to RUNNING unless only healthStatus is asked for.
+          std::string want =
+              params.value("lastStatus", params.contains("healthStatus") ? "" : "RUNNING");
+          std::string want_health = params.value("healthStatus", "");
+          auto current = [this, scope, cluster, task]() -> Json {
             const Json* t = tasks_.Find(scope, cluster, task);
-            return t == nullptr ? "MISSING" : (*t)["lastStatus"].get<std::string>();
+            if (t == nullptr) return Json{{"task", task}, {"lastStatus", "MISSING"}};
+            return Json{{"task", task},
+                        {"lastStatus", (*t)["lastStatus"]},
+                        {"healthStatus", t->value("healthStatus", "UNKNOWN")}};
           };
-          return api::WaitCondition{[current, want] { return current() == want; },
-                                    [current, task] {
-                                      return Json{{"task", task}, {"lastStatus", current()}};
-                                    }};
+          return api::WaitCondition{
+              [current, want, want_health] {
+                Json now = current();
+                return (want.empty() || now["lastStatus"] == want) &&
+                       (want_health.empty() || now.value("healthStatus", "") == want_health);
+              },
+              current};
         });
     control.AddResetHook([this] { return Reset(); });
     control.AddCondition(

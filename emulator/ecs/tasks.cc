@@ -594,6 +594,7 @@ std::string Tasks::StartContainer(const Key& key, size_t index) {
   (*task)["containers"][index]["runtimeId"] = std::to_string(handle->pid);
   ContainerState& state = live.containers[name];
   state.started = true;
+  state.started_at = clock_.Now();
   if (c.contains("healthCheck")) {
     (*task)["containers"][index]["healthStatus"] = "UNKNOWN";
     ScheduleHealthCheck(key, name, clock_.Now());
@@ -610,7 +611,6 @@ void Tasks::ScheduleHealthCheck(const Key& key, const std::string& container, Ti
   for (const auto& c : live.definition["containerDefinitions"]) {
     if (c["name"] == container) interval = c["healthCheck"].value("interval", int64_t{30});
   }
-  if (state.started_at == TimePoint{}) state.started_at = from;
   state.probe_timer = clock_.Schedule(
       from + std::chrono::seconds(interval),
       [this, key, container, alive = std::weak_ptr<bool>(alive_)] {

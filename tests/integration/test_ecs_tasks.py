@@ -156,6 +156,36 @@ class VirtualClockTasksTest(TasksTest):
         self.assertEqual(clock["now"], "2026-11-23T08:00:30.000Z")
 
 
+class HealthCheckVirtualTest(TasksTest):
+    ARGS = ("--clock", "virtual", "--start", "2026-11-23T08:00:00Z", "--hold-timeout", "300ms")
+
+    # Container health checks run the real command every interval of virtual time:
+    # UNHEALTHY after `retries` failures, HEALTHY again once the check passes.
+    def test_health_check(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            marker = os.path.join(tmp, "ready")
+            self.register("checked", ["/bin/sh", "-c", "exec sleep 300"], healthCheck={
+                "command": ["CMD-SHELL", f"test -f {marker}"], "interval": 5, "timeout": 2,
+                "retries": 2})
+            task = self.run_task("checked")
+            code, answer = self.emulator.post("/_understudy/wait", {
+                "until": {"ecsTask": {"cluster": "web", "task": task["taskArn"],
+                                      "healthStatus": "UNHEALTHY"}}, "timeout": "5m"})
+            self.assertEqual(code, 200, answer)
+            self.assertEqual(answer["now"], "2026-11-23T08:00:10.000Z")  # probes at 5 s and 10 s
+            with open(marker, "w"):
+                pass
+            code, answer = self.emulator.post("/_understudy/wait", {
+                "until": {"ecsTask": {"cluster": "web", "task": task["taskArn"],
+                                      "healthStatus": "HEALTHY"}}, "timeout": "5m"})
+            self.assertEqual(code, 200, answer)
+            self.assertEqual(answer["now"], "2026-11-23T08:00:15.000Z")
+            described = self.ecs.describe_tasks(cluster="web", tasks=[task["taskArn"]])["tasks"][0]
+            self.assertEqual(described["containers"][0]["healthStatus"], "HEALTHY")
+            self.assertEqual(described["lastStatus"], "RUNNING")
+
+
 class ImagesAndSecretsTest(unittest.TestCase):
     # --images supplies what an image would (entry point, command, working dir,
     # environment); environment files and --secrets fill the environment, with ECS's precedence.

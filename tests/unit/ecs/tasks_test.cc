@@ -361,3 +361,164 @@ TEST_F(TasksTest, TaskStateChangeEvents) {
 
 }  // namespace
 }  // namespace understudy::ecs
+
+namespace understudy::ecs {
+namespace {
+
+// A fixture whose holds expire at once, so tests can move virtual time while tasks run.
+class HealthTest : public TasksTest {
+ protected:
+  void SetUp() override {
+    hold_limit_ = std::chrono::milliseconds(1);
+    TasksTest::SetUp();
+  }
+
+  // Moves the clock by `by`, running the loop in real time until it gets there.
+  void Advance(Duration by) {
+    bool reached = false;
+    ASSERT_TRUE(clock_->AdvanceTo(clock_->Now() + by, [&] { reached = true; }).ok());
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!reached && std::chrono::steady_clock::now() < deadline) {
+      loop_.io().run_for(std::chrono::milliseconds(2));
+    }
+    ASSERT_TRUE(reached);
+  }
+
+  std::vector<std::string> ProbeArgv() {
+    for (auto it = runtime_.started.rbegin(); it != runtime_.started.rend(); ++it) {
+      if (it->spec.name == "web-healthcheck") return it->spec.argv;
+    }
+    return {};
+  }
+};
+
+// Probes every interval of clock time: HEALTHY on a pass, UNHEALTHY after `retries` failures;
+// the task's health follows its essential containers, and a standalone task keeps running.
+TEST_F(HealthTest, HealthCheckTransitions) {
+  Json web{{"name", "web"},
+           {"image", "i"},
+           {"memory", 64},
+           {"command", {"/bin/web"}},
+           {"healthCheck",
+            {{"command", {"CMD-SHELL", "curl -f localhost/health"}},
+             {"interval", 10},
+             {"retries", 2},
+             {"timeout", 5}}}};
+  Call("RegisterTaskDefinition", {{"family", "hc"}, {"containerDefinitions", {web}}});
+  auto [status, body] = Call("RunTask", {{"cluster", "web"}, {"taskDefinition", "hc"}});
+  std::string arn = body["tasks"][0]["taskArn"];
+  loop_.RunUntilIdleForTest();
+  EXPECT_EQ(Describe(arn)["containers"][0]["healthStatus"], "UNKNOWN");
+  Advance(std::chrono::seconds(10));
+  EXPECT_EQ(ProbeArgv(), (std::vector<std::string>{"/bin/sh", "-c", "curl -f localhost/health"}));
+  ASSERT_TRUE(runtime_.Exit("web-healthcheck", 0));
+  Json task = Describe(arn);
+  EXPECT_EQ(task["containers"][0]["healthStatus"], "HEALTHY");
+  EXPECT_EQ(task["healthStatus"], "HEALTHY");
+  Advance(std::chrono::seconds(10));
+  ASSERT_TRUE(runtime_.Exit("web-healthcheck", 1));
+  EXPECT_EQ(Describe(arn)["healthStatus"], "HEALTHY");  // one failure of two allowed
+  Advance(std::chrono::seconds(10));
+  ASSERT_TRUE(runtime_.Exit("web-healthcheck", 1));
+  task = Describe(arn);
+  EXPECT_EQ(task["containers"][0]["healthStatus"], "UNHEALTHY");
+  EXPECT_EQ(task["healthStatus"], "UNHEALTHY");
+  EXPECT_EQ(task["lastStatus"], "RUNNING");
+}
+
+// Failures inside startPeriod do not count; a pass inside it counts.
+TEST_F(HealthTest, StartPeriod) {
+  Json web{{"name", "web"},
+           {"image", "i"},
+           {"memory", 64},
+           {"command", {"/bin/web"}},
+           {"healthCheck",
+            {{"command", {"CMD", "/bin/check", "--quick"}},
+             {"interval", 5},
+             {"retries", 1},
+             {"startPeriod", 12}}}};
+  Call("RegisterTaskDefinition", {{"family", "hc"}, {"containerDefinitions", {web}}});
+  auto [status, body] = Call("RunTask", {{"cluster", "web"}, {"taskDefinition", "hc"}});
+  std::string arn = body["tasks"][0]["taskArn"];
+  loop_.RunUntilIdleForTest();
+  Advance(std::chrono::seconds(5));
+  EXPECT_EQ(ProbeArgv(), (std::vector<std::string>{"/bin/check", "--quick"}));
+  ASSERT_TRUE(runtime_.Exit("web-healthcheck", 1));
+  Advance(std::chrono::seconds(5));
+  ASSERT_TRUE(runtime_.Exit("web-healthcheck", 1));
+  EXPECT_EQ(Describe(arn)["containers"][0]["healthStatus"],
+            "UNKNOWN");  // still in the start period
+  Advance(std::chrono::seconds(5));
+  ASSERT_TRUE(runtime_.Exit("web-healthcheck", 1));
+  EXPECT_EQ(Describe(arn)["containers"][0]["healthStatus"], "UNHEALTHY");
+}
+
+// dependsOn SUCCESS: the app starts after its init container exits 0, and the task is
+// RUNNING only then; an init that fails stops the task.
+TEST_F(HealthTest, DependsOnSuccess) {
+  Json init{{"name", "init"},
+            {"image", "i"},
+            {"memory", 64},
+            {"essential", false},
+            {"command", {"/bin/migrate"}}};
+  Json app{{"name", "app"},
+           {"image", "i"},
+           {"memory", 64},
+           {"command", {"/bin/app"}},
+           {"dependsOn", {{{"containerName", "init"}, {"condition", "SUCCESS"}}}}};
+  Call("RegisterTaskDefinition", {{"family", "dep"}, {"containerDefinitions", {init, app}}});
+  auto [s1, ok_body] = Call("RunTask", {{"cluster", "web"}, {"taskDefinition", "dep"}});
+  std::string ok_arn = ok_body["tasks"][0]["taskArn"];
+  loop_.RunUntilIdleForTest();
+  ASSERT_EQ(runtime_.started.size(), 1u);
+  EXPECT_EQ(Describe(ok_arn)["lastStatus"], "PENDING");
+  ASSERT_TRUE(runtime_.Exit("init", 0));
+  ASSERT_EQ(runtime_.started.size(), 2u);
+  EXPECT_EQ(runtime_.started[1].spec.name, "app");
+  EXPECT_EQ(Describe(ok_arn)["lastStatus"], "RUNNING");
+
+  auto [s2, bad_body] = Call("RunTask", {{"cluster", "web"}, {"taskDefinition", "dep"}});
+  std::string bad_arn = bad_body["tasks"][0]["taskArn"];
+  loop_.RunUntilIdleForTest();
+  ASSERT_TRUE(runtime_.Exit("init", 2));
+  Json task = Describe(bad_arn);
+  EXPECT_EQ(task["lastStatus"], "STOPPED");
+  EXPECT_EQ(task["stopCode"], "TaskFailedToStart");
+  EXPECT_EQ(task["stoppedReason"],
+            "CannotStartContainerError: dependency graph: container app cannot start: init "
+            "exited with 2, not 0 (SUCCESS)");
+}
+
+// dependsOn HEALTHY waits for the dependency's health check; startTimeout bounds the wait.
+TEST_F(HealthTest, DependsOnHealthyAndStartTimeout) {
+  Json db{{"name", "web"},
+          {"image", "db"},
+          {"memory", 64},
+          {"command", {"/bin/db"}},
+          {"healthCheck", {{"command", {"CMD", "/bin/ready"}}, {"interval", 5}}}};
+  Json app{
+      {"name", "app"},      {"image", "i"},
+      {"memory", 64},       {"command", {"/bin/app"}},
+      {"startTimeout", 30}, {"dependsOn", {{{"containerName", "web"}, {"condition", "HEALTHY"}}}}};
+  Call("RegisterTaskDefinition", {{"family", "dep"}, {"containerDefinitions", {db, app}}});
+  auto [s1, body] = Call("RunTask", {{"cluster", "web"}, {"taskDefinition", "dep"}});
+  std::string arn = body["tasks"][0]["taskArn"];
+  loop_.RunUntilIdleForTest();
+  Advance(std::chrono::seconds(5));
+  ASSERT_TRUE(runtime_.Exit("web-healthcheck", 0));
+  EXPECT_EQ(Describe(arn)["lastStatus"], "RUNNING");
+  EXPECT_EQ(runtime_.started.back().spec.name, "app");
+
+  auto [s2, slow_body] = Call("RunTask", {{"cluster", "web"}, {"taskDefinition", "dep"}});
+  std::string slow = slow_body["tasks"][0]["taskArn"];
+  loop_.RunUntilIdleForTest();
+  Advance(std::chrono::seconds(31));
+  Json task = Describe(slow);
+  EXPECT_EQ(task["stopCode"], "TaskFailedToStart");
+  EXPECT_EQ(task["stoppedReason"],
+            "CannotStartContainerError: dependencies of container app were not met within its "
+            "startTimeout of 30s");
+}
+
+}  // namespace
+}  // namespace understudy::ecs
