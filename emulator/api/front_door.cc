@@ -150,6 +150,11 @@ void FrontDoor::RegisterAsync(const std::string& service, const std::string& ope
       std::move(handler), read_only, service + "." + operation, "api " + service + "." + operation};
 }
 
+void FrontDoor::RegisterInternalPrefix(const std::string& method, const std::string& prefix,
+                                       InternalHandler handler) {
+  internal_prefixes_.emplace_back(method, prefix, std::move(handler));
+}
+
 void FrontDoor::RegisterInternal(const std::string& method, const std::string& path,
                                  InternalHandler handler) {
   internal_[{method, path}] = std::move(handler);
@@ -333,6 +338,12 @@ void FrontDoor::Handle(HttpRequest request, HttpReply reply) {
   if (internal != internal_.end()) {
     internal->second(request, std::move(reply));
     return;
+  }
+  for (const auto& [method, prefix, handler] : internal_prefixes_) {
+    if (method == request.method && request.path.rfind(prefix, 0) == 0) {
+      handler(request, std::move(reply));
+      return;
+    }
   }
   auto routed = RouteRequest(request);
   std::string request_id = random_.Uuid();

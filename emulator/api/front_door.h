@@ -70,6 +70,10 @@ class FrontDoor {
   void RegisterAsync(const std::string& service, const std::string& operation,
                      AsyncOperationHandler handler);
   // Routes `method` requests whose path is `path` (exact) to an internal handler.
+  // Routes `method` requests whose path starts with `prefix` to an internal handler
+  // (exact paths win over prefixes).
+  void RegisterInternalPrefix(const std::string& method, const std::string& prefix,
+                              InternalHandler handler);
   void RegisterInternal(const std::string& method, const std::string& path,
                         InternalHandler handler);
 
@@ -104,6 +108,7 @@ class FrontDoor {
   FrontDoorOptions options_;
   std::map<std::pair<std::string, std::string>, Registered> operations_;
   std::map<std::pair<std::string, std::string>, InternalHandler> internal_;
+  std::vector<std::tuple<std::string, std::string, InternalHandler>> internal_prefixes_;
 };
 
 // The parts of a SigV4 credential ("AKID/20261123/us-east-1/ecs/aws4_request").

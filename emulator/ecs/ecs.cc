@@ -97,6 +97,15 @@ class EcsImpl final : public Ecs {
               current};
         });
     control.AddResetHook([this] { return Reset(); });
+    for (const std::string version : {"v3", "v4"}) {
+      std::string prefix = "/_understudy/task-metadata/" + version + "/";
+      front_door.RegisterInternalPrefix(
+          "GET", prefix, [this, prefix](const api::HttpRequest& request, api::HttpReply reply) {
+            auto doc = tasks_.Metadata(request.path.substr(prefix.size()));
+            if (!doc.ok()) return reply(api::ControlError(404, "NotFound", doc.status().message()));
+            reply(api::JsonResponse(200, *doc));
+          });
+    }
     control.AddCondition(
         "ecsCluster", [this](const Scope& scope, const Json& params) -> Result<api::WaitCondition> {
           if (!params.is_object() || !params.contains("cluster") ||

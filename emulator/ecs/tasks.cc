@@ -63,7 +63,8 @@ struct ContainerState {
   TimerId probe_timer = 0;
   std::optional<runtime::ContainerHandle> probe;  // a probe in flight
   std::shared_ptr<boost::asio::steady_timer> probe_timeout;
-  Hold probe_hold;  // a probe is real work in flight
+  Hold probe_hold;                       // a probe is real work in flight
+  Json previous_stats = Json::object();  // precpu_stats of the metadata endpoint
 };
 
 struct Tasks::Live {
@@ -151,6 +152,7 @@ Status Tasks::Reset() {
   }
   live_.clear();
   tasks_.clear();
+  metadata_ids_.clear();
   return store_.Run("DELETE FROM ecs_tasks");
 }
 
@@ -353,6 +355,9 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
     auto live = std::make_unique<Live>();
     live->hold = clock_.Acquire("task " + id);
     live->definition = def;
+    for (const auto& c : def["containerDefinitions"]) {
+      metadata_ids_[id + "-" + random_.Digits(10)] = {key, c["name"].get<std::string>()};
+    }
     live_[key] = std::move(live);
     journal_.Transition(task_arn, Json{{"lastStatus", "PROVISIONING"}});
     PublishChange(key);
@@ -417,6 +422,14 @@ Result<runtime::ContainerSpec> Tasks::BuildSpec(const Key& key, const Json& c) {
   env["AWS_ACCESS_KEY_ID"] = "test";
   env["AWS_SECRET_ACCESS_KEY"] = "test";
   if (!environment_.aws_endpoint.empty()) env["AWS_ENDPOINT_URL"] = environment_.aws_endpoint;
+  for (const auto& [metadata_id, owner] : metadata_ids_) {
+    if (owner.first != key || owner.second != name || environment_.aws_endpoint.empty()) continue;
+    env["ECS_CONTAINER_METADATA_URI_V4"] =
+        environment_.aws_endpoint + "/_understudy/task-metadata/v4/" + metadata_id;
+    env["ECS_CONTAINER_METADATA_URI"] =
+        environment_.aws_endpoint + "/_understudy/task-metadata/v3/" + metadata_id;
+  }
+  env["AWS_EXECUTION_ENV"] = (*task)["launchType"] == "FARGATE" ? "AWS_ECS_FARGATE" : "AWS_ECS_EC2";
   if (image_config) {
     for (const auto& [k, v] : image_config->environment) env[k] = v;
   }
@@ -947,6 +960,205 @@ ApiResult Tasks::List(const Scope& scope, const Json& input) {
     page.push_back(arn);
   }
   return Json{{"taskArns", page}};
+}
+
+}  // namespace understudy::ecs
+
+namespace understudy::ecs {
+namespace {
+
+std::string IsoOf(const Json& task, const char* field) {
+  if (!task.contains(field) || !task[field].is_number()) return "";
+  return FormatIso8601(FromEpochSeconds(task[field].get<double>()));
+}
+
+// A stable, image-derived id in Docker's "sha256:<64 hex>" form.
+std::string ImageId(const std::string& image) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  std::string hex;
+  for (int round = 0; round < 4; ++round) {
+    for (unsigned char c : image + std::to_string(round)) {
+      h ^= c;
+      h *= 0x100000001b3ULL;
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    hex += buf;
+  }
+  return "sha256:" + hex;
+}
+
+}  // namespace
+
+Json Tasks::ContainerMetadata(const Key& key, const std::string& container) {
+  const Json& task = tasks_.at(key);
+  std::string id;
+  for (const auto& [metadata_id, owner] : metadata_ids_) {
+    if (owner.first == key && owner.second == container) id = metadata_id;
+  }
+  Json def = Json::object();
+  std::string def_arn = task["taskDefinitionArn"].get<std::string>();
+  std::string family_rev = def_arn.substr(def_arn.find("task-definition/") + 16);
+  auto live = live_.find(key);
+  if (live != live_.end()) {
+    for (const auto& c : live->second->definition["containerDefinitions"]) {
+      if (c["name"] == container) def = c;
+    }
+  }
+  std::string network_mode =
+      live != live_.end() ? live->second->definition.value("networkMode", "bridge") : "bridge";
+  Json doc{
+      {"DockerId", id},
+      {"Name", container},
+      {"DockerName",
+       "ecs-" + family_rev.substr(0, family_rev.find(':')) + "-" + container + "-" + id},
+      {"Labels",
+       {{"com.amazonaws.ecs.cluster", task["clusterArn"]},
+        {"com.amazonaws.ecs.container-name", container},
+        {"com.amazonaws.ecs.task-arn", task["taskArn"]},
+        {"com.amazonaws.ecs.task-definition-family", family_rev.substr(0, family_rev.find(':'))},
+        {"com.amazonaws.ecs.task-definition-version",
+         family_rev.substr(family_rev.find(':') + 1)}}},
+      {"DesiredStatus", task["desiredStatus"]},
+      {"Type", "NORMAL"},
+      {"CreatedAt", IsoOf(task, "createdAt")},
+      {"Networks", Json::array({{{"NetworkMode", network_mode},
+                                 {"IPv4Addresses", Json::array({"127.0.0.1"})}}})}};
+  for (const auto& c : task["containers"]) {
+    if (c["name"] != container) continue;
+    doc["Image"] = c["image"];
+    doc["ImageID"] = ImageId(c["image"].get<std::string>());
+    doc["KnownStatus"] = c["lastStatus"];
+    doc["ContainerARN"] = c["containerArn"];
+    if (c.contains("exitCode")) doc["ExitCode"] = c["exitCode"];
+    doc["Limits"] =
+        Json{{"CPU", std::stoll(c.value("cpu", std::string("0")))},
+             {"Memory", c.contains("memory") ? std::stoll(c["memory"].get<std::string>()) : 0}};
+  }
+  if (!IsoOf(task, "startedAt").empty()) doc["StartedAt"] = IsoOf(task, "startedAt");
+  if (!IsoOf(task, "stoppedAt").empty()) doc["FinishedAt"] = IsoOf(task, "stoppedAt");
+  if (def.contains("logConfiguration")) {
+    const Json& log = def["logConfiguration"];
+    doc["LogDriver"] = log.value("logDriver", "");
+    Json options = log.value("options", Json::object());
+    if (doc["LogDriver"] == "awslogs") {
+      std::string prefix = options.value("awslogs-stream-prefix", "");
+      std::string task_id = std::get<2>(key);
+      options["awslogs-stream"] =
+          prefix.empty() ? container + "-" + task_id : prefix + "/" + container + "/" + task_id;
+    }
+    doc["LogOptions"] = options;
+  }
+  std::vector<Json> ports;
+  for (const auto& p : def.value("portMappings", Json::array())) {
+    ports.push_back(Json{{"ContainerPort", p.value("containerPort", 0)},
+                         {"Protocol", p.value("protocol", "tcp")},
+                         {"HostPort", p.value("hostPort", p.value("containerPort", 0))},
+                         {"HostIp", "127.0.0.1"}});
+  }
+  if (!ports.empty()) doc["Ports"] = ports;
+  return doc;
+}
+
+Json Tasks::StatsDocument(const Key& key, const std::string& container) {
+  auto live = live_.find(key);
+  if (live == live_.end()) return nullptr;  // a stopped task has no stats, as on ECS
+  auto running = live->second->running.find(container);
+  if (running == live->second->running.end()) return nullptr;
+  auto stats = runtime_.Stats(running->second);
+  if (!stats.ok()) return nullptr;
+  ContainerState& state = live->second->containers[container];
+  Json cpu{{"cpu_usage",
+            {{"total_usage", stats->cpu_user_ns + stats->cpu_kernel_ns},
+             {"usage_in_usermode", stats->cpu_user_ns},
+             {"usage_in_kernelmode", stats->cpu_kernel_ns},
+             {"percpu_usage", Json::array()}}},
+           {"system_cpu_usage", stats->system_cpu_ns},
+           {"online_cpus", stats->online_cpus},
+           {"throttling_data", {{"periods", 0}, {"throttled_periods", 0}, {"throttled_time", 0}}}};
+  std::string now = FormatIso8601(clock_.Now());
+  Json previous = state.previous_stats;
+  Json doc{{"read", now},
+           {"preread", previous.value("read", std::string("0001-01-01T00:00:00Z"))},
+           {"pids_stats", {{"current", stats->pids}}},
+           {"num_procs", 0},
+           {"cpu_stats", cpu},
+           {"precpu_stats", previous.value("cpu_stats", Json::object())},
+           {"memory_stats",
+            {{"usage", stats->memory_bytes},
+             {"max_usage", stats->memory_bytes},
+             {"stats", Json::object()},
+             {"limit", 0}}},
+           {"blkio_stats", Json::object()},
+           {"storage_stats", Json::object()},
+           {"name", container},
+           {"networks", Json::object()}};
+  for (const auto& [metadata_id, owner] : metadata_ids_) {
+    if (owner.first == key && owner.second == container) doc["id"] = metadata_id;
+  }
+  for (const auto& c : live->second->definition["containerDefinitions"]) {
+    if (c["name"] == container && c.contains("memory")) {
+      doc["memory_stats"]["limit"] = c["memory"].get<int64_t>() * 1024 * 1024;
+    }
+  }
+  state.previous_stats = Json{{"read", now}, {"cpu_stats", cpu}};
+  return doc;
+}
+
+Result<Json> Tasks::Metadata(const std::string& path) {
+  std::string id = path.substr(0, path.find('/'));
+  std::string rest = path.size() > id.size() ? path.substr(id.size()) : "";
+  auto owner = metadata_ids_.find(id);
+  if (owner == metadata_ids_.end() || !tasks_.count(owner->second.first)) {
+    return Status::NotFound("no container with metadata id '" + id + "'");
+  }
+  const Key& key = owner->second.first;
+  const std::string& container = owner->second.second;
+  const Json& task = tasks_.at(key);
+  if (rest.empty() || rest == "/") return ContainerMetadata(key, container);
+  if (rest == "/stats") return StatsDocument(key, container);
+  if (rest == "/task" || rest == "/taskWithTags") {
+    std::string def_arn = task["taskDefinitionArn"].get<std::string>();
+    std::string family_rev = def_arn.substr(def_arn.find("task-definition/") + 16);
+    Json containers = Json::array();
+    for (const auto& c : task["containers"])
+      containers.push_back(ContainerMetadata(key, c["name"].get<std::string>()));
+    Json doc{{"Cluster", task["clusterArn"]},
+             {"TaskARN", task["taskArn"]},
+             {"Family", family_rev.substr(0, family_rev.find(':'))},
+             {"Revision", family_rev.substr(family_rev.find(':') + 1)},
+             {"DesiredStatus", task["desiredStatus"]},
+             {"KnownStatus", task["lastStatus"]},
+             {"AvailabilityZone", task.value("availabilityZone", "")},
+             {"LaunchType", task.value("launchType", "")},
+             {"Containers", containers}};
+    if (task.contains("cpu") || task.contains("memory")) {
+      Json limits = Json::object();
+      if (task.contains("cpu")) limits["CPU"] = std::stod(task["cpu"].get<std::string>()) / 1024.0;
+      if (task.contains("memory")) limits["Memory"] = std::stoll(task["memory"].get<std::string>());
+      doc["Limits"] = limits;
+    }
+    for (const char* field : {"PullStartedAt", "PullStoppedAt", "ExecutionStoppedAt"}) {
+      std::string api(field);
+      api[0] = static_cast<char>(api[0] - 'A' + 'a');
+      if (!IsoOf(task, api.c_str()).empty()) doc[field] = IsoOf(task, api.c_str());
+    }
+    if (rest == "/taskWithTags") {
+      Json tags = Json::object();
+      for (const auto& t : task.value("tags", Json::array()))
+        tags[t.value("key", "")] = t.value("value", "");
+      doc["TaskTags"] = tags;
+    }
+    return doc;
+  }
+  if (rest == "/task/stats") {
+    Json all = Json::object();
+    for (const auto& [metadata_id, o] : metadata_ids_) {
+      if (o.first == key) all[metadata_id] = StatsDocument(key, o.second);
+    }
+    return all;
+  }
+  return Status::NotFound("unknown task metadata path '" + rest + "'");
 }
 
 }  // namespace understudy::ecs

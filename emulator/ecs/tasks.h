@@ -57,6 +57,11 @@ class Tasks {
   api::ApiResult Describe(const Scope& scope, const Json& input);
   api::ApiResult List(const Scope& scope, const Json& input);
 
+  // The task metadata endpoint v4 (and v3): `path` is what follows
+  // /_understudy/task-metadata/v4/ — "<container id>", "<id>/task", "<id>/taskWithTags",
+  // "<id>/stats" or "<id>/task/stats". NotFound for unknown ids and paths.
+  Result<Json> Metadata(const std::string& path);
+
   // The task `id_or_arn` of `cluster` names, or nullptr.
   const Json* Find(const Scope& scope, const std::string& cluster,
                    const std::string& id_or_arn) const;
@@ -102,6 +107,10 @@ class Tasks {
   TaskEnvironment environment_;
   std::map<Key, Json> tasks_;
   std::map<Key, std::unique_ptr<Live>> live_;
+  // Container ids of the metadata endpoint ("<task id>-<10 digits>") -> task and container.
+  std::map<std::string, std::pair<Key, std::string>> metadata_ids_;
+  Json ContainerMetadata(const Key& key, const std::string& container);
+  Json StatsDocument(const Key& key, const std::string& container);
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

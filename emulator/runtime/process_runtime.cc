@@ -27,6 +27,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -275,6 +276,7 @@ class ProcessRuntime : public TaskRuntime {
   Result<ContainerHandle> Start(const ContainerSpec& spec, ContainerCallbacks callbacks) override;
   Status Signal(const ContainerHandle& handle, int signal) override;
   void KillAll() override;
+  Result<ContainerStats> Stats(const ContainerHandle& handle) override;
 
  private:
   void WaitForExit(const std::shared_ptr<Process>& process);
@@ -588,6 +590,53 @@ void ProcessRuntime::Emit(Process& process, Stream& stream) {
   std::string line = std::move(stream.partial);
   stream.partial.clear();
   if (process.callbacks.output && !process.closed) process.callbacks.output(line, stream.is_stderr);
+}
+
+Result<ContainerStats> ProcessRuntime::Stats(const ContainerHandle& handle) {
+  // Figures of the container's main process from /proc (its children are not summed).
+  std::string pid = std::to_string(handle.pid);
+  auto read_file = [](const std::string& path) -> std::string {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    std::string text;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    close(fd);
+    return text;
+  };
+  std::string stat = read_file("/proc/" + pid + "/stat");
+  size_t paren = stat.rfind(')');
+  if (stat.empty() || paren == std::string::npos) {
+    return Status::NotFound("container process " + pid + " has exited");
+  }
+  std::vector<std::string> fields;
+  std::string field;
+  for (size_t i = paren + 2; i <= stat.size(); ++i) {
+    if (i == stat.size() || stat[i] == ' ') {
+      fields.push_back(field);
+      field.clear();
+    } else {
+      field += stat[i];
+    }
+  }
+  if (fields.size() < 22 || fields[0] == "Z")
+    return Status::NotFound("container process " + pid + " has exited");
+  uint64_t tick_ns = 1000000000ULL / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+  ContainerStats stats;
+  stats.cpu_user_ns = std::stoull(fields[11]) * tick_ns;
+  stats.cpu_kernel_ns = std::stoull(fields[12]) * tick_ns;
+  stats.pids = std::stoull(fields[17]);
+  stats.memory_bytes = std::stoull(fields[21]) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  std::string host = read_file("/proc/stat");
+  if (host.rfind("cpu ", 0) == 0) {
+    std::istringstream line(host.substr(4, host.find('\n') - 4));
+    uint64_t value, total = 0;
+    while (line >> value) total += value;
+    stats.system_cpu_ns = total * tick_ns;
+  }
+  stats.online_cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  return stats;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 // delivered on the loop thread.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -39,6 +40,16 @@ struct ContainerCallbacks {
   std::function<void(const ContainerExit& exit)> exited;
 };
 
+// Resource use of a running container, for the task metadata endpoint's stats.
+struct ContainerStats {
+  uint64_t cpu_user_ns = 0;    // CPU time in user mode
+  uint64_t cpu_kernel_ns = 0;  // CPU time in kernel mode
+  uint64_t memory_bytes = 0;   // resident memory
+  uint64_t pids = 0;           // processes (threads) in the container
+  uint64_t system_cpu_ns = 0;  // the host's total CPU time, for utilisation ratios
+  int online_cpus = 1;
+};
+
 // A started container.
 struct ContainerHandle {
   int pid = 0;  // main process; also its process group id
@@ -57,6 +68,8 @@ class TaskRuntime {
   virtual Status Signal(const ContainerHandle& handle, int signal) = 0;
   // Kills every container still running (SIGKILL to each process group). At shutdown.
   virtual void KillAll() = 0;
+  // Current resource use; NotFound once the container has exited.
+  virtual Result<ContainerStats> Stats(const ContainerHandle& handle) = 0;
 };
 
 // Runs containers as process groups on this host: fork, setpgid, a parent-death

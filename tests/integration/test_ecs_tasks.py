@@ -1,6 +1,7 @@
 """ECS tasks as real processes, through the real AWS CLI and boto3 (aws-semantics §2.2-§2.4):
 the lifecycle, stop codes, exit codes, SIGTERM then SIGKILL after stopTimeout (in real and in
 virtual time), the injected environment, and no process outliving the emulator."""
+import json
 import os
 import signal
 import time
@@ -18,6 +19,10 @@ def proc_alive(pid):
         return False
     with open(f"/proc/{pid}/stat") as f:
         return f.read().split()[2] != "Z"
+
+
+def container_path(task, docker_id):
+    return "/_understudy/task-metadata/v4/" + docker_id
 
 
 def wait_gone(pid, deadline=10.0):
@@ -95,6 +100,51 @@ class RealClockTasksTest(TasksTest):
         self.assertEqual({e["detail-type"] for e in changes}, {"ECS Task State Change"})
         self.assertEqual(changes[-1]["detail"]["stopCode"], "UserInitiated")
         self.assertRegex(changes[-1]["detail"]["stoppedAt"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+    # The task metadata endpoint v4, read from inside the task with the injected URI.
+    def test_metadata_endpoint(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            script = ('curl -sf "$ECS_CONTAINER_METADATA_URI_V4" > container.json && '
+                      'curl -sf "$ECS_CONTAINER_METADATA_URI_V4/task" > task.json && '
+                      'curl -sf "$ECS_CONTAINER_METADATA_URI_V4/stats" > stats.json && exec sleep 300')
+            self.register("meta", ["/bin/sh", "-c", script], workingDirectory=tmp,
+                          logConfiguration={"logDriver": "awslogs", "options": {
+                              "awslogs-group": "/ecs/meta", "awslogs-stream-prefix": "m",
+                              "awslogs-create-group": "true"}})
+            task = self.run_task("meta", tags=[{"key": "team", "value": "web"}])
+            running = self.wait_status(task["taskArn"], "RUNNING")
+            pid = int(running["containers"][0]["runtimeId"])
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not os.path.exists(os.path.join(tmp, "stats.json")):
+                time.sleep(0.02)
+            with open(os.path.join(tmp, "container.json")) as f:
+                container = json.load(f)
+            with open(os.path.join(tmp, "task.json")) as f:
+                task_doc = json.load(f)
+            task_id = task["taskArn"].rsplit("/", 1)[1]
+            self.assertRegex(container["DockerId"], "^" + task_id + r"-\d{10}$")
+            self.assertEqual(container["Name"], "main")
+            self.assertEqual(container["Image"], "local/app:1")
+            self.assertEqual(container["KnownStatus"], "RUNNING")
+            self.assertEqual(container["Labels"]["com.amazonaws.ecs.task-arn"], task["taskArn"])
+            self.assertEqual(container["LogOptions"]["awslogs-stream"], "m/main/" + task_id)
+            self.assertEqual(container["Limits"], {"CPU": 0, "Memory": 64})
+            self.assertEqual(task_doc["TaskARN"], task["taskArn"])
+            self.assertEqual((task_doc["Family"], task_doc["Revision"]), ("meta", "1"))
+            self.assertEqual(task_doc["Cluster"], "arn:aws:ecs:us-east-1:000000000000:cluster/web")
+            self.assertEqual([c["Name"] for c in task_doc["Containers"]], ["main"])
+            # Stats reflect the real process.
+            status, _, raw = self.emulator.request(
+                "GET", container_path(running, container["DockerId"]) + "/stats")
+            stats = json.loads(raw)
+            self.assertEqual(status, 200)
+            self.assertGreater(stats["memory_stats"]["usage"], 0)
+            self.assertEqual(stats["memory_stats"]["limit"], 64 * 1024 * 1024)
+            self.assertGreaterEqual(stats["pids_stats"]["current"], 1)
+            self.assertTrue(proc_alive(pid))
+            status, _, raw = self.emulator.request("GET", "/_understudy/task-metadata/v4/nope")
+            self.assertEqual(status, 404)
 
     # An essential container that exits stops the task with its exit code.
     def test_essential_exit(self):

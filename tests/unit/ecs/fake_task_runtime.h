@@ -32,6 +32,9 @@ class FakeTaskRuntime : public runtime::TaskRuntime {
     return Status::Ok();
   }
   void KillAll() override {}
+  Result<runtime::ContainerStats> Stats(const runtime::ContainerHandle&) override {
+    return runtime::ContainerStats{2000000, 1000000, 5 * 1024 * 1024, 3, 100000000000, 2};
+  }
 
   // Ends the container named `name` of the task whose id starts the spec's task_id.
   bool Exit(const std::string& name, int exit_code, int signal = 0) {
