@@ -7,6 +7,7 @@
 #include <set>
 
 #include "api/shape_values.h"
+#include "runtime/ports.h"
 
 namespace understudy::ecs {
 namespace {
@@ -74,7 +75,8 @@ struct Tasks::Live {
   std::map<std::string, runtime::ContainerHandle> running;  // container name -> handle
   std::map<std::string, TimerId> kill_timers;
   std::map<std::string, ContainerState> containers;
-  std::vector<TimerId> timers;  // startTimeout timers
+  std::vector<TimerId> timers;           // startTimeout timers
+  std::map<std::string, Json> bindings;  // container -> its port bindings (all network modes)
   bool stopping = false;
 };
 
@@ -132,6 +134,7 @@ Status Tasks::Open() {
     task["executionStoppedAt"] = now;
     task["stoppedAt"] = now;
     for (auto& c : task["containers"]) c["lastStatus"] = "STOPPED";
+    for (auto& a : task["attachments"]) a["status"] = "DELETED";
     task["version"] = task.value("version", 1) + 1;
     US_RETURN_IF_ERROR(Save(key));
     journal_.Transition(task["taskArn"].get<std::string>(),
@@ -296,10 +299,59 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
   std::string short_cluster = (*cluster)["clusterName"].get<std::string>();
   double now = ToEpochSeconds(clock_.Now());
   Json out = Json::array();
+  Json failures = Json::array();
+  // Host ports that running tasks hold (networkBindings).
+  std::set<int64_t> taken;
+  for (const auto& [k, l] : live_) {
+    for (const auto& [name, list] : l->bindings) {
+      for (const auto& b : list) taken.insert(b.value("hostPort", int64_t{0}));
+    }
+  }
   for (int64_t i = 0; i < count; ++i) {
+    // Port mappings: bridge gives each unset hostPort a free loopback port; host and
+    // awsvpc bind the containerPort itself (one host network here, see docs/ecs-tasks.md).
+    std::vector<Json> bindings;  // per container
+    bool ports_ok = true;
+    for (const auto& c : def["containerDefinitions"]) {
+      Json list = Json::array();
+      for (const auto& pm : c.value("portMappings", Json::array())) {
+        if (!pm.contains("containerPort")) continue;
+        int64_t container_port = pm["containerPort"].get<int64_t>();
+        int64_t host_port =
+            network_mode == "bridge" ? pm.value("hostPort", int64_t{0}) : container_port;
+        if (host_port == 0) {
+          auto picked = runtime::PickFreeLoopbackPort();
+          while (picked.ok() && taken.count(*picked)) picked = runtime::PickFreeLoopbackPort();
+          if (!picked.ok()) {
+            ports_ok = false;
+            break;
+          }
+          host_port = *picked;
+        } else if (taken.count(host_port) || host_port > 65535 ||
+                   !runtime::IsLoopbackPortFree(static_cast<uint16_t>(host_port))) {
+          ports_ok = false;
+          break;
+        }
+        taken.insert(host_port);
+        list.push_back(Json{{"bindIP", "127.0.0.1"},
+                            {"containerPort", container_port},
+                            {"hostPort", host_port},
+                            {"protocol", pm.value("protocol", "tcp")}});
+      }
+      bindings.push_back(list);
+    }
+    if (!ports_ok) {
+      // One host: a port it cannot offer is ECS's placement failure, and no task is made.
+      failures.push_back(
+          Json{{"arn", MakeArn("ecs", scope, "container-instance/" + short_cluster + "/local")},
+               {"reason", "RESOURCE:PORTS"}});
+      continue;
+    }
     std::string id = random_.Hex(32);
     std::string task_arn = MakeArn("ecs", scope, "task/" + short_cluster + "/" + id);
     Json containers = Json::array();
+    std::string eni_attachment = random_.Uuid();
+    size_t container_index = 0;
     for (const auto& c : def["containerDefinitions"]) {
       Json container{
           {"containerArn",
@@ -308,8 +360,11 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
           {"name", c["name"]},
           {"image", c["image"]},
           {"lastStatus", "PENDING"},
-          {"networkBindings", Json::array()},
-          {"networkInterfaces", Json::array()},
+          {"networkBindings", network_mode == "awsvpc" ? Json::array() : bindings[container_index]},
+          {"networkInterfaces", network_mode == "awsvpc"
+                                    ? Json::array({{{"attachmentId", eni_attachment},
+                                                    {"privateIpv4Address", "127.0.0.1"}}})
+                                    : Json::array()},
           {"healthStatus", "UNKNOWN"},
           {"cpu", std::to_string(c.value("cpu", 0))}};
       if (c.contains("memory")) container["memory"] = std::to_string(c["memory"].get<int64_t>());
@@ -317,6 +372,7 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
         container["memoryReservation"] = std::to_string(c["memoryReservation"].get<int64_t>());
       }
       containers.push_back(container);
+      ++container_index;
     }
     Json container_overrides = overrides.value("containerOverrides", Json::array());
     Json task{{"taskArn", task_arn},
@@ -336,6 +392,23 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
               {"enableExecuteCommand", input.value("enableExecuteCommand", false)},
               {"availabilityZone", scope.region + "a"},
               {"attachments", Json::array()}};
+    if (network_mode == "awsvpc") {
+      const Json vpc = input["networkConfiguration"].value("awsvpcConfiguration", Json::object());
+      Json subnets = vpc.value("subnets", Json::array());
+      task["attachments"] = Json::array(
+          {{{"id", eni_attachment},
+            {"type", "ElasticNetworkInterface"},
+            {"status", "PRECREATED"},
+            {"details",
+             Json::array(
+                 {{{"name", "subnetId"}, {"value", subnets.empty() ? "" : subnets[0]}},
+                  {{"name", "networkInterfaceId"}, {"value", "eni-" + random_.Hex(17)}},
+                  {{"name", "macAddress"},
+                   {"value", "0a:" + random_.Hex(2) + ":" + random_.Hex(2) + ":" + random_.Hex(2) +
+                                 ":" + random_.Hex(2) + ":" + random_.Hex(2)}},
+                  {{"name", "privateDnsName"}, {"value", "ip-127-0-0-1.ec2.internal"}},
+                  {{"name", "privateIPv4Address"}, {"value", "127.0.0.1"}}})}}});
+    }
     if (!started_by.empty()) task["startedBy"] = started_by;
     if (def.contains("cpu")) task["cpu"] = def["cpu"];
     if (def.contains("memory")) task["memory"] = def["memory"];
@@ -355,6 +428,9 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
     auto live = std::make_unique<Live>();
     live->hold = clock_.Acquire("task " + id);
     live->definition = def;
+    for (size_t c = 0; c < def["containerDefinitions"].size(); ++c) {
+      live->bindings[def["containerDefinitions"][c]["name"].get<std::string>()] = bindings[c];
+    }
     for (const auto& c : def["containerDefinitions"]) {
       metadata_ids_[id + "-" + random_.Digits(10)] = {key, c["name"].get<std::string>()};
     }
@@ -369,7 +445,7 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
         "task provision");
     out.push_back(task);
   }
-  return Json{{"tasks", out}, {"failures", Json::array()}};
+  return Json{{"tasks", out}, {"failures", failures}};
 }
 
 void Tasks::Advance(const Key& key) {
@@ -428,6 +504,15 @@ Result<runtime::ContainerSpec> Tasks::BuildSpec(const Key& key, const Json& c) {
         environment_.aws_endpoint + "/_understudy/task-metadata/v4/" + metadata_id;
     env["ECS_CONTAINER_METADATA_URI"] =
         environment_.aws_endpoint + "/_understudy/task-metadata/v3/" + metadata_id;
+  }
+  // Where the app must listen: the host port of each mapping (bridge maps them).
+  if (auto l = live_.find(key); l != live_.end()) {
+    const Json& list = l->second->bindings[name];
+    for (const auto& b : list) {
+      env["ECS_HOST_PORT_" + std::to_string(b["containerPort"].get<int64_t>())] =
+          std::to_string(b["hostPort"].get<int64_t>());
+    }
+    if (!list.empty()) env["PORT"] = std::to_string(list[0]["hostPort"].get<int64_t>());
   }
   env["AWS_EXECUTION_ENV"] = (*task)["launchType"] == "FARGATE" ? "AWS_ECS_FARGATE" : "AWS_ECS_EC2";
   if (image_config) {
@@ -556,6 +641,7 @@ void Tasks::Progress(const Key& key) {
     (*task)["startedAt"] = now;
     (*task)["connectivity"] = "CONNECTED";
     (*task)["connectivityAt"] = now;
+    for (auto& a : (*task)["attachments"]) a["status"] = "ATTACHED";
     SetStatus(key, "RUNNING");
   }
 }
@@ -803,6 +889,7 @@ void Tasks::BeginStop(const Key& key, const std::string& stop_code, const std::s
     SetStatus(key, "DEPROVISIONING");
     (*task)["stoppedAt"] = now;
     for (auto& c : (*task)["containers"]) c["lastStatus"] = "STOPPED";
+    for (auto& a : (*task)["attachments"]) a["status"] = "DELETED";
     SetStatus(key, "STOPPED");
     live_.erase(found);
   }
@@ -851,6 +938,7 @@ void Tasks::OnContainerExit(const Key& key, const std::string& container,
     SetStatus(key, "DEPROVISIONING");
     (*task)["stoppedAt"] = now;
     for (auto& c : (*task)["containers"]) c["lastStatus"] = "STOPPED";
+    for (auto& a : (*task)["attachments"]) a["status"] = "DELETED";
     SetStatus(key, "STOPPED");
     live_.erase(found);  // releases the hold
   }

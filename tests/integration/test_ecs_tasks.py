@@ -206,6 +206,41 @@ class VirtualClockTasksTest(TasksTest):
         self.assertEqual(clock["now"], "2026-11-23T08:00:30.000Z")
 
 
+class FixtureAppTaskTest(TasksTest):
+    # The fixture app as a bridge-mode task: it listens on the dynamic host port ECS gave
+    # it (PORT), answers there, reports the emulator's endpoint, and passes its health check.
+    def test_bridge_task_serves_on_its_host_port(self):
+        app = os.environ["UNDERSTUDY_FIXTURE_APP"]
+        self.ecs.register_task_definition(family="web", networkMode="bridge", containerDefinitions=[{
+            "name": "web", "image": "local/fixture", "memory": 128, "command": [app, "--name", "web"],
+            "portMappings": [{"containerPort": 8080}],
+            "healthCheck": {"command": ["CMD-SHELL", "curl -sf http://127.0.0.1:$PORT/health"],
+                            "interval": 5, "timeout": 2, "retries": 2}}])
+        task = self.run_task("web")
+        running = self.wait_status(task["taskArn"], "RUNNING")
+        port = running["containers"][0]["networkBindings"][0]["hostPort"]
+        self.assertEqual(running["containers"][0]["networkBindings"][0]["containerPort"], 8080)
+        import http.client
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/")
+                answer = json.loads(conn.getresponse().read())
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.assertEqual(answer["name"], "web")
+        self.assertEqual(answer["pid"], int(running["containers"][0]["runtimeId"]))
+        self.assertEqual(answer["env"]["AWS_ENDPOINT_URL"], self.emulator.endpoint)
+        code, result = self.emulator.post("/_understudy/wait", {
+            "until": {"ecsTask": {"cluster": "web", "task": task["taskArn"], "healthStatus": "HEALTHY"}},
+            "timeout": "30s"})
+        self.assertEqual(code, 200, result)
+
+
 class HealthCheckVirtualTest(TasksTest):
     ARGS = ("--clock", "virtual", "--start", "2026-11-23T08:00:00Z", "--hold-timeout", "300ms")
 

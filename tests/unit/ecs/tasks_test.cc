@@ -522,3 +522,83 @@ TEST_F(HealthTest, DependsOnHealthyAndStartTimeout) {
 
 }  // namespace
 }  // namespace understudy::ecs
+
+namespace understudy::ecs {
+namespace {
+
+// bridge: each unset hostPort gets a free loopback port, told to the app as PORT and
+// ECS_HOST_PORT_<containerPort>, and reported in networkBindings.
+TEST_F(TasksTest, BridgeDynamicHostPorts) {
+  Json web{{"name", "web"},
+           {"image", "i"},
+           {"memory", 64},
+           {"command", {"/bin/web"}},
+           {"portMappings", {{{"containerPort", 8080}}, {{"containerPort", 9090}}}}};
+  Call("RegisterTaskDefinition", {{"family", "br"}, {"containerDefinitions", {web}}});
+  auto [status, body] =
+      Call("RunTask", {{"cluster", "web"}, {"taskDefinition", "br"}, {"count", 2}});
+  loop_.RunUntilIdleForTest();
+  ASSERT_EQ(body["tasks"].size(), 2u);
+  const Json& bindings = body["tasks"][0]["containers"][0]["networkBindings"];
+  ASSERT_EQ(bindings.size(), 2u);
+  EXPECT_EQ(bindings[0]["bindIP"], "127.0.0.1");
+  EXPECT_EQ(bindings[0]["containerPort"], 8080);
+  EXPECT_EQ(bindings[0]["protocol"], "tcp");
+  int64_t host_port = bindings[0]["hostPort"];
+  EXPECT_GT(host_port, 1024);
+  EXPECT_NE(host_port, body["tasks"][1]["containers"][0]["networkBindings"][0]["hostPort"]);
+  std::map<std::string, std::string> env(runtime_.started[0].spec.environment.begin(),
+                                         runtime_.started[0].spec.environment.end());
+  EXPECT_EQ(env["PORT"], std::to_string(host_port));
+  EXPECT_EQ(env["ECS_HOST_PORT_8080"], std::to_string(host_port));
+  EXPECT_EQ(env["ECS_HOST_PORT_9090"], std::to_string(bindings[1]["hostPort"].get<int64_t>()));
+}
+
+// A fixed host port already held by a running task is ECS's RESOURCE:PORTS placement failure.
+TEST_F(TasksTest, HostPortConflict) {
+  Json web{{"name", "web"},
+           {"image", "i"},
+           {"memory", 64},
+           {"command", {"/bin/web"}},
+           {"portMappings", {{{"containerPort", 18080}}}}};
+  Call("RegisterTaskDefinition",
+       {{"family", "hostnet"}, {"networkMode", "host"}, {"containerDefinitions", {web}}});
+  auto [s1, first] = Call("RunTask", {{"cluster", "web"}, {"taskDefinition", "hostnet"}});
+  EXPECT_EQ(first["tasks"][0]["containers"][0]["networkBindings"][0]["hostPort"], 18080);
+  auto [s2, second] = Call("RunTask", {{"cluster", "web"}, {"taskDefinition", "hostnet"}});
+  EXPECT_EQ(second["tasks"], Json::array());
+  EXPECT_EQ(
+      second["failures"],
+      Json::array({{{"arn", "arn:aws:ecs:us-east-1:000000000000:container-instance/web/local"},
+                    {"reason", "RESOURCE:PORTS"}}}));
+}
+
+// awsvpc: an ENI attachment PRECREATED, ATTACHED while running, DELETED once stopped.
+TEST_F(TasksTest, AwsvpcAttachment) {
+  Json web{{"name", "web"},
+           {"image", "i"},
+           {"memory", 64},
+           {"command", {"/bin/web"}},
+           {"portMappings", {{{"containerPort", 18081}}}}};
+  Call("RegisterTaskDefinition",
+       {{"family", "vpc"}, {"networkMode", "awsvpc"}, {"containerDefinitions", {web}}});
+  auto [status, body] =
+      Call("RunTask",
+           {{"cluster", "web"},
+            {"taskDefinition", "vpc"},
+            {"networkConfiguration", {{"awsvpcConfiguration", {{"subnets", {"subnet-a"}}}}}}});
+  const Json& attachment = body["tasks"][0]["attachments"][0];
+  EXPECT_EQ(attachment["type"], "ElasticNetworkInterface");
+  EXPECT_EQ(attachment["status"], "PRECREATED");
+  EXPECT_EQ(attachment["details"][0], Json({{"name", "subnetId"}, {"value", "subnet-a"}}));
+  EXPECT_EQ(body["tasks"][0]["containers"][0]["networkInterfaces"][0]["attachmentId"],
+            attachment["id"]);
+  std::string arn = body["tasks"][0]["taskArn"];
+  loop_.RunUntilIdleForTest();
+  EXPECT_EQ(Describe(arn)["attachments"][0]["status"], "ATTACHED");
+  runtime_.Exit("web", 0);
+  EXPECT_EQ(Describe(arn)["attachments"][0]["status"], "DELETED");
+}
+
+}  // namespace
+}  // namespace understudy::ecs
