@@ -548,6 +548,13 @@ Result<runtime::ContainerSpec> Tasks::BuildSpec(const Key& key, const Json& c) {
   for (const auto& e : override_of.value("environment", Json::array()))
     env[e.value("name", "")] = e.value("value", "");
   for (auto& [k, v] : env) spec.environment.emplace_back(k, v);
+  // The container's hard memory limit, else the task's (MiB).
+  if (c.contains("memory")) {
+    spec.memory_limit_bytes = static_cast<uint64_t>(c["memory"].get<int64_t>()) << 20;
+  } else if (task->contains("memory")) {
+    spec.memory_limit_bytes =
+        static_cast<uint64_t>(std::stoll((*task)["memory"].get<std::string>())) << 20;
+  }
   spec.working_directory =
       c.value("workingDirectory", image_config ? image_config->working_directory : "");
   return spec;
@@ -918,6 +925,7 @@ void Tasks::OnContainerExit(const Key& key, const std::string& container,
     if (c["name"] != container) continue;
     c["lastStatus"] = "STOPPED";
     c["exitCode"] = exit.exit_code;
+    if (exit.oom_killed) c["reason"] = "OutOfMemoryError: Container killed due to memory usage";
   }
   journal_.Transition(
       (*task)["taskArn"].get<std::string>(),

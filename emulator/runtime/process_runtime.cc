@@ -11,12 +11,14 @@
 // Loop thread only; callbacks run on the loop thread and never after the runtime is
 // destroyed. The kernel's parent-death signal fires when the *thread* that forked
 // ends, so Start belongs on the loop thread, which lives as long as the emulator.
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +29,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -110,6 +113,7 @@ enum class ChildStep : int {
   kChdir,
   kExec,          // execve failed with `error`
   kExecNotFound,  // no PATH entry held the file
+  kCgroup,        // joining the memory cgroup failed
 };
 
 struct ChildFailure {
@@ -130,7 +134,8 @@ struct ChildPlan {
   int stdout_fd = -1;
   int stderr_fd = -1;
   int status_fd = -1;
-  int max_fd = 0;  // for the close-on-exec fallback without close_range
+  int cgroup_fd = -1;  // the container cgroup's cgroup.procs, or -1
+  int max_fd = 0;      // for the close-on-exec fallback without close_range
 };
 
 [[noreturn]] void ChildFail(const ChildPlan& plan, ChildStep step, int error) {
@@ -143,6 +148,17 @@ struct ChildPlan {
 // The child between fork and exec. Async-signal-safe calls only.
 [[noreturn]] void RunChild(const ChildPlan& plan) {
   if (setpgid(0, 0) != 0) ChildFail(plan, ChildStep::kSetpgid, errno);
+  if (plan.cgroup_fd >= 0) {
+    // Join the memory cgroup before exec, so the app never runs outside its limit.
+    char digits[24];
+    int n = 0;
+    for (pid_t self = getpid(); self > 0; self /= 10)
+      digits[n++] = static_cast<char>('0' + self % 10);
+    char text[24];
+    for (int i = 0; i < n; ++i) text[i] = digits[n - 1 - i];
+    if (write(plan.cgroup_fd, text, static_cast<size_t>(n)) != n)
+      ChildFail(plan, ChildStep::kCgroup, errno);
+  }
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ChildFail(plan, ChildStep::kPdeathsig, errno);
   // The parent may have died before the death signal was armed; then it never comes.
   if (getppid() != plan.parent) _exit(127);
@@ -209,6 +225,8 @@ Status ChildFailureStatus(const ChildFailure& failure, const ContainerSpec& spec
       return Status::Internal("sigprocmask: " + error);
     case ChildStep::kStdio:
       return Status::Internal("dup2: " + error);
+    case ChildStep::kCgroup:
+      return Status::Unavailable("joining the memory cgroup: " + error);
   }
   return Status::Internal("child failed before exec: " + error);
 }
@@ -266,11 +284,139 @@ struct Process {
   bool main_ended = false;  // the exit has been seen on the loop; draining the pipes
   ContainerExit exit;
   bool closed = false;  // exit delivered or runtime destroyed: no more callbacks
+  std::string cgroup;   // the container's memory cgroup directory, or empty
+};
+
+// The memory controller understudy can create cgroups under: cgroup v1's memory
+// hierarchy or a v2 hierarchy with the memory controller; none when not writable.
+class MemoryCgroups {
+ public:
+  MemoryCgroups() {
+    SweepLeftovers("/sys/fs/cgroup");
+    SweepLeftovers("/sys/fs/cgroup/memory");
+    std::string base = "/sys/fs/cgroup/understudy-" + std::to_string(getpid());
+    if (ReadFile("/sys/fs/cgroup/cgroup.controllers").find("memory") != std::string::npos &&
+        WriteFile("/sys/fs/cgroup/cgroup.subtree_control", "+memory") &&
+        mkdir(base.c_str(), 0755) == 0) {
+      if (WriteFile(base + "/cgroup.subtree_control", "+memory")) {
+        root_ = base;
+        v2_ = true;
+        return;
+      }
+      rmdir(base.c_str());
+    }
+    base = "/sys/fs/cgroup/memory/understudy-" + std::to_string(getpid());
+    if (access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0 &&
+        (mkdir(base.c_str(), 0755) == 0 || errno == EEXIST)) {
+      root_ = base;
+    }
+  }
+  ~MemoryCgroups() {
+    for (const std::string& dir : created_) rmdir(dir.c_str());
+    if (!root_.empty()) rmdir(root_.c_str());
+  }
+  bool available() const { return !root_.empty(); }
+
+  // Makes `name` with `limit` bytes; returns its directory, or empty when it cannot.
+  std::string Create(const std::string& name, uint64_t limit) {
+    if (root_.empty()) return {};
+    std::string dir = root_ + "/" + name;
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return {};
+    std::string bytes = std::to_string(limit);
+    bool ok = v2_ ? WriteFile(dir + "/memory.max", bytes)
+                  : WriteFile(dir + "/memory.limit_in_bytes", bytes);
+    if (v2_) {
+      WriteFile(dir + "/memory.swap.max", "0");
+    } else {
+      WriteFile(dir + "/memory.memsw.limit_in_bytes", bytes);  // no swapping past the limit
+    }
+    if (!ok) {
+      rmdir(dir.c_str());
+      return {};
+    }
+    created_.insert(dir);
+    return dir;
+  }
+  // True when the kernel's OOM killer acted in `dir`.
+  bool OomKilled(const std::string& dir) const {
+    std::string text = ReadFile(dir + (v2_ ? "/memory.events" : "/memory.oom_control"));
+    size_t at = text.find("oom_kill ");
+    return at != std::string::npos && std::atoll(text.c_str() + at + 9) > 0;
+  }
+  void Remove(const std::string& dir) {
+    if (rmdir(dir.c_str()) == 0) created_.erase(dir);
+  }
+
+ private:
+  static std::string ReadFile(const std::string& path) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    std::string text;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    close(fd);
+    return text;
+  }
+  static bool WriteFile(const std::string& path, const std::string& value) {
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool ok = write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+    close(fd);
+    return ok;
+  }
+
+  // Cgroups of an understudy that is gone (it was SIGKILLed): kill what is still in
+  // them, then remove them. The parent-death signal covers main processes; this
+  // catches whatever they left behind.
+  static void SweepLeftovers(const std::string& parent) {
+    DIR* dir = opendir(parent.c_str());
+    if (dir == nullptr) return;
+    std::vector<std::string> stale;
+    while (dirent* entry = readdir(dir)) {
+      std::string name = entry->d_name;
+      if (name.rfind("understudy-", 0) != 0) continue;
+      std::string pid = name.substr(11);
+      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      if (access(("/proc/" + pid).c_str(), F_OK) == 0) continue;  // that understudy still runs
+      stale.push_back(parent + "/" + name);
+    }
+    closedir(dir);
+    for (const std::string& root : stale) {
+      DIR* inner = opendir(root.c_str());
+      if (inner == nullptr) continue;
+      std::vector<std::string> children;
+      while (dirent* entry = readdir(inner)) {
+        std::string name = entry->d_name;
+        if (name != "." && name != ".." && entry->d_type == DT_DIR)
+          children.push_back(root + "/" + name);
+      }
+      closedir(inner);
+      for (const std::string& child : children) {
+        std::string procs = ReadFile(child + "/cgroup.procs");
+        size_t pos = 0;
+        while (pos < procs.size()) {
+          size_t end = procs.find('\n', pos);
+          if (end == std::string::npos) end = procs.size();
+          pid_t pid = static_cast<pid_t>(std::atol(procs.substr(pos, end - pos).c_str()));
+          if (pid > 0) kill(pid, SIGKILL);
+          pos = end + 1;
+        }
+        rmdir(child.c_str());
+      }
+      rmdir(root.c_str());
+    }
+  }
+
+  std::string root_;
+  bool v2_ = false;
+  std::set<std::string> created_;
 };
 
 class ProcessRuntime : public TaskRuntime {
  public:
   explicit ProcessRuntime(EventLoop& loop) : loop_(loop) {}
+  bool EnforcesMemoryLimits() const override { return cgroups_.available(); }
   ~ProcessRuntime() override;
 
   Result<ContainerHandle> Start(const ContainerSpec& spec, ContainerCallbacks callbacks) override;
@@ -293,6 +439,7 @@ class ProcessRuntime : public TaskRuntime {
 
   EventLoop& loop_;
   uint64_t next_id_ = 1;
+  MemoryCgroups cgroups_;
   // Keyed by a sequence number rather than the pid: a reaped pid can be reused by
   // the next Start while the old container is still draining its pipes.
   std::map<uint64_t, std::shared_ptr<Process>> processes_;
@@ -363,6 +510,16 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
   plan.stderr_fd = err_write.get();
   plan.status_fd = status_write.get();
   plan.parent = getpid();
+  std::string cgroup;
+  UniqueFd cgroup_procs;
+  if (spec.memory_limit_bytes > 0) {
+    cgroup = cgroups_.Create(spec.task_id + "-" + spec.name + "-" + std::to_string(next_id_),
+                             spec.memory_limit_bytes);
+    if (!cgroup.empty()) {
+      cgroup_procs = UniqueFd(open((cgroup + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+      plan.cgroup_fd = cgroup_procs.get();
+    }
+  }
 
   // Block every signal around fork so no handler of ours runs in the child before
   // it resets dispositions; the child then clears its mask.
@@ -388,6 +545,7 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
   } while (got < 0 && errno == EINTR);
   if (got == static_cast<ssize_t>(sizeof(failure))) {
     Reap(pid);  // it is exiting
+    if (!cgroup.empty()) cgroups_.Remove(cgroup);
     return ChildFailureStatus(failure, spec);
   }
   if (got != 0) {
@@ -407,6 +565,7 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
   }
 
   auto process = std::make_shared<Process>(loop_.io(), next_id_++, pid, std::move(callbacks));
+  process->cgroup = cgroup;
   boost::system::error_code error;
   process->pidfd.assign(pidfd.get(), error);
   if (!error) {
@@ -558,6 +717,10 @@ void ProcessRuntime::FinishIfDone(const std::shared_ptr<Process>& process) {
   process->closed = true;
   auto exited = std::move(process->callbacks.exited);
   ContainerExit exit = process->exit;
+  if (!process->cgroup.empty()) {
+    exit.oom_killed = exit.signal == SIGKILL && cgroups_.OomKilled(process->cgroup);
+    cgroups_.Remove(process->cgroup);
+  }
   processes_.erase(process->id);
   if (exited) exited(exit);  // last: it may destroy the runtime
 }

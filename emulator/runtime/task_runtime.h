@@ -25,12 +25,15 @@ struct ContainerSpec {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH when it has no '/'
   std::vector<std::pair<std::string, std::string>> environment;  // the whole environment
   std::string working_directory;                                 // empty: the emulator's
+  // Hard memory limit in bytes (0: none), enforced with a cgroup where one is writable.
+  uint64_t memory_limit_bytes = 0;
 };
 
 // How a container ended.
 struct ContainerExit {
-  int exit_code = 0;  // Docker's convention: the status, or 128 + signal number
-  int signal = 0;     // the signal that ended it, or 0
+  int exit_code = 0;        // Docker's convention: the status, or 128 + signal number
+  int signal = 0;           // the signal that ended it, or 0
+  bool oom_killed = false;  // the kernel killed it for going over its memory limit
 };
 
 struct ContainerCallbacks {
@@ -70,6 +73,8 @@ class TaskRuntime {
   virtual void KillAll() = 0;
   // Current resource use; NotFound once the container has exited.
   virtual Result<ContainerStats> Stats(const ContainerHandle& handle) = 0;
+  // Whether memory limits are enforced (a writable cgroup v1 or v2 memory controller).
+  virtual bool EnforcesMemoryLimits() const = 0;
 };
 
 // Runs containers as process groups on this host: fork, setpgid, a parent-death

@@ -241,6 +241,35 @@ class FixtureAppTaskTest(TasksTest):
         self.assertEqual(code, 200, result)
 
 
+def cgroup_memory_writable():
+    if os.path.exists("/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        return os.access("/sys/fs/cgroup/memory", os.W_OK)
+    try:
+        with open("/sys/fs/cgroup/cgroup.controllers") as f:
+            return "memory" in f.read() and os.access("/sys/fs/cgroup", os.W_OK)
+    except OSError:
+        return False
+
+
+class MemoryLimitTest(TasksTest):
+    # A container that grows past its memory limit is killed like ECS does it:
+    # exit code 137 and the reason OutOfMemoryError.
+    def test_oom(self):
+        if not cgroup_memory_writable():
+            if os.environ.get("CI"):
+                self.fail("CI must be able to write a cgroup memory controller")
+            self.skipTest("LOUD SKIP: no writable cgroup memory controller on this machine")
+        app = os.environ["UNDERSTUDY_FIXTURE_APP"]
+        self.register("hungry", [app, "--port", "0", "--memory-grow", "100", "--memory-limit", "1000"],
+                      memory=64)
+        task = self.run_task("hungry")
+        stopped = self.wait_status(task["taskArn"], "STOPPED", timeout="60s")
+        container = stopped["containers"][0]
+        self.assertEqual(container["exitCode"], 137)
+        self.assertEqual(container["reason"], "OutOfMemoryError: Container killed due to memory usage")
+        self.assertEqual(stopped["stopCode"], "EssentialContainerExited")
+
+
 class HealthCheckVirtualTest(TasksTest):
     ARGS = ("--clock", "virtual", "--start", "2026-11-23T08:00:00Z", "--hold-timeout", "300ms")
 

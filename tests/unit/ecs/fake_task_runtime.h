@@ -32,6 +32,7 @@ class FakeTaskRuntime : public runtime::TaskRuntime {
     return Status::Ok();
   }
   void KillAll() override {}
+  bool EnforcesMemoryLimits() const override { return true; }
   Result<runtime::ContainerStats> Stats(const runtime::ContainerHandle&) override {
     return runtime::ContainerStats{2000000, 1000000, 5 * 1024 * 1024, 3, 100000000000, 2};
   }
