@@ -548,6 +548,12 @@ Result<runtime::ContainerSpec> Tasks::BuildSpec(const Key& key, const Json& c) {
   for (const auto& e : override_of.value("environment", Json::array()))
     env[e.value("name", "")] = e.value("value", "");
   for (auto& [k, v] : env) spec.environment.emplace_back(k, v);
+  spec.user = c.value("user", "");
+  for (const auto& u : c.value("ulimits", Json::array())) {
+    spec.ulimits.push_back({u.value("name", ""),
+                            static_cast<uint64_t>(u.value("softLimit", int64_t{0})),
+                            static_cast<uint64_t>(u.value("hardLimit", int64_t{0}))});
+  }
   // The container's hard memory limit, else the task's (MiB).
   if (c.contains("memory")) {
     spec.memory_limit_bytes = static_cast<uint64_t>(c["memory"].get<int64_t>()) << 20;

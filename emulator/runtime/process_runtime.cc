@@ -14,7 +14,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/close_range.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -29,6 +31,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -114,6 +117,8 @@ enum class ChildStep : int {
   kExec,          // execve failed with `error`
   kExecNotFound,  // no PATH entry held the file
   kCgroup,        // joining the memory cgroup failed
+  kRlimit,        // setrlimit for a ulimit failed
+  kUser,          // setgid/setgroups/setuid failed
 };
 
 struct ChildFailure {
@@ -135,7 +140,11 @@ struct ChildPlan {
   int stderr_fd = -1;
   int status_fd = -1;
   int cgroup_fd = -1;  // the container cgroup's cgroup.procs, or -1
-  int max_fd = 0;      // for the close-on-exec fallback without close_range
+  bool set_user = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<std::pair<int, rlimit>> rlimits;
+  int max_fd = 0;  // for the close-on-exec fallback without close_range
 };
 
 [[noreturn]] void ChildFail(const ChildPlan& plan, ChildStep step, int error) {
@@ -183,8 +192,16 @@ struct ChildPlan {
     for (int fd = 3; fd < plan.max_fd; ++fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
 
+  for (const auto& [resource, limit] : plan.rlimits) {
+    if (setrlimit(resource, &limit) != 0) ChildFail(plan, ChildStep::kRlimit, errno);
+  }
   if (plan.working_directory != nullptr && chdir(plan.working_directory) != 0) {
     ChildFail(plan, ChildStep::kChdir, errno);
+  }
+  if (plan.set_user) {
+    if (setgroups(0, nullptr) != 0 || setgid(plan.gid) != 0 || setuid(plan.uid) != 0) {
+      ChildFail(plan, ChildStep::kUser, errno);
+    }
   }
 
   if (!plan.searched) {
@@ -207,6 +224,59 @@ struct ChildPlan {
   ChildFail(plan, ChildStep::kExecNotFound, ENOENT);
 }
 
+// Docker's ulimit names.
+std::optional<int> UlimitResource(const std::string& name) {
+  static const std::map<std::string, int> kResources = {
+      {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+      {"data", RLIMIT_DATA},         {"fsize", RLIMIT_FSIZE},
+      {"locks", RLIMIT_LOCKS},       {"memlock", RLIMIT_MEMLOCK},
+      {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+      {"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},
+      {"rss", RLIMIT_RSS},           {"rtprio", RLIMIT_RTPRIO},
+      {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+      {"stack", RLIMIT_STACK}};
+  auto it = kResources.find(name);
+  if (it == kResources.end()) return std::nullopt;
+  return it->second;
+}
+
+// Docker's `user` forms to ids, with Docker's error text for unknown names.
+Result<std::pair<uid_t, gid_t>> ResolveUser(const std::string& user) {
+  std::string name = user.substr(0, user.find(':'));
+  std::string group = user.find(':') == std::string::npos ? "" : user.substr(user.find(':') + 1);
+  auto numeric = [](const std::string& text) {
+    return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  };
+  uid_t uid;
+  gid_t gid;
+  if (numeric(name)) {
+    uid = static_cast<uid_t>(std::stoul(name));
+    passwd* entry = getpwuid(uid);
+    gid = entry != nullptr ? entry->pw_gid : static_cast<gid_t>(uid);
+  } else {
+    passwd* entry = getpwnam(name.c_str());
+    if (entry == nullptr) {
+      return Status::InvalidArgument("unable to find user " + name +
+                                     ": no matching entries in passwd file");
+    }
+    uid = entry->pw_uid;
+    gid = entry->pw_gid;
+  }
+  if (!group.empty()) {
+    if (numeric(group)) {
+      gid = static_cast<gid_t>(std::stoul(group));
+    } else {
+      struct group* entry = getgrnam(group.c_str());
+      if (entry == nullptr) {
+        return Status::InvalidArgument("unable to find group " + group +
+                                       ": no matching entries in group file");
+      }
+      gid = entry->gr_gid;
+    }
+  }
+  return std::pair<uid_t, gid_t>(uid, gid);
+}
+
 Status ChildFailureStatus(const ChildFailure& failure, const ContainerSpec& spec) {
   const std::string error = ErrnoText(failure.error);
   const std::string quoted = "\"" + spec.argv[0] + "\"";
@@ -227,6 +297,10 @@ Status ChildFailureStatus(const ChildFailure& failure, const ContainerSpec& spec
       return Status::Internal("dup2: " + error);
     case ChildStep::kCgroup:
       return Status::Unavailable("joining the memory cgroup: " + error);
+    case ChildStep::kRlimit:
+      return Status::InvalidArgument("setrlimit: " + error);
+    case ChildStep::kUser:
+      return Status::InvalidArgument("setuid to user " + spec.user + ": " + error);
   }
   return Status::Internal("child failed before exec: " + error);
 }
@@ -510,6 +584,19 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
   plan.stderr_fd = err_write.get();
   plan.status_fd = status_write.get();
   plan.parent = getpid();
+  if (!spec.user.empty()) {
+    auto ids = ResolveUser(spec.user);
+    if (!ids.ok()) return ids.status();
+    plan.set_user = true;
+    plan.uid = ids->first;
+    plan.gid = ids->second;
+  }
+  for (const auto& ulimit : spec.ulimits) {
+    auto resource = UlimitResource(ulimit.name);
+    if (!resource) return Status::InvalidArgument("unknown ulimit '" + ulimit.name + "'");
+    rlimit limit{static_cast<rlim_t>(ulimit.soft), static_cast<rlim_t>(ulimit.hard)};
+    plan.rlimits.emplace_back(*resource, limit);
+  }
   std::string cgroup;
   UniqueFd cgroup_procs;
   if (spec.memory_limit_bytes > 0) {

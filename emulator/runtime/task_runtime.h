@@ -27,6 +27,14 @@ struct ContainerSpec {
   std::string working_directory;                                 // empty: the emulator's
   // Hard memory limit in bytes (0: none), enforced with a cgroup where one is writable.
   uint64_t memory_limit_bytes = 0;
+  // Docker's `user`: "name", "uid", "name:group" or "uid:gid"; empty runs as the emulator.
+  std::string user;
+  struct Ulimit {
+    std::string name;  // nofile, nproc, core, stack, ... (Docker's names)
+    uint64_t soft = 0;
+    uint64_t hard = 0;
+  };
+  std::vector<Ulimit> ulimits;
 };
 
 // How a container ended.

@@ -146,6 +146,27 @@ class RealClockTasksTest(TasksTest):
             status, _, raw = self.emulator.request("GET", "/_understudy/task-metadata/v4/nope")
             self.assertEqual(status, 404)
 
+    # `user` and `ulimits` apply to the container's process; an unknown user cannot start.
+    def test_user_and_ulimits(self):
+        self.register("limited", ["/bin/sh", "-c", "exec sleep 300"], user="nobody",
+                      ulimits=[{"name": "nofile", "softLimit": 256, "hardLimit": 512}])
+        task = self.run_task("limited")
+        running = self.wait_status(task["taskArn"], "RUNNING")
+        pid = int(running["containers"][0]["runtimeId"])
+        import pwd
+        with open(f"/proc/{pid}/status") as f:
+            uid_line = next(line for line in f if line.startswith("Uid:"))
+        self.assertEqual(int(uid_line.split()[1]), pwd.getpwnam("nobody").pw_uid)
+        with open(f"/proc/{pid}/limits") as f:
+            nofile = next(line for line in f if line.startswith("Max open files"))
+        self.assertEqual(nofile.split()[3:5], ["256", "512"])
+        self.register("ghost-user", ["/bin/true"], user="no-such-user-here")
+        task = self.run_task("ghost-user")
+        stopped = self.wait_status(task["taskArn"], "STOPPED")
+        self.assertEqual(stopped["stoppedReason"],
+                         "CannotStartContainerError: unable to find user no-such-user-here: no "
+                         "matching entries in passwd file")
+
     # An essential container that exits stops the task with its exit code.
     def test_essential_exit(self):
         self.register("job", ["/bin/sh", "-c", "exit 3"])
