@@ -4,6 +4,7 @@
 #include <set>
 
 #include "api/shape_values.h"
+#include "ecs/ecs_internal.h"
 
 namespace understudy::ecs {
 namespace {
@@ -11,9 +12,6 @@ namespace {
 using api::ApiError;
 using api::ApiResult;
 
-ApiError InvalidParameter(std::string message) {
-  return ApiError::Client("InvalidParameterException", std::move(message));
-}
 ApiError ClusterNotFound() {
   return ApiError::Client("ClusterNotFoundException", "Cluster not found.");
 }
@@ -88,22 +86,6 @@ Json MergeSettings(const Json& existing, const Json& updates) {
   Json out = Json::array();
   for (auto& [k, s] : by_name) out.push_back(s);
   return out;
-}
-
-struct PageToken {
-  std::string after;
-};
-
-std::string EncodeToken(const std::string& after) {
-  return api::Base64Encode(Json{{"after", after}}.dump());
-}
-
-std::optional<PageToken> DecodeToken(const std::string& token) {
-  std::string text;
-  if (!api::Base64Decode(token, &text)) return std::nullopt;
-  auto json = ParseJson(text);
-  if (!json.ok() || !json->is_object() || !(*json)["after"].is_string()) return std::nullopt;
-  return PageToken{(*json)["after"].get<std::string>()};
 }
 
 }  // namespace
@@ -266,9 +248,9 @@ ApiResult Clusters::List(const Scope& scope, const Json& input) {
   }
   std::string after;
   if (input.contains("nextToken")) {
-    auto token = DecodeToken(input["nextToken"].get<std::string>());
+    auto token = DecodePageToken(input["nextToken"].get<std::string>());
     if (!token) return InvalidParameter("Invalid nextToken.");
-    after = token->after;
+    after = *token;
   }
   std::vector<std::string> arns;
   for (const auto& [key, cluster] : clusters_) {
@@ -283,7 +265,7 @@ ApiResult Clusters::List(const Scope& scope, const Json& input) {
   for (auto it = start; it != arns.end(); ++it) {
     if (static_cast<int64_t>(page.size()) == max) {
       return Json{{"clusterArns", page},
-                  {"nextToken", EncodeToken(page.back().get<std::string>())}};
+                  {"nextToken", EncodePageToken(page.back().get<std::string>())}};
     }
     page.push_back(*it);
   }

@@ -1,31 +1,13 @@
 #include "ecs/image_map.h"
 
+#include "core/glob.h"
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
 namespace understudy::ecs {
 namespace {
-
-bool Glob(std::string_view pattern, std::string_view text) {
-  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() && pattern[p] == text[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
 
 Result<std::string> ReadFile(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
@@ -113,7 +95,7 @@ Result<ImageMap> ImageMap::Load(const std::string& path) {
 
 std::optional<ImageConfig> ImageMap::Find(const std::string& image) const {
   for (const auto& [pattern, config] : images_) {
-    if (Glob(pattern, image)) return config;
+    if (GlobMatch(pattern, image)) return config;
   }
   return std::nullopt;
 }

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "api/shape_values.h"
+#include "ecs/ecs_internal.h"
 
 namespace understudy::ecs {
 namespace {
@@ -15,9 +16,6 @@ using api::ApiResult;
 
 ApiError ClientError(std::string message) {
   return ApiError::Client("ClientException", std::move(message));
-}
-ApiError InvalidParameter(std::string message) {
-  return ApiError::Client("InvalidParameterException", std::move(message));
 }
 
 bool IsValidName(const std::string& name, size_t max) {
@@ -47,25 +45,6 @@ double ParseAmount(const std::string& text, const std::string& unit, double scal
   double value = std::strtod(number.c_str(), &end);
   if (end != number.c_str() + number.size() || value < 0) return -1;
   return pos == std::string::npos ? value : value * scale;
-}
-
-struct PageToken {
-  std::string after;
-};
-
-std::string EncodeToken(const std::string& after) {
-  return api::Base64Encode(Json{{"after", after}}.dump());
-}
-
-std::optional<std::string> DecodeToken(const std::string& token) {
-  std::string text;
-  if (!api::Base64Decode(token, &text)) return std::nullopt;
-  auto json = ParseJson(text);
-  if (!json.ok() || !json->is_object() || !json->contains("after") ||
-      !(*json)["after"].is_string()) {
-    return std::nullopt;
-  }
-  return (*json)["after"].get<std::string>();
 }
 
 // Sort key that orders revisions numerically inside a family.
@@ -421,7 +400,7 @@ ApiResult TaskDefinitions::List(const Scope& scope, const Json& input) {
   if (desc) std::reverse(rows.begin(), rows.end());
   size_t start = 0;
   if (input.contains("nextToken")) {
-    auto after = DecodeToken(input["nextToken"].get<std::string>());
+    auto after = DecodePageToken(input["nextToken"].get<std::string>());
     if (!after) return InvalidParameter("Invalid nextToken.");
     while (start < rows.size() &&
            (desc ? rows[start].first >= *after : rows[start].first <= *after))
@@ -430,7 +409,7 @@ ApiResult TaskDefinitions::List(const Scope& scope, const Json& input) {
   Json arns = Json::array();
   for (size_t i = start; i < rows.size(); ++i) {
     if (static_cast<int64_t>(arns.size()) == max) {
-      return Json{{"taskDefinitionArns", arns}, {"nextToken", EncodeToken(rows[i - 1].first)}};
+      return Json{{"taskDefinitionArns", arns}, {"nextToken", EncodePageToken(rows[i - 1].first)}};
     }
     arns.push_back(rows[i].second);
   }
@@ -451,7 +430,7 @@ ApiResult TaskDefinitions::ListFamilies(const Scope& scope, const Json& input) {
   }
   std::string after;
   if (input.contains("nextToken")) {
-    auto token = DecodeToken(input["nextToken"].get<std::string>());
+    auto token = DecodePageToken(input["nextToken"].get<std::string>());
     if (!token) return InvalidParameter("Invalid nextToken.");
     after = *token;
   }
@@ -462,7 +441,7 @@ ApiResult TaskDefinitions::ListFamilies(const Scope& scope, const Json& input) {
     if (status == "ACTIVE" && !is_active) continue;
     if (status == "INACTIVE" && is_active) continue;
     if (static_cast<int64_t>(families.size()) == max) {
-      return Json{{"families", families}, {"nextToken", EncodeToken(last)}};
+      return Json{{"families", families}, {"nextToken", EncodePageToken(last)}};
     }
     families.push_back(family);
     last = family;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "api/shape_values.h"
+#include "ecs/ecs_internal.h"
 #include "runtime/ports.h"
 
 namespace understudy::ecs {
@@ -15,29 +16,10 @@ namespace {
 using api::ApiError;
 using api::ApiResult;
 
-ApiError InvalidParameter(std::string message) {
-  return ApiError::Client("InvalidParameterException", std::move(message));
-}
-
 constexpr int kDefaultStopTimeoutSeconds = 30;
 
 bool IsPendingStatus(const std::string& s) {
   return s == "PROVISIONING" || s == "PENDING" || s == "ACTIVATING";
-}
-
-std::string EncodeToken(const std::string& after) {
-  return api::Base64Encode(Json{{"after", after}}.dump());
-}
-
-std::optional<std::string> DecodeToken(const std::string& token) {
-  std::string text;
-  if (!api::Base64Decode(token, &text)) return std::nullopt;
-  auto json = ParseJson(text);
-  if (!json.ok() || !json->is_object() || !json->contains("after") ||
-      !(*json)["after"].is_string()) {
-    return std::nullopt;
-  }
-  return (*json)["after"].get<std::string>();
 }
 
 // The task id an id-or-ARN names, if the ARN is a task ARN of `scope`.
@@ -1033,7 +1015,7 @@ ApiResult Tasks::List(const Scope& scope, const Json& input) {
   std::string launch_type = input.value("launchType", "");
   std::string after;
   if (input.contains("nextToken")) {
-    auto token = DecodeToken(input["nextToken"].get<std::string>());
+    auto token = DecodePageToken(input["nextToken"].get<std::string>());
     if (!token) return InvalidParameter("Invalid nextToken.");
     after = *token;
   }
@@ -1057,7 +1039,8 @@ ApiResult Tasks::List(const Scope& scope, const Json& input) {
   for (const auto& arn : arns) {
     if (!after.empty() && arn <= after) continue;
     if (static_cast<int64_t>(page.size()) == max) {
-      return Json{{"taskArns", page}, {"nextToken", EncodeToken(page.back().get<std::string>())}};
+      return Json{{"taskArns", page},
+                  {"nextToken", EncodePageToken(page.back().get<std::string>())}};
     }
     page.push_back(arn);
   }

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "core/glob.h"
 #include "core/json.h"
 
 namespace understudy::logs {
@@ -21,27 +22,6 @@ namespace {
 
 Status Invalid(std::string_view pattern, const std::string& why) {
   return Status::InvalidArgument("Invalid filter pattern '" + std::string(pattern) + "': " + why);
-}
-
-// Glob match with '*' only.
-bool Glob(std::string_view pattern, std::string_view text) {
-  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() && pattern[p] == text[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
 }
 
 class JsonParser {
@@ -230,7 +210,7 @@ bool Evaluate(const FilterPattern::Node& node, const Json& doc) {
     if (node.op == ">=") return v >= node.number;
   }
   std::string text = value->is_string() ? value->get<std::string>() : value->dump();
-  bool equal = Glob(node.text, text);
+  bool equal = GlobMatch(node.text, text);
   if (node.op == "=") return equal;
   if (node.op == "!=") return !equal;
   return false;

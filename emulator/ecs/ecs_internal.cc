@@ -1,0 +1,23 @@
+#include "ecs/ecs_internal.h"
+
+#include "api/shape_values.h"
+#include "core/json.h"
+
+namespace understudy::ecs {
+
+std::string EncodePageToken(const std::string& after) {
+  return api::Base64Encode(Json{{"after", after}}.dump());
+}
+
+std::optional<std::string> DecodePageToken(const std::string& token) {
+  std::string text;
+  if (!api::Base64Decode(token, &text)) return std::nullopt;
+  auto json = ParseJson(text);
+  if (!json.ok() || !json->is_object() || !json->contains("after") ||
+      !(*json)["after"].is_string()) {
+    return std::nullopt;
+  }
+  return (*json)["after"].get<std::string>();
+}
+
+}  // namespace understudy::ecs
