@@ -228,11 +228,10 @@ std::variant<Route, std::pair<Protocol, ApiError>> FrontDoor::RouteRequest(
       if (!s.target_prefix.empty() && s.target_prefix == prefix &&
           (HasProtocol(s, "json") || HasProtocol(s, "smithy-rpc-v2-cbor"))) {
         route.service = &s;
-        route.protocol = (json10 || s.json_version == "1.0") && type != nullptr &&
-                                 type->find("x-amz-json-1.1") == std::string::npos
-                             ? Protocol::kJson10
-                             : (s.json_version == "1.0" && type == nullptr ? Protocol::kJson10
-                                                                           : Protocol::kJson11);
+        // The Content-Type says which JSON version the request speaks; else the model's.
+        bool json11 = type != nullptr && type->find("x-amz-json-1.1") != std::string::npos;
+        bool speaks10 = json10 || (!json11 && s.json_version == "1.0");
+        route.protocol = speaks10 ? Protocol::kJson10 : Protocol::kJson11;
         route.operation = dot == std::string::npos ? "" : target->substr(dot + 1);
         return route;
       }
