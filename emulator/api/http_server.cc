@@ -1,9 +1,11 @@
 #include "api/http_server.h"
 
+#include <unistd.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <list>
+#include <map>
 
 namespace understudy::api {
 namespace {
@@ -184,8 +186,32 @@ class BeastServer final : public HttpServer {
 
   // HttpServer
   uint16_t port() const override { return port_; }
+  Result<uint64_t> AddListener(int listening_fd) override {
+    auto acceptor = std::make_shared<tcp::acceptor>(acceptor_.get_executor());
+    boost::system::error_code ec;
+    acceptor->assign(tcp::v4(), listening_fd, ec);
+    if (ec) {
+      ::close(listening_fd);
+      return Status::Unavailable("cannot serve on a listening socket: " + ec.message());
+    }
+    uint64_t id = next_listener_++;
+    extra_[id] = acceptor;
+    AcceptOn(acceptor);
+    return id;
+  }
+
+  void RemoveListener(uint64_t id) override {
+    auto it = extra_.find(id);
+    if (it == extra_.end()) return;
+    boost::system::error_code ec;
+    it->second->close(ec);
+    extra_.erase(it);
+  }
+
   void Stop() override {
     boost::system::error_code ec;
+    for (auto& [id, acceptor] : extra_) acceptor->close(ec);
+    extra_.clear();
     acceptor_.close(ec);
     for (auto& weak : connections_) {
       if (auto c = weak.lock()) c->Close();
@@ -207,7 +233,21 @@ class BeastServer final : public HttpServer {
     });
   }
 
+  void AcceptOn(std::shared_ptr<tcp::acceptor> acceptor) {
+    acceptor->async_accept([this, acceptor](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == boost::asio::error::operation_aborted || !acceptor->is_open()) return;
+      if (!ec) {
+        auto connection = std::make_shared<Connection>(std::move(socket), options_, handler_);
+        connections_.push_back(connection);
+        connection->Start();
+      }
+      AcceptOn(acceptor);
+    });
+  }
+
   tcp::acceptor acceptor_;
+  std::map<uint64_t, std::shared_ptr<tcp::acceptor>> extra_;
+  uint64_t next_listener_ = 1;
   HttpServerOptions options_;
   Handler handler_;
   uint16_t port_ = 0;

@@ -40,6 +40,12 @@ class HttpServer {
   virtual uint16_t port() const = 0;
   // Stops accepting and closes open connections. Loop thread.
   virtual void Stop() = 0;
+  // Also serves on `listening_fd`, a socket already bound and listening (for example
+  // inside a task's network namespace); the server owns it. Returns an id for
+  // RemoveListener. Loop thread.
+  virtual Result<uint64_t> AddListener(int listening_fd) = 0;
+  // Closes that listener (its open connections finish as they are). Loop thread.
+  virtual void RemoveListener(uint64_t id) = 0;
 };
 
 }  // namespace understudy::api

@@ -137,6 +137,36 @@ Status Serve(const ServeOptions& options) {
   std::string endpoint = "http://" + host + ":" + std::to_string(server->port());
   control.set_endpoint(endpoint);
   ecs->SetEndpoint(endpoint);
+  // awsvpc tasks get network namespaces of their own where this process may make them;
+  // the emulator then listens inside each: its AWS endpoint on the same address and
+  // port, and the task metadata endpoint at 169.254.170.2:80.
+  if (runtime::NetworkNamespacesAvailable()) {
+    uint16_t port = server->port();
+    api::HttpServer* http = server.get();
+    ecs->SetTaskNetworks(
+        [http, port](int pid) -> Result<std::vector<uint64_t>> {
+          std::vector<uint64_t> ids;
+          for (auto [address, p] : {std::pair<const char*, uint16_t>{"127.0.0.1", port},
+                                    std::pair<const char*, uint16_t>{"169.254.170.2", 80}}) {
+            auto fd = runtime::ListenInNetworkNamespace(pid, address, p);
+            if (!fd.ok()) {
+              for (uint64_t id : ids) http->RemoveListener(id);
+              return fd.status();
+            }
+            auto id = http->AddListener(*fd);
+            if (!id.ok()) return id.status();
+            ids.push_back(*id);
+          }
+          return ids;
+        },
+        [http](const std::vector<uint64_t>& ids) {
+          for (uint64_t id : ids) http->RemoveListener(id);
+        });
+  } else {
+    Log(LogLevel::kWarn,
+        "network namespaces are not available: awsvpc tasks fall back to bridge (dynamic host "
+        "ports on 127.0.0.1)");
+  }
   journal.Input("understudy.serve", Json{{"seed", options.seed},
                                          {"clock", ClockModeName(options.clock)},
                                          {"start", FormatIso8601(clock->Now())}});

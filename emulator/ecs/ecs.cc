@@ -97,14 +97,19 @@ class EcsImpl final : public Ecs {
               current};
         });
     control.AddResetHook([this] { return Reset(); });
-    for (const std::string version : {"v3", "v4"}) {
-      std::string prefix = "/_understudy/task-metadata/" + version + "/";
-      front_door.RegisterInternalPrefix(
-          "GET", prefix, [this, prefix](const api::HttpRequest& request, api::HttpReply reply) {
-            auto doc = tasks_.Metadata(request.path.substr(prefix.size()));
-            if (!doc.ok()) return reply(api::ControlError(404, "NotFound", doc.status().message()));
-            reply(api::JsonResponse(200, *doc));
-          });
+    // On the emulator's endpoint, and at ECS's own paths for tasks in their own namespace
+    // (reached there as http://169.254.170.2/v4/...).
+    for (const std::string prefix :
+         {"/_understudy/task-metadata/v3/", "/_understudy/task-metadata/v4/", "/v3/", "/v4/"}) {
+      {
+        front_door.RegisterInternalPrefix(
+            "GET", prefix, [this, prefix](const api::HttpRequest& request, api::HttpReply reply) {
+              auto doc = tasks_.Metadata(request.path.substr(prefix.size()));
+              if (!doc.ok())
+                return reply(api::ControlError(404, "NotFound", doc.status().message()));
+              reply(api::JsonResponse(200, *doc));
+            });
+      }
     }
     control.AddCondition(
         "ecsCluster", [this](const Scope& scope, const Json& params) -> Result<api::WaitCondition> {
@@ -141,6 +146,12 @@ class EcsImpl final : public Ecs {
     tasks_.environment().aws_endpoint = endpoint;
   }
   TaskEnvironment& environment() { return tasks_.environment(); }
+  void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
+                       std::function<void(const std::vector<uint64_t>&)> close) override {
+    tasks_.environment().network_namespaces = true;
+    tasks_.environment().open_task_endpoints = std::move(open);
+    tasks_.environment().close_task_endpoints = std::move(close);
+  }
 
  private:
   Clusters clusters_;

@@ -45,6 +45,10 @@ class Ecs {
   virtual Status Reset() = 0;
   // The endpoint tasks reach the AWS APIs on (AWS_ENDPOINT_URL), once it is bound.
   virtual void SetEndpoint(const std::string& endpoint) = 0;
+  // Gives awsvpc tasks network namespaces of their own; `open` serves the emulator inside
+  // the namespace of a process and returns listener ids that `close` ends.
+  virtual void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
+                               std::function<void(const std::vector<uint64_t>&)> close) = 0;
 };
 
 }  // namespace understudy::ecs

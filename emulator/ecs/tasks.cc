@@ -59,6 +59,9 @@ struct Tasks::Live {
   std::map<std::string, ContainerState> containers;
   std::vector<TimerId> timers;           // startTimeout timers
   std::map<std::string, Json> bindings;  // container -> its port bindings (all network modes)
+  // awsvpc in a namespace: the pause process that holds it, and the emulator's listeners in it.
+  std::optional<runtime::ContainerHandle> pause;
+  std::vector<uint64_t> listeners;
   bool stopping = false;
 };
 
@@ -80,6 +83,7 @@ Tasks::~Tasks() {
   *alive_ = false;
   for (auto& [key, live] : live_) {
     for (auto& [name, handle] : live->running) (void)runtime_.Signal(handle, SIGKILL);
+    if (live->pause) (void)runtime_.Signal(*live->pause, SIGKILL);
   }
 }
 
@@ -126,6 +130,7 @@ Status Tasks::Open() {
 }
 
 Status Tasks::Reset() {
+  for (auto& [key, live] : live_) ReleaseNetwork(key);
   for (auto& [key, live] : live_) {
     for (auto& [name, handle] : live->running) (void)runtime_.Signal(handle, SIGKILL);
     for (auto& [name, timer] : live->kill_timers) clock_.Cancel(timer);
@@ -285,6 +290,7 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
   // Host ports that running tasks hold (networkBindings).
   std::set<int64_t> taken;
   for (const auto& [k, l] : live_) {
+    if (Namespaced(l->definition)) continue;  // its ports are its own
     for (const auto& [name, list] : l->bindings) {
       for (const auto& b : list) taken.insert(b.value("hostPort", int64_t{0}));
     }
@@ -299,8 +305,17 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
       for (const auto& pm : c.value("portMappings", Json::array())) {
         if (!pm.contains("containerPort")) continue;
         int64_t container_port = pm["containerPort"].get<int64_t>();
-        int64_t host_port =
-            network_mode == "bridge" ? pm.value("hostPort", int64_t{0}) : container_port;
+        // Without namespaces awsvpc falls back to bridge (dynamic host ports).
+        bool dynamic = network_mode == "bridge" ||
+                       (network_mode == "awsvpc" && !environment_.network_namespaces);
+        int64_t host_port = dynamic ? pm.value("hostPort", int64_t{0}) : container_port;
+        if (network_mode == "awsvpc" && environment_.network_namespaces) {
+          list.push_back(Json{{"bindIP", "127.0.0.1"},
+                              {"containerPort", container_port},
+                              {"hostPort", container_port},
+                              {"protocol", pm.value("protocol", "tcp")}});
+          continue;  // the task's own namespace: no host port to take
+        }
         if (host_port == 0) {
           auto picked = runtime::PickFreeLoopbackPort();
           while (picked.ok() && taken.count(*picked)) picked = runtime::PickFreeLoopbackPort();
@@ -446,6 +461,22 @@ void Tasks::Advance(const Key& key) {
   }
 }
 
+bool Tasks::Namespaced(const Json& definition) const {
+  return environment_.network_namespaces && definition.value("networkMode", "bridge") == "awsvpc";
+}
+
+void Tasks::ReleaseNetwork(const Key& key) {
+  auto found = live_.find(key);
+  if (found == live_.end()) return;
+  Live& live = *found->second;
+  if (!live.listeners.empty() && environment_.close_task_endpoints) {
+    environment_.close_task_endpoints(live.listeners);
+  }
+  live.listeners.clear();
+  if (live.pause) (void)runtime_.Signal(*live.pause, SIGKILL);
+  live.pause.reset();
+}
+
 Result<runtime::ContainerSpec> Tasks::BuildSpec(const Key& key, const Json& c) {
   const Json* task = Doc(key);
   std::string name = c["name"].get<std::string>();
@@ -482,10 +513,13 @@ Result<runtime::ContainerSpec> Tasks::BuildSpec(const Key& key, const Json& c) {
   if (!environment_.aws_endpoint.empty()) env["AWS_ENDPOINT_URL"] = environment_.aws_endpoint;
   for (const auto& [metadata_id, owner] : metadata_ids_) {
     if (owner.first != key || owner.second != name || environment_.aws_endpoint.empty()) continue;
-    env["ECS_CONTAINER_METADATA_URI_V4"] =
-        environment_.aws_endpoint + "/_understudy/task-metadata/v4/" + metadata_id;
-    env["ECS_CONTAINER_METADATA_URI"] =
-        environment_.aws_endpoint + "/_understudy/task-metadata/v3/" + metadata_id;
+    auto l = live_.find(key);
+    bool own_network = l != live_.end() && Namespaced(l->second->definition);
+    // In the task's own namespace the endpoint is where ECS puts it.
+    std::string base = own_network ? "http://169.254.170.2"
+                                   : environment_.aws_endpoint + "/_understudy/task-metadata";
+    env["ECS_CONTAINER_METADATA_URI_V4"] = base + "/v4/" + metadata_id;
+    env["ECS_CONTAINER_METADATA_URI"] = base + "/v3/" + metadata_id;
   }
   // Where the app must listen: the host port of each mapping (bridge maps them).
   if (auto l = live_.find(key); l != live_.end()) {
@@ -649,6 +683,31 @@ std::string Tasks::StartContainer(const Key& key, size_t index) {
   auto built = BuildSpec(key, c);
   if (!built.ok()) return built.status().message();
   runtime::ContainerSpec spec = std::move(built).value();
+  if (Namespaced(live.definition)) {
+    if (!live.pause) {
+      // Like Fargate's pause container: a process that holds the task's namespace, so
+      // the emulator's endpoints are in place before any app container starts.
+      runtime::ContainerSpec pause;
+      pause.task_id = std::get<2>(key);
+      pause.name = "~pause";
+      pause.argv = {"sleep", "infinity"};
+      pause.environment = {{"PATH", "/usr/local/bin:/usr/bin:/bin"}};
+      pause.network = runtime::ContainerSpec::Network::kNew;
+      runtime::ContainerCallbacks ignore;
+      ignore.output = [](const std::string&, bool) {};
+      ignore.exited = [](const runtime::ContainerExit&) {};
+      auto handle = runtime_.Start(pause, std::move(ignore));
+      if (!handle.ok()) return "ResourceInitializationError: " + handle.status().message();
+      live.pause = *handle;
+      if (environment_.open_task_endpoints) {
+        auto listeners = environment_.open_task_endpoints(handle->pid);
+        if (!listeners.ok()) return "ResourceInitializationError: " + listeners.status().message();
+        live.listeners = *listeners;
+      }
+    }
+    spec.network = runtime::ContainerSpec::Network::kJoin;
+    spec.network_of = live.pause->pid;
+  }
   std::weak_ptr<bool> alive = alive_;
   runtime::ContainerCallbacks callbacks;
   // The awslogs driver: one event per line in <prefix>/<container>/<task id>.
@@ -886,6 +945,7 @@ void Tasks::BeginStop(const Key& key, const std::string& stop_code, const std::s
     for (auto& c : (*task)["containers"]) c["lastStatus"] = "STOPPED";
     for (auto& a : (*task)["attachments"]) a["status"] = "DELETED";
     SetStatus(key, "STOPPED");
+    ReleaseNetwork(key);
     live_.erase(found);
   }
 }
@@ -936,6 +996,7 @@ void Tasks::OnContainerExit(const Key& key, const std::string& container,
     for (auto& c : (*task)["containers"]) c["lastStatus"] = "STOPPED";
     for (auto& a : (*task)["attachments"]) a["status"] = "DELETED";
     SetStatus(key, "STOPPED");
+    ReleaseNetwork(key);
     live_.erase(found);  // releases the hold
   }
 }

@@ -38,6 +38,13 @@ struct TaskEnvironment {
   std::string aws_endpoint;  // AWS_ENDPOINT_URL
   ImageMap images;           // --images
   SecretStore secrets;       // --secrets
+  // awsvpc tasks get their own network namespace when true; otherwise they fall back
+  // to bridge-style ports on the host network.
+  bool network_namespaces = false;
+  // Serves the emulator (AWS endpoint, metadata at 169.254.170.2) inside the network
+  // namespace of process `pid`; returns listener ids for `close_task_endpoints`.
+  std::function<Result<std::vector<uint64_t>>(int pid)> open_task_endpoints;
+  std::function<void(const std::vector<uint64_t>&)> close_task_endpoints;
 };
 
 class Tasks {
@@ -89,6 +96,10 @@ class Tasks {
   void OnContainerExit(const Key& key, const std::string& container,
                        const runtime::ContainerExit& exit);
   void SetStatus(const Key& key, const std::string& status);
+  // Ends the task's network namespace: its endpoints' listeners and its pause process.
+  void ReleaseNetwork(const Key& key);
+  // True when the task runs in a network namespace of its own.
+  bool Namespaced(const Json& definition) const;
   // Publishes "ECS Task State Change" for the task as it is now.
   void PublishChange(const Key& key);
   Status Save(const Key& key);

@@ -11,15 +11,21 @@
 // Loop thread only; callbacks run on the loop thread and never after the runtime is
 // destroyed. The kernel's parent-death signal fires when the *thread* that forked
 // ends, so Start belongs on the loop thread, which lives as long as the emulator.
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -35,6 +41,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -119,6 +126,7 @@ enum class ChildStep : int {
   kCgroup,        // joining the memory cgroup failed
   kRlimit,        // setrlimit for a ulimit failed
   kUser,          // setgid/setgroups/setuid failed
+  kNetns,         // creating or joining the network namespace failed
 };
 
 struct ChildFailure {
@@ -145,7 +153,31 @@ struct ChildPlan {
   gid_t gid = 0;
   std::vector<std::pair<int, rlimit>> rlimits;
   int max_fd = 0;  // for the close-on-exec fallback without close_range
+  bool new_netns = false;
+  int join_netns_fd = -1;
 };
+
+// In a fresh network namespace: loopback up, and 169.254.170.2 on it (where ECS
+// serves the task metadata endpoint). Syscalls only: it runs between fork and exec.
+bool BringUpLoopback() {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  ifreq request{};
+  std::memcpy(request.ifr_name, "lo", 3);
+  bool ok = ioctl(fd, SIOCGIFFLAGS, &request) == 0;
+  request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP | IFF_RUNNING);
+  ok = ok && ioctl(fd, SIOCSIFFLAGS, &request) == 0;
+  ifreq alias{};
+  std::memcpy(alias.ifr_name, "lo:ecs", 7);
+  auto* address = reinterpret_cast<sockaddr_in*>(&alias.ifr_addr);
+  address->sin_family = AF_INET;
+  address->sin_addr.s_addr = htonl((169u << 24) | (254u << 16) | (170u << 8) | 2u);
+  ok = ok && ioctl(fd, SIOCSIFADDR, &alias) == 0;
+  alias.ifr_flags = IFF_UP | IFF_RUNNING;
+  ok = ok && ioctl(fd, SIOCSIFFLAGS, &alias) == 0;
+  close(fd);
+  return ok;
+}
 
 [[noreturn]] void ChildFail(const ChildPlan& plan, ChildStep step, int error) {
   ChildFailure failure{step, error};
@@ -157,6 +189,12 @@ struct ChildPlan {
 // The child between fork and exec. Async-signal-safe calls only.
 [[noreturn]] void RunChild(const ChildPlan& plan) {
   if (setpgid(0, 0) != 0) ChildFail(plan, ChildStep::kSetpgid, errno);
+  if (plan.new_netns) {
+    if (unshare(CLONE_NEWNET) != 0) ChildFail(plan, ChildStep::kNetns, errno);
+    if (!BringUpLoopback()) ChildFail(plan, ChildStep::kNetns, errno);
+  } else if (plan.join_netns_fd >= 0 && setns(plan.join_netns_fd, CLONE_NEWNET) != 0) {
+    ChildFail(plan, ChildStep::kNetns, errno);
+  }
   if (plan.cgroup_fd >= 0) {
     // Join the memory cgroup before exec, so the app never runs outside its limit.
     char digits[24];
@@ -297,6 +335,8 @@ Status ChildFailureStatus(const ChildFailure& failure, const ContainerSpec& spec
       return Status::Internal("dup2: " + error);
     case ChildStep::kCgroup:
       return Status::Unavailable("joining the memory cgroup: " + error);
+    case ChildStep::kNetns:
+      return Status::Unavailable("network namespace: " + error);
     case ChildStep::kRlimit:
       return Status::InvalidArgument("setrlimit: " + error);
     case ChildStep::kUser:
@@ -590,6 +630,18 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
     plan.set_user = true;
     plan.uid = ids->first;
     plan.gid = ids->second;
+  }
+  UniqueFd netns;
+  if (spec.network == ContainerSpec::Network::kNew) {
+    plan.new_netns = true;
+  } else if (spec.network == ContainerSpec::Network::kJoin) {
+    netns = UniqueFd(open(("/proc/" + std::to_string(spec.network_of) + "/ns/net").c_str(),
+                          O_RDONLY | O_CLOEXEC));
+    if (netns.get() < 0) {
+      return Status::Unavailable("the task's network namespace is gone (process " +
+                                 std::to_string(spec.network_of) + ")");
+    }
+    plan.join_netns_fd = netns.get();
   }
   for (const auto& ulimit : spec.ulimits) {
     auto resource = UlimitResource(ulimit.name);
@@ -890,6 +942,56 @@ Result<ContainerStats> ProcessRuntime::Stats(const ContainerHandle& handle) {
 }
 
 }  // namespace
+
+Result<int> ListenInNetworkNamespace(int pid, const std::string& address, uint16_t port) {
+  UniqueFd netns(open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+  if (netns.get() < 0)
+    return Status::Unavailable("open the network namespace of " + std::to_string(pid) + ": " +
+                               ErrnoText(errno));
+  // setns changes only the calling thread; a short-lived thread keeps the loop's untouched.
+  int result = -1;
+  int error = 0;
+  std::thread worker([&] {
+    if (setns(netns.get(), CLONE_NEWNET) != 0) {
+      error = errno;
+      return;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+      error = errno;
+      return;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    if (inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1 ||
+        bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 128) != 0) {
+      error = errno == 0 ? EINVAL : errno;
+      close(fd);
+      return;
+    }
+    result = fd;
+  });
+  worker.join();
+  if (result < 0) {
+    return Status::Unavailable("listen on " + address + ":" + std::to_string(port) +
+                               " in the task's network namespace: " + ErrnoText(error));
+  }
+  return result;
+}
+
+bool NetworkNamespacesAvailable() {
+  // Try it in a child, so this process's namespaces stay as they are.
+  pid_t pid = fork();
+  if (pid == 0) _exit(unshare(CLONE_NEWNET) == 0 ? 0 : 1);
+  if (pid < 0) return false;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
 
 std::unique_ptr<TaskRuntime> NewProcessRuntime(EventLoop& loop) {
   return std::make_unique<ProcessRuntime>(loop);

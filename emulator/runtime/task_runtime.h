@@ -35,6 +35,12 @@ struct ContainerSpec {
     uint64_t hard = 0;
   };
   std::vector<Ulimit> ulimits;
+  // The network namespace (awsvpc): kHost shares the emulator's; kNew gives the
+  // container a fresh one (loopback up, 169.254.170.2 on it); kJoin enters the one of
+  // the running container whose main process is `network_of`.
+  enum class Network { kHost, kNew, kJoin };
+  Network network = Network::kHost;
+  int network_of = 0;
 };
 
 // How a container ended.
@@ -84,6 +90,13 @@ class TaskRuntime {
   // Whether memory limits are enforced (a writable cgroup v1 or v2 memory controller).
   virtual bool EnforcesMemoryLimits() const = 0;
 };
+
+// Opens a TCP listening socket on `address`:`port` inside the network namespace of
+// process `pid` (a container started with Network::kNew). The socket stays bound in
+// that namespace and can be accepted on from any thread. Any thread.
+Result<int> ListenInNetworkNamespace(int pid, const std::string& address, uint16_t port);
+// Whether this process may create network namespaces (root, or an unprivileged userns).
+bool NetworkNamespacesAvailable();
 
 // Runs containers as process groups on this host: fork, setpgid, a parent-death
 // signal (SIGKILL) so no process outlives the emulator, pipes for stdout and

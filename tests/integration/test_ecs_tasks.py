@@ -291,6 +291,64 @@ class MemoryLimitTest(TasksTest):
         self.assertEqual(stopped["stopCode"], "EssentialContainerExited")
 
 
+class AwsvpcNamespaceTest(TasksTest):
+    # awsvpc: each task has its own network namespace, so two tasks both listen on 8080;
+    # from inside, the app reaches the AWS endpoint at the same URL (a real boto3 call)
+    # and the task metadata endpoint at 169.254.170.2, as on ECS.
+    def test_two_tasks_on_one_port_and_endpoints_inside(self):
+        import shutil
+        import subprocess
+        import sys
+        import tempfile
+        if shutil.which("nsenter") is None:
+            self.fail("nsenter (util-linux) is needed to look inside the task's namespace")
+        app = os.environ["UNDERSTUDY_FIXTURE_APP"]
+        with tempfile.TemporaryDirectory() as tmp:
+            probe = ("import boto3, json, os, urllib.request\n"
+                     "ecs = boto3.client('ecs', endpoint_url=os.environ['AWS_ENDPOINT_URL'])\n"
+                     "clusters = ecs.list_clusters()['clusterArns']\n"
+                     "task = json.load(urllib.request.urlopen(os.environ['ECS_CONTAINER_METADATA_URI_V4'] + '/task'))\n"
+                     "json.dump({'clusters': clusters, 'task': task['TaskARN']}, open('probe.json', 'w'))\n")
+            self.ecs.register_task_definition(
+                family="vpc", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+                memory="512", containerDefinitions=[
+                    {"name": "web", "image": "local/fixture", "command": [app, "--port", "8080"],
+                     "portMappings": [{"containerPort": 8080}]},
+                    {"name": "probe", "image": "local/probe", "essential": False, "workingDirectory": tmp,
+                     "command": [sys.executable, "-c", probe]}])
+            network = {"awsvpcConfiguration": {"subnets": ["subnet-a"]}}
+            tasks = [self.ecs.run_task(cluster="web", taskDefinition="vpc", launchType="FARGATE",
+                                       networkConfiguration=network)["tasks"][0] for _ in range(2)]
+            pids = []
+            for task in tasks:
+                running = self.wait_status(task["taskArn"], "RUNNING")
+                pids.append(int(running["containers"][0]["runtimeId"]))
+                self.assertEqual(running["attachments"][0]["status"], "ATTACHED")
+            self.assertNotEqual(os.readlink(f"/proc/{pids[0]}/ns/net"), os.readlink(f"/proc/{pids[1]}/ns/net"))
+            self.assertNotEqual(os.readlink(f"/proc/{pids[0]}/ns/net"), os.readlink("/proc/self/ns/net"))
+            for pid in pids:
+                deadline = time.monotonic() + 10
+                while True:
+                    out = subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", "curl", "-sf",
+                                          "http://127.0.0.1:8080/"], capture_output=True, text=True)
+                    if out.returncode == 0 or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.05)
+                self.assertEqual(json.loads(out.stdout)["pid"], pid)
+            deadline = time.monotonic() + 30
+            while not os.path.exists(os.path.join(tmp, "probe.json")) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            with open(os.path.join(tmp, "probe.json")) as f:
+                probe_result = json.load(f)
+            self.assertEqual(probe_result["clusters"], ["arn:aws:ecs:us-east-1:000000000000:cluster/web"])
+            self.assertIn(probe_result["task"], [t["taskArn"] for t in tasks])
+            for task in tasks:
+                self.ecs.stop_task(cluster="web", task=task["taskArn"])
+                self.wait_status(task["taskArn"], "STOPPED")
+            for pid in pids:
+                self.assertTrue(wait_gone(pid))
+
+
 class HealthCheckVirtualTest(TasksTest):
     ARGS = ("--clock", "virtual", "--start", "2026-11-23T08:00:00Z", "--hold-timeout", "300ms")
 
