@@ -88,6 +88,20 @@ Tasks::~Tasks() {
 }
 
 Status Tasks::Open() {
+  // Processes a previous emulator started and could not end (it was SIGKILLed): end
+  // their process groups now, unless the pid has since gone to another program.
+  US_RETURN_IF_ERROR(store_.Migrate(
+      "ecs_processes", {"CREATE TABLE ecs_processes (pid INTEGER PRIMARY KEY, start_ticks INTEGER "
+                        "NOT NULL, task TEXT NOT NULL)"}));
+  int swept = 0;
+  US_RETURN_IF_ERROR(
+      store_.Query("SELECT pid, start_ticks FROM ecs_processes", {}, [&](const SqlRow& row) {
+        if (runtime::KillLeftover(static_cast<int>(row.Int(0)), static_cast<uint64_t>(row.Int(1))))
+          ++swept;
+      }));
+  US_RETURN_IF_ERROR(store_.Run("DELETE FROM ecs_processes"));
+  if (swept > 0)
+    journal_.Record(JournalKind::kNote, "ecs.tasks", Json{{"sweptProcessGroups", swept}});
   US_RETURN_IF_ERROR(store_.Migrate(
       "ecs_tasks", {"CREATE TABLE ecs_tasks (account TEXT NOT NULL, region TEXT NOT NULL, id TEXT "
                     "NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (account, region, id))"}));
@@ -143,6 +157,7 @@ Status Tasks::Reset() {
   live_.clear();
   tasks_.clear();
   metadata_ids_.clear();
+  US_RETURN_IF_ERROR(store_.Run("DELETE FROM ecs_processes"));
   return store_.Run("DELETE FROM ecs_tasks");
 }
 
@@ -461,6 +476,16 @@ void Tasks::Advance(const Key& key) {
   }
 }
 
+void Tasks::RecordProcess(const Key& key, const runtime::ContainerHandle& handle) {
+  (void)store_.Run(
+      "INSERT OR REPLACE INTO ecs_processes(pid, start_ticks, task) VALUES(?1, ?2, ?3)",
+      {int64_t{handle.pid}, static_cast<int64_t>(handle.start_ticks), std::get<2>(key)});
+}
+
+void Tasks::ForgetProcess(const runtime::ContainerHandle& handle) {
+  (void)store_.Run("DELETE FROM ecs_processes WHERE pid = ?1", {int64_t{handle.pid}});
+}
+
 bool Tasks::Namespaced(const Json& definition) const {
   return environment_.network_namespaces && definition.value("networkMode", "bridge") == "awsvpc";
 }
@@ -473,7 +498,10 @@ void Tasks::ReleaseNetwork(const Key& key) {
     environment_.close_task_endpoints(live.listeners);
   }
   live.listeners.clear();
-  if (live.pause) (void)runtime_.Signal(*live.pause, SIGKILL);
+  if (live.pause) {
+    (void)runtime_.Signal(*live.pause, SIGKILL);
+    ForgetProcess(*live.pause);
+  }
   live.pause.reset();
 }
 
@@ -699,6 +727,7 @@ std::string Tasks::StartContainer(const Key& key, size_t index) {
       auto handle = runtime_.Start(pause, std::move(ignore));
       if (!handle.ok()) return "ResourceInitializationError: " + handle.status().message();
       live.pause = *handle;
+      RecordProcess(key, *handle);
       if (environment_.open_task_endpoints) {
         auto listeners = environment_.open_task_endpoints(handle->pid);
         if (!listeners.ok()) return "ResourceInitializationError: " + listeners.status().message();
@@ -743,6 +772,7 @@ std::string Tasks::StartContainer(const Key& key, size_t index) {
     return "CannotStartContainerError: " + handle.status().message();
   }
   live.running[name] = *handle;
+  RecordProcess(key, *handle);
   (*task)["containers"][index]["lastStatus"] = "RUNNING";
   (*task)["containers"][index]["runtimeId"] = std::to_string(handle->pid);
   ContainerState& state = live.containers[name];
@@ -956,6 +986,7 @@ void Tasks::OnContainerExit(const Key& key, const std::string& container,
   auto found = live_.find(key);
   if (task == nullptr || found == live_.end()) return;
   Live& live = *found->second;
+  if (auto h = live.running.find(container); h != live.running.end()) ForgetProcess(h->second);
   live.running.erase(container);
   if (auto timer = live.kill_timers.find(container); timer != live.kill_timers.end()) {
     clock_.Cancel(timer->second);

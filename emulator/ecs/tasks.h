@@ -98,6 +98,10 @@ class Tasks {
   void SetStatus(const Key& key, const std::string& status);
   // Ends the task's network namespace: its endpoints' listeners and its pause process.
   void ReleaseNetwork(const Key& key);
+  // Remembers a started process in the store, so an emulator that was SIGKILLed can be
+  // followed by one that ends what it left (Open); forgets it once it has exited.
+  void RecordProcess(const Key& key, const runtime::ContainerHandle& handle);
+  void ForgetProcess(const runtime::ContainerHandle& handle);
   // True when the task runs in a network namespace of its own.
   bool Namespaced(const Json& definition) const;
   // Publishes "ECS Task State Change" for the task as it is now.

@@ -315,6 +315,25 @@ Result<std::pair<uid_t, gid_t>> ResolveUser(const std::string& user) {
   return std::pair<uid_t, gid_t>(uid, gid);
 }
 
+// Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot.
+uint64_t ProcessStartTicks(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[1024];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  const char* p = strrchr(buf, ')');
+  if (p == nullptr) return 0;
+  int field = 2;  // the ')' ends field 2
+  for (++p; *p != 0 && field < 22; ++p) {
+    if (*p == ' ') ++field;
+  }
+  return field == 22 ? std::strtoull(p, nullptr, 10) : 0;
+}
+
 Status ChildFailureStatus(const ChildFailure& failure, const ContainerSpec& spec) {
   const std::string error = ErrnoText(failure.error);
   const std::string quoted = "\"" + spec.argv[0] + "\"";
@@ -727,7 +746,7 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
   WaitForExit(process);
   ReadMore(process, process->out);
   ReadMore(process, process->err);
-  return ContainerHandle{pid};
+  return ContainerHandle{pid, ProcessStartTicks(pid)};
 }
 
 Status ProcessRuntime::Signal(const ContainerHandle& handle, int signal) {
@@ -980,6 +999,16 @@ Result<int> ListenInNetworkNamespace(int pid, const std::string& address, uint16
                                " in the task's network namespace: " + ErrnoText(error));
   }
   return result;
+}
+
+bool KillLeftover(int pid, uint64_t start_ticks) {
+  if (pid <= 0 || start_ticks == 0) return false;
+  uint64_t now = ProcessStartTicks(pid);
+  // A live leader with another start time: the pid went to another program.
+  if (now != 0 && now != start_ticks) return false;
+  // The leader is ours, or gone (its parent-death signal took it); while any member of
+  // its process group lives, the kernel does not hand that id to anyone else.
+  return kill(-pid, SIGKILL) == 0;
 }
 
 bool NetworkNamespacesAvailable() {

@@ -69,7 +69,8 @@ struct ContainerStats {
 
 // A started container.
 struct ContainerHandle {
-  int pid = 0;  // main process; also its process group id
+  int pid = 0;               // main process; also its process group id
+  uint64_t start_ticks = 0;  // the process's start time (clock ticks since boot), 0 if unknown
 };
 
 class TaskRuntime {
@@ -95,6 +96,12 @@ class TaskRuntime {
 // process `pid` (a container started with Network::kNew). The socket stays bound in
 // that namespace and can be accepted on from any thread. Any thread.
 Result<int> ListenInNetworkNamespace(int pid, const std::string& address, uint16_t port);
+// Kills what is left of the process group of a container a previous emulator started:
+// the group is killed when its leader is still the process that emulator started (same
+// pid and start time) or is gone; a pid reused by another program is left alone.
+// Returns whether it killed anything. Any thread.
+bool KillLeftover(int pid, uint64_t start_ticks);
+
 // Whether this process may create network namespaces (root, or an unprivileged userns).
 bool NetworkNamespacesAvailable();
 

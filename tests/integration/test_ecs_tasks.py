@@ -209,6 +209,56 @@ class RealClockTasksTest(TasksTest):
         self.assertTrue(wait_gone(pid), "the container's main process died with the emulator")
 
 
+class LeftoverSweepTest(unittest.TestCase):
+    # A child that escaped the parent-death signal (a member of the container's process
+    # group, not its main process) survives a SIGKILLed emulator; the next emulator on the
+    # same state dir ends it, and marks the task STOPPED.
+    def test_next_start_sweeps_leftover_process_groups(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as state:
+            first = Understudy(BINARY, "--state-dir", state).start()
+            ecs = first.client("ecs")
+            ecs.create_cluster(clusterName="web")
+            ecs.register_task_definition(family="fork", containerDefinitions=[{
+                "name": "main", "image": "local/fork", "memory": 64,
+                "command": ["/bin/sh", "-c", "sleep 300 & exec sleep 301"]}])
+            arn = ecs.run_task(cluster="web", taskDefinition="fork")["tasks"][0]["taskArn"]
+            code, answer = first.post("/_understudy/wait", {
+                "until": {"ecsTask": {"cluster": "web", "task": arn}}, "timeout": "30s"})
+            self.assertEqual(code, 200, answer)
+            leader = int(ecs.describe_tasks(cluster="web", tasks=[arn])["tasks"][0]["containers"][0]["runtimeId"])
+
+            def members():
+                found = []
+                for entry in os.listdir("/proc"):
+                    if not entry.isdigit():
+                        continue
+                    try:
+                        with open(f"/proc/{entry}/stat") as f:
+                            fields = f.read().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    if int(fields[2]) == leader and fields[0] != "Z":
+                        found.append(int(entry))
+                return found
+            deadline = time.monotonic() + 10
+            while len(members()) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            first.proc.send_signal(signal.SIGKILL)
+            first.proc.wait(10)
+            first.stop()
+            self.assertTrue(wait_gone(leader), "the main process died with the emulator")
+            self.assertEqual(len(members()), 1, "the background child outlived it")
+            with Understudy(BINARY, "--state-dir", state) as second:
+                deadline = time.monotonic() + 10
+                while members() and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                self.assertEqual(members(), [])
+                task = second.client("ecs").describe_tasks(cluster="web", tasks=[arn])["tasks"][0]
+                self.assertEqual(task["lastStatus"], "STOPPED")
+                self.assertEqual(task["stopCode"], "TerminationNotice")
+
+
 class VirtualClockTasksTest(TasksTest):
     ARGS = ("--clock", "virtual", "--start", "2026-11-23T08:00:00Z", "--hold-timeout", "300ms")
 
