@@ -34,7 +34,9 @@ std::string UsageText() {
          "  --log-level LEVEL    error, warn, info or debug (default info)\n"
          "  --images FILE        JSON mapping container images to the entry point, command,\n"
          "                       working dir and environment they would supply\n"
-         "  --secrets FILE       JSON mapping secrets' valueFrom to their values\n";
+         "  --secrets FILE       JSON mapping secrets' valueFrom to their values\n"
+         "  --task-forward PORT  make 127.0.0.1:PORT on this machine reachable at the same\n"
+         "                       address inside awsvpc tasks (repeatable)\n";
 }
 
 namespace {
@@ -123,6 +125,13 @@ Result<ServeOptions> ParseServe(const std::vector<std::string>& args, size_t beg
        [&](const std::string&, const std::string& v) {
          if (v.empty()) return Bad("--secrets expects a file path, got ''");
          options.secrets_file = v;
+         return Status::Ok();
+       }},
+      {"--task-forward",
+       [&](const std::string& f, const std::string& v) -> Status {
+         US_ASSIGN_OR_RETURN(uint64_t port, ParseUnsigned(f, v, 65535));
+         if (port == 0) return Bad("--task-forward expects a port from 1 to 65535, got '0'");
+         options.task_forwards.push_back(static_cast<uint16_t>(port));
          return Status::Ok();
        }},
       {"--log-level",

@@ -31,6 +31,8 @@ struct ServeOptions {
   Duration hold_timeout = std::chrono::seconds(30);
   std::string images_file;   // image -> command mapping for containers run as processes
   std::string secrets_file;  // valueFrom -> secret value
+  // Host ports reachable from inside awsvpc tasks at 127.0.0.1:<port> (a database...).
+  std::vector<uint16_t> task_forwards;
 };
 
 enum class Command { kServe, kHelp, kVersion };

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include "api/control_api.h"
 #include "api/front_door.h"
@@ -24,6 +25,7 @@
 #include "ecs/ecs.h"
 #include "logs/logs.h"
 #include "runtime/task_runtime.h"
+#include "runtime/tcp_forwarder.h"
 
 namespace understudy::app {
 namespace {
@@ -140,27 +142,52 @@ Status Serve(const ServeOptions& options) {
   // awsvpc tasks get network namespaces of their own where this process may make them;
   // the emulator then listens inside each: its AWS endpoint on the same address and
   // port, and the task metadata endpoint at 169.254.170.2:80.
+  // Everything opened inside a task's namespace, by id, so the task's end can close it.
+  std::map<uint64_t, std::function<void()>> in_task;
+  uint64_t next_in_task = 1;
   if (runtime::NetworkNamespacesAvailable()) {
     uint16_t port = server->port();
     api::HttpServer* http = server.get();
     ecs->SetTaskNetworks(
-        [http, port](int pid) -> Result<std::vector<uint64_t>> {
+        [&, http, port](int pid) -> Result<std::vector<uint64_t>> {
           std::vector<uint64_t> ids;
+          auto fail = [&](Status status) -> Result<std::vector<uint64_t>> {
+            for (uint64_t id : ids) {
+              in_task[id]();
+              in_task.erase(id);
+            }
+            return status;
+          };
           for (auto [address, p] : {std::pair<const char*, uint16_t>{"127.0.0.1", port},
                                     std::pair<const char*, uint16_t>{"169.254.170.2", 80}}) {
             auto fd = runtime::ListenInNetworkNamespace(pid, address, p);
-            if (!fd.ok()) {
-              for (uint64_t id : ids) http->RemoveListener(id);
-              return fd.status();
-            }
-            auto id = http->AddListener(*fd);
-            if (!id.ok()) return id.status();
-            ids.push_back(*id);
+            if (!fd.ok()) return fail(fd.status());
+            auto listener = http->AddListener(*fd);
+            if (!listener.ok()) return fail(listener.status());
+            uint64_t id = next_in_task++;
+            in_task[id] = [http, listener = *listener] { http->RemoveListener(listener); };
+            ids.push_back(id);
+          }
+          for (uint16_t forward : options.task_forwards) {
+            if (forward == port) continue;
+            auto fd = runtime::ListenInNetworkNamespace(pid, "127.0.0.1", forward);
+            if (!fd.ok()) return fail(fd.status());
+            auto forwarder = runtime::TcpForwarder::Start(loop.io(), *fd, forward);
+            if (!forwarder.ok()) return fail(forwarder.status());
+            std::shared_ptr<runtime::TcpForwarder> shared(std::move(forwarder).value());
+            uint64_t id = next_in_task++;
+            in_task[id] = [shared] { shared->Stop(); };
+            ids.push_back(id);
           }
           return ids;
         },
-        [http](const std::vector<uint64_t>& ids) {
-          for (uint64_t id : ids) http->RemoveListener(id);
+        [&](const std::vector<uint64_t>& ids) {
+          for (uint64_t id : ids) {
+            auto it = in_task.find(id);
+            if (it == in_task.end()) continue;
+            it->second();
+            in_task.erase(it);
+          }
         });
   } else {
     Log(LogLevel::kWarn,

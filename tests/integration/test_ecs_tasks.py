@@ -399,6 +399,53 @@ class AwsvpcNamespaceTest(TasksTest):
                 self.assertTrue(wait_gone(pid))
 
 
+class TaskForwardTest(unittest.TestCase):
+    # --task-forward: a service on the host's loopback (a database, here a small HTTP
+    # server) is reachable from inside an awsvpc task at the same address.
+    def test_host_service_reachable_inside_the_task(self):
+        import http.server
+        import tempfile
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b"from the host"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+        host_service = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        port = host_service.server_address[1]
+        thread = threading.Thread(target=host_service.serve_forever, daemon=True)
+        thread.start()
+        try:
+            with tempfile.TemporaryDirectory() as tmp, \
+                    Understudy(BINARY, "--task-forward", str(port)) as emulator:
+                ecs = emulator.client("ecs")
+                ecs.create_cluster(clusterName="web")
+                ecs.register_task_definition(
+                    family="client", networkMode="awsvpc", containerDefinitions=[{
+                        "name": "main", "image": "local/client", "memory": 64, "workingDirectory": tmp,
+                        "command": ["/bin/sh", "-c",
+                                    f"curl -sf http://127.0.0.1:{port}/ > answer.txt; exec sleep 300"]}])
+                arn = ecs.run_task(cluster="web", taskDefinition="client", networkConfiguration={
+                    "awsvpcConfiguration": {"subnets": ["subnet-a"]}})["tasks"][0]["taskArn"]
+                code, answer = emulator.post("/_understudy/wait", {
+                    "until": {"ecsTask": {"cluster": "web", "task": arn}}, "timeout": "30s"})
+                self.assertEqual(code, 200, answer)
+                path = os.path.join(tmp, "answer.txt")
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline and not (os.path.exists(path) and os.path.getsize(path)):
+                    time.sleep(0.05)
+                with open(path) as f:
+                    self.assertEqual(f.read(), "from the host")
+        finally:
+            host_service.shutdown()
+
+
 class HealthCheckVirtualTest(TasksTest):
     ARGS = ("--clock", "virtual", "--start", "2026-11-23T08:00:00Z", "--hold-timeout", "300ms")
 

@@ -56,6 +56,17 @@ TEST(OptionsTest, ServeFlags) {
   EXPECT_EQ(o.hold_timeout, std::chrono::minutes(2));
 }
 
+// --task-forward repeats, one host port each.
+TEST(OptionsTest, TaskForward) {
+  auto invocation = Parse({"serve", "--task-forward", "5432", "--task-forward=6379"});
+  ASSERT_THAT(invocation, IsOk());
+  EXPECT_EQ(invocation->serve.task_forwards, (std::vector<uint16_t>{5432, 6379}));
+  EXPECT_EQ(ErrorOf({"serve", "--task-forward", "0"}),
+            "--task-forward expects a port from 1 to 65535, got '0'");
+  EXPECT_EQ(ErrorOf({"serve", "--task-forward", "db"}),
+            "--task-forward expects a whole number from 0 to 65535, got 'db'");
+}
+
 // --help and --version win wherever they stand.
 TEST(OptionsTest, HelpAndVersion) {
   EXPECT_EQ(Parse({"--help"})->command, Command::kHelp);
