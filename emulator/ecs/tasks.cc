@@ -605,6 +605,11 @@ Result<runtime::ContainerSpec> Tasks::BuildSpec(const Key& key, const Json& c) {
     spec.memory_limit_bytes =
         static_cast<uint64_t>(std::stoll((*task)["memory"].get<std::string>())) << 20;
   }
+  // The task's cpu (Fargate's hard cap), in vCPUs; container cpu units are shares on
+  // ECS and are not a cap here.
+  if (task->contains("cpu")) {
+    spec.cpu_limit_vcpus = std::stod((*task)["cpu"].get<std::string>()) / 1024.0;
+  }
   spec.working_directory =
       c.value("workingDirectory", image_config ? image_config->working_directory : "");
   return spec;

@@ -147,7 +147,8 @@ struct ChildPlan {
   int stdout_fd = -1;
   int stderr_fd = -1;
   int status_fd = -1;
-  int cgroup_fd = -1;  // the container cgroup's cgroup.procs, or -1
+  int cgroup_fd = -1;      // the container cgroup's cgroup.procs, or -1
+  int cpu_cgroup_fd = -1;  // the CPU cgroup's, when separate (cgroup v1)
   bool set_user = false;
   uid_t uid = 0;
   gid_t gid = 0;
@@ -195,16 +196,19 @@ bool BringUpLoopback() {
   } else if (plan.join_netns_fd >= 0 && setns(plan.join_netns_fd, CLONE_NEWNET) != 0) {
     ChildFail(plan, ChildStep::kNetns, errno);
   }
-  if (plan.cgroup_fd >= 0) {
-    // Join the memory cgroup before exec, so the app never runs outside its limit.
+  if (plan.cgroup_fd >= 0 || plan.cpu_cgroup_fd >= 0) {
+    // Join the cgroups before exec, so the app never runs outside its limits.
     char digits[24];
     int n = 0;
     for (pid_t self = getpid(); self > 0; self /= 10)
       digits[n++] = static_cast<char>('0' + self % 10);
     char text[24];
     for (int i = 0; i < n; ++i) text[i] = digits[n - 1 - i];
-    if (write(plan.cgroup_fd, text, static_cast<size_t>(n)) != n)
-      ChildFail(plan, ChildStep::kCgroup, errno);
+    for (int fd : {plan.cgroup_fd, plan.cpu_cgroup_fd}) {
+      if (fd >= 0 && write(fd, text, static_cast<size_t>(n)) != n) {
+        ChildFail(plan, ChildStep::kCgroup, errno);
+      }
+    }
   }
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ChildFail(plan, ChildStep::kPdeathsig, errno);
   // The parent may have died before the death signal was armed; then it never comes.
@@ -416,8 +420,9 @@ struct Process {
   bool reaped = false;      // waitpid done; `exit` holds the result
   bool main_ended = false;  // the exit has been seen on the loop; draining the pipes
   ContainerExit exit;
-  bool closed = false;  // exit delivered or runtime destroyed: no more callbacks
-  std::string cgroup;   // the container's memory cgroup directory, or empty
+  bool closed = false;     // exit delivered or runtime destroyed: no more callbacks
+  std::string cgroup;      // the container's memory cgroup directory, or empty
+  std::string cpu_cgroup;  // its CPU cgroup directory when separate, or empty
 };
 
 // The memory controller understudy can create cgroups under: cgroup v1's memory
@@ -427,6 +432,12 @@ class MemoryCgroups {
   MemoryCgroups() {
     SweepLeftovers("/sys/fs/cgroup");
     SweepLeftovers("/sys/fs/cgroup/memory");
+    SweepLeftovers("/sys/fs/cgroup/cpu");
+    std::string cpu_base = "/sys/fs/cgroup/cpu/understudy-" + std::to_string(getpid());
+    if (access("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", F_OK) == 0 &&
+        (mkdir(cpu_base.c_str(), 0755) == 0 || errno == EEXIST)) {
+      cpu_root_ = cpu_base;
+    }
     std::string base = "/sys/fs/cgroup/understudy-" + std::to_string(getpid());
     if (ReadFile("/sys/fs/cgroup/cgroup.controllers").find("memory") != std::string::npos &&
         WriteFile("/sys/fs/cgroup/cgroup.subtree_control", "+memory") &&
@@ -434,6 +445,11 @@ class MemoryCgroups {
       if (WriteFile(base + "/cgroup.subtree_control", "+memory")) {
         root_ = base;
         v2_ = true;
+        // CPU in the same directories, where the cpu controller can be enabled too.
+        if (WriteFile("/sys/fs/cgroup/cgroup.subtree_control", "+cpu") &&
+            WriteFile(base + "/cgroup.subtree_control", "+cpu")) {
+          cpu_root_ = base;
+        }
         return;
       }
       rmdir(base.c_str());
@@ -447,6 +463,35 @@ class MemoryCgroups {
   ~MemoryCgroups() {
     for (const std::string& dir : created_) rmdir(dir.c_str());
     if (!root_.empty()) rmdir(root_.c_str());
+    if (!cpu_root_.empty() && cpu_root_ != root_) rmdir(cpu_root_.c_str());
+  }
+  bool cpu_available() const { return !cpu_root_.empty(); }
+
+  // Caps `name` at `vcpus` of CPU time (CFS quota over a 100 ms period); returns the
+  // directory to join, or empty when it cannot (or, on cgroup v2, when `memory_dir`
+  // already carries the cap).
+  std::string CreateCpu(const std::string& name, double vcpus, const std::string& memory_dir) {
+    if (cpu_root_.empty() || vcpus <= 0) return {};
+    int64_t quota = static_cast<int64_t>(vcpus * 100000);
+    if (v2_) {
+      std::string dir = memory_dir;
+      if (dir.empty()) {
+        dir = root_ + "/" + name;
+        if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return {};
+        created_.insert(dir);
+      }
+      if (!WriteFile(dir + "/cpu.max", std::to_string(quota) + " 100000")) return {};
+      return dir == memory_dir ? std::string() : dir;
+    }
+    std::string dir = cpu_root_ + "/" + name;
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return {};
+    if (!WriteFile(dir + "/cpu.cfs_period_us", "100000") ||
+        !WriteFile(dir + "/cpu.cfs_quota_us", std::to_string(quota))) {
+      rmdir(dir.c_str());
+      return {};
+    }
+    created_.insert(dir);
+    return dir;
   }
   bool available() const { return !root_.empty(); }
 
@@ -542,6 +587,7 @@ class MemoryCgroups {
   }
 
   std::string root_;
+  std::string cpu_root_;
   bool v2_ = false;
   std::set<std::string> created_;
 };
@@ -678,6 +724,17 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
       plan.cgroup_fd = cgroup_procs.get();
     }
   }
+  std::string cpu_cgroup;
+  UniqueFd cpu_cgroup_procs;
+  if (spec.cpu_limit_vcpus > 0) {
+    cpu_cgroup = cgroups_.CreateCpu(spec.task_id + "-" + spec.name + "-" + std::to_string(next_id_),
+                                    spec.cpu_limit_vcpus, cgroup);
+    if (!cpu_cgroup.empty()) {
+      cpu_cgroup_procs =
+          UniqueFd(open((cpu_cgroup + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+      plan.cpu_cgroup_fd = cpu_cgroup_procs.get();
+    }
+  }
 
   // Block every signal around fork so no handler of ours runs in the child before
   // it resets dispositions; the child then clears its mask.
@@ -704,6 +761,7 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
   if (got == static_cast<ssize_t>(sizeof(failure))) {
     Reap(pid);  // it is exiting
     if (!cgroup.empty()) cgroups_.Remove(cgroup);
+    if (!cpu_cgroup.empty()) cgroups_.Remove(cpu_cgroup);
     return ChildFailureStatus(failure, spec);
   }
   if (got != 0) {
@@ -724,6 +782,7 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
 
   auto process = std::make_shared<Process>(loop_.io(), next_id_++, pid, std::move(callbacks));
   process->cgroup = cgroup;
+  process->cpu_cgroup = cpu_cgroup;
   boost::system::error_code error;
   process->pidfd.assign(pidfd.get(), error);
   if (!error) {
@@ -879,6 +938,7 @@ void ProcessRuntime::FinishIfDone(const std::shared_ptr<Process>& process) {
     exit.oom_killed = exit.signal == SIGKILL && cgroups_.OomKilled(process->cgroup);
     cgroups_.Remove(process->cgroup);
   }
+  if (!process->cpu_cgroup.empty()) cgroups_.Remove(process->cpu_cgroup);
   processes_.erase(process->id);
   if (exited) exited(exit);  // last: it may destroy the runtime
 }

@@ -27,6 +27,8 @@ struct ContainerSpec {
   std::string working_directory;                                 // empty: the emulator's
   // Hard memory limit in bytes (0: none), enforced with a cgroup where one is writable.
   uint64_t memory_limit_bytes = 0;
+  // Hard CPU cap in vCPUs (0: none), enforced with a cgroup CFS quota where writable.
+  double cpu_limit_vcpus = 0;
   // Docker's `user`: "name", "uid", "name:group" or "uid:gid"; empty runs as the emulator.
   std::string user;
   struct Ulimit {

@@ -446,6 +446,42 @@ class TaskForwardTest(unittest.TestCase):
             host_service.shutdown()
 
 
+def cgroup_cpu_writable():
+    if os.path.exists("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"):
+        return os.access("/sys/fs/cgroup/cpu", os.W_OK)
+    try:
+        with open("/sys/fs/cgroup/cgroup.controllers") as f:
+            return "cpu" in f.read() and os.access("/sys/fs/cgroup", os.W_OK)
+    except OSError:
+        return False
+
+
+class CpuLimitTest(TasksTest):
+    # The task's cpu caps its containers: a busy loop in a 256-unit (0.25 vCPU) task
+    # gets about a quarter of a core.
+    def test_cpu_cap(self):
+        if not cgroup_cpu_writable():
+            if os.environ.get("CI"):
+                self.fail("CI must be able to write a cgroup cpu controller")
+            self.skipTest("LOUD SKIP: no writable cgroup cpu controller on this machine")
+        app = os.environ["UNDERSTUDY_FIXTURE_APP"]
+        self.ecs.register_task_definition(family="busy", cpu="256", memory="512", containerDefinitions=[{
+            "name": "main", "image": "local/busy", "command": [app, "--port", "0", "--cpu-burn", "100"]}])
+        task = self.run_task("busy")
+        running = self.wait_status(task["taskArn"], "RUNNING")
+        pid = int(running["containers"][0]["runtimeId"])
+
+        def cpu_seconds():
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        start_cpu, start = cpu_seconds(), time.monotonic()
+        time.sleep(2.0)  # the measurement window
+        share = (cpu_seconds() - start_cpu) / (time.monotonic() - start)
+        self.assertLess(share, 0.4, f"used {share:.2f} of a core; the cap is 0.25")
+        self.assertGreater(share, 0.1, f"used {share:.2f} of a core; the burn should reach the cap")
+
+
 class HealthCheckVirtualTest(TasksTest):
     ARGS = ("--clock", "virtual", "--start", "2026-11-23T08:00:00Z", "--hold-timeout", "300ms")
 
