@@ -396,6 +396,16 @@ void FrontDoor::Dispatch(const Route& route, const HttpRequest& request,
                          : route.protocol == Protocol::kQuery ? "ValidationError"
                                                               : "ValidationException";
       if (info.id == "sesv2") code = "BadRequestException";
+      // EC2 names a missing parameter its own way.
+      static constexpr std::string_view kNull = "1 validation error detected: Value null at '";
+      if (route.protocol == Protocol::kEc2 && message->rfind(kNull, 0) == 0) {
+        std::string name =
+            message->substr(kNull.size(), message->find('\'', kNull.size()) - kNull.size());
+        if (name.find('.') == std::string::npos) {
+          return fail(ApiError::Client("MissingParameter",
+                                       "The request must contain the parameter " + name));
+        }
+      }
       return fail(ApiError::Client(code, *message));
     }
   }

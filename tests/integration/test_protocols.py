@@ -136,10 +136,8 @@ class ProtocolsTest(unittest.TestCase):
     def test_ec2(self):
         ec2 = self.emulator.client("ec2", validate=False)
         response = self.error_of(lambda: ec2.create_subnet(CidrBlock="10.0.0.0/24"))
-        self.assertEqual(response["Error"]["Code"], "InvalidParameterValue")
-        self.assertEqual(response["Error"]["Message"],
-                         "1 validation error detected: Value null at 'VpcId' failed to satisfy "
-                         "constraint: Member must not be null")
+        self.assertEqual(response["Error"]["Code"], "MissingParameter")
+        self.assertEqual(response["Error"]["Message"], "The request must contain the parameter VpcId")
         rc, out, err = self.emulator.aws("ec2", "describe-vpcs")
         self.assertIn("(InvalidAction) when calling the DescribeVpcs operation", err)
 
