@@ -65,6 +65,7 @@ class EcsImpl final : public Ecs {
     };
     add_task("RunTask", &Tasks::Run);
     add_task("StopTask", &Tasks::Stop);
+    add_task("StartTask", &Tasks::Start);
     add_task("DescribeTasks", &Tasks::Describe);
     add_task("ListTasks", &Tasks::List);
     control.AddCondition(

@@ -1037,6 +1037,33 @@ void Tasks::OnContainerExit(const Key& key, const std::string& container,
   }
 }
 
+ApiResult Tasks::Start(const Scope& scope, const Json& input) {
+  std::string cluster = input.value("cluster", "default");
+  const Json* c = clusters_.Find(scope, cluster);
+  if (c == nullptr || (*c)["status"] != "ACTIVE") {
+    return ApiError::Client("ClusterNotFoundException", "Cluster not found.");
+  }
+  if (task_definitions_.Resolve(scope, input["taskDefinition"].get<std::string>()) == nullptr) {
+    return InvalidParameter("TaskDefinition not found.");
+  }
+  const Json& instances = input["containerInstances"];
+  if (instances.empty() || instances.size() > 10) {
+    return InvalidParameter(
+        "containerInstances must contain between 1 and 10 container instances.");
+  }
+  Json failures = Json::array();
+  for (const auto& instance : instances) {
+    std::string id = instance.get<std::string>();
+    std::string arn =
+        id.rfind("arn:", 0) == 0
+            ? id
+            : MakeArn("ecs", scope,
+                      "container-instance/" + (*c)["clusterName"].get<std::string>() + "/" + id);
+    failures.push_back(Json{{"arn", arn}, {"reason", "MISSING"}});
+  }
+  return Json{{"tasks", Json::array()}, {"failures", failures}};
+}
+
 ApiResult Tasks::Stop(const Scope& scope, const Json& input) {
   std::string cluster = input.value("cluster", "default");
   const Json* c = clusters_.Find(scope, cluster);

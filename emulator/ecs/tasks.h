@@ -61,6 +61,9 @@ class Tasks {
 
   api::ApiResult Run(const Scope& scope, const Json& input);
   api::ApiResult Stop(const Scope& scope, const Json& input);
+  // StartTask places tasks on named container instances; understudy models none (the
+  // machine itself runs every task), so each one is reported MISSING. Use RunTask.
+  api::ApiResult Start(const Scope& scope, const Json& input);
   api::ApiResult Describe(const Scope& scope, const Json& input);
   api::ApiResult List(const Scope& scope, const Json& input);
 

@@ -602,3 +602,23 @@ TEST_F(TasksTest, AwsvpcAttachment) {
 
 }  // namespace
 }  // namespace understudy::ecs
+
+namespace understudy::ecs {
+namespace {
+
+// StartTask names container instances; understudy models none, so each is MISSING.
+TEST_F(TasksTest, StartTaskReportsMissingInstances) {
+  auto [status, body] =
+      Call("StartTask",
+           {{"cluster", "web"}, {"taskDefinition", "app"}, {"containerInstances", {"abc123"}}});
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body["tasks"], Json::array());
+  EXPECT_EQ(
+      body["failures"],
+      Json::array({{{"arn", "arn:aws:ecs:us-east-1:000000000000:container-instance/web/abc123"},
+                    {"reason", "MISSING"}}}));
+  EXPECT_TRUE(runtime_.started.empty());
+}
+
+}  // namespace
+}  // namespace understudy::ecs
