@@ -115,10 +115,6 @@ Status Serve(const ServeOptions& options) {
   US_ASSIGN_OR_RETURN(auto logs, logs::Logs::Open(*store, journal, *clock));
   logs->Install(front_door, control);
   auto task_runtime = runtime::NewProcessRuntime(loop);
-  if (!task_runtime->EnforcesMemoryLimits()) {
-    Log(LogLevel::kWarn,
-        "no writable cgroup memory controller: task memory limits are not enforced");
-  }
   US_ASSIGN_OR_RETURN(
       auto ecs,
       ecs::Ecs::Open(loop, *store, journal, *clock, random.Fork("ecs"), *task_runtime, *logs, bus,

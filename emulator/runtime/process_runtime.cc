@@ -48,6 +48,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "runtime/task_runtime.h"
 
@@ -420,9 +421,12 @@ struct Process {
   bool reaped = false;      // waitpid done; `exit` holds the result
   bool main_ended = false;  // the exit has been seen on the loop; draining the pipes
   ContainerExit exit;
-  bool closed = false;     // exit delivered or runtime destroyed: no more callbacks
-  std::string cgroup;      // the container's memory cgroup directory, or empty
-  std::string cpu_cgroup;  // its CPU cgroup directory when separate, or empty
+  bool closed = false;         // exit delivered or runtime destroyed: no more callbacks
+  std::string cgroup;          // the container's memory cgroup directory, or empty
+  std::string cpu_cgroup;      // its CPU cgroup directory when separate, or empty
+  uint64_t watched_limit = 0;  // /proc watching: the memory limit in bytes, or 0
+  bool watch_killed = false;   // the watcher killed it for going over the limit
+  std::unique_ptr<asio::steady_timer> watch_timer;
 };
 
 // The memory controller understudy can create cgroups under: cgroup v1's memory
@@ -594,8 +598,9 @@ class MemoryCgroups {
 
 class ProcessRuntime : public TaskRuntime {
  public:
-  explicit ProcessRuntime(EventLoop& loop) : loop_(loop) {}
-  bool EnforcesMemoryLimits() const override { return cgroups_.available(); }
+  ProcessRuntime(EventLoop& loop, bool use_cgroups) : loop_(loop), use_cgroups_(use_cgroups) {}
+  // With no cgroup, memory limits are watched from /proc instead (see WatchMemory).
+  bool EnforcesMemoryLimits() const override { return true; }
   ~ProcessRuntime() override;
 
   Result<ContainerHandle> Start(const ContainerSpec& spec, ContainerCallbacks callbacks) override;
@@ -604,6 +609,8 @@ class ProcessRuntime : public TaskRuntime {
   Result<ContainerStats> Stats(const ContainerHandle& handle) override;
 
  private:
+  void WatchMemory(const std::shared_ptr<Process>& process);
+
   void WaitForExit(const std::shared_ptr<Process>& process);
   void OnMainExited(const std::shared_ptr<Process>& process);
   void ReadMore(const std::shared_ptr<Process>& process, Stream& stream);
@@ -619,6 +626,7 @@ class ProcessRuntime : public TaskRuntime {
   EventLoop& loop_;
   uint64_t next_id_ = 1;
   MemoryCgroups cgroups_;
+  bool use_cgroups_ = true;
   // Keyed by a sequence number rather than the pid: a reaped pid can be reused by
   // the next Start while the old container is still draining its pipes.
   std::map<uint64_t, std::shared_ptr<Process>> processes_;
@@ -716,7 +724,7 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
   }
   std::string cgroup;
   UniqueFd cgroup_procs;
-  if (spec.memory_limit_bytes > 0) {
+  if (spec.memory_limit_bytes > 0 && use_cgroups_) {
     cgroup = cgroups_.Create(spec.task_id + "-" + spec.name + "-" + std::to_string(next_id_),
                              spec.memory_limit_bytes);
     if (!cgroup.empty()) {
@@ -726,7 +734,7 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
   }
   std::string cpu_cgroup;
   UniqueFd cpu_cgroup_procs;
-  if (spec.cpu_limit_vcpus > 0) {
+  if (spec.cpu_limit_vcpus > 0 && use_cgroups_) {
     cpu_cgroup = cgroups_.CreateCpu(spec.task_id + "-" + spec.name + "-" + std::to_string(next_id_),
                                     spec.cpu_limit_vcpus, cgroup);
     if (!cpu_cgroup.empty()) {
@@ -805,7 +813,58 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
   WaitForExit(process);
   ReadMore(process, process->out);
   ReadMore(process, process->err);
+  if (spec.memory_limit_bytes > 0 && cgroup.empty()) {
+    process->watched_limit = spec.memory_limit_bytes;
+    WatchMemory(process);
+  }
   return ContainerHandle{pid, ProcessStartTicks(pid)};
+}
+
+// Without a cgroup, the container's resident memory (its whole process group) is read
+// from /proc every 100 ms of real time, and the group is killed past the limit, as the
+// kernel's OOM killer would.
+void ProcessRuntime::WatchMemory(const std::shared_ptr<Process>& process) {
+  if (!process->watch_timer)
+    process->watch_timer = std::make_unique<asio::steady_timer>(loop_.io());
+  process->watch_timer->expires_after(std::chrono::milliseconds(100));
+  std::weak_ptr<Process> weak = process;
+  process->watch_timer->async_wait([this, weak](const boost::system::error_code& ec) {
+    auto p = weak.lock();
+    if (ec || !p || p->reaped || p->closed) return;
+    uint64_t total = 0;
+    uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    if (DIR* dir = opendir("/proc")) {
+      while (dirent* entry = readdir(dir)) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+        std::string base = std::string("/proc/") + entry->d_name;
+        int fd = open((base + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        char buf[1024];
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0) continue;
+        buf[n] = 0;
+        const char* rest = strrchr(buf, ')');
+        long pgrp = 0, rss = 0;
+        // state ppid pgrp ... field 24 is rss (pages)
+        if (rest == nullptr) continue;
+        std::istringstream fields(rest + 2);
+        std::string field;
+        for (int i = 3; i <= 24 && fields >> field; ++i) {
+          if (i == 5) pgrp = std::atol(field.c_str());
+          if (i == 24) rss = std::atol(field.c_str());
+        }
+        if (pgrp == p->pid && rss > 0) total += static_cast<uint64_t>(rss) * page;
+      }
+      closedir(dir);
+    }
+    if (total > p->watched_limit) {
+      p->watch_killed = true;
+      kill(-p->pid, SIGKILL);
+      return;
+    }
+    WatchMemory(p);
+  });
 }
 
 Status ProcessRuntime::Signal(const ContainerHandle& handle, int signal) {
@@ -939,6 +998,8 @@ void ProcessRuntime::FinishIfDone(const std::shared_ptr<Process>& process) {
     cgroups_.Remove(process->cgroup);
   }
   if (!process->cpu_cgroup.empty()) cgroups_.Remove(process->cpu_cgroup);
+  if (process->watch_killed && exit.signal == SIGKILL) exit.oom_killed = true;
+  if (process->watch_timer) process->watch_timer->cancel();
   processes_.erase(process->id);
   if (exited) exited(exit);  // last: it may destroy the runtime
 }
@@ -1083,7 +1144,11 @@ bool NetworkNamespacesAvailable() {
 }
 
 std::unique_ptr<TaskRuntime> NewProcessRuntime(EventLoop& loop) {
-  return std::make_unique<ProcessRuntime>(loop);
+  return std::make_unique<ProcessRuntime>(loop, true);
+}
+
+std::unique_ptr<TaskRuntime> NewProcessRuntimeWithoutCgroupsForTest(EventLoop& loop) {
+  return std::make_unique<ProcessRuntime>(loop, false);
 }
 
 }  // namespace understudy::runtime

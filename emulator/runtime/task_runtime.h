@@ -90,7 +90,7 @@ class TaskRuntime {
   virtual void KillAll() = 0;
   // Current resource use; NotFound once the container has exited.
   virtual Result<ContainerStats> Stats(const ContainerHandle& handle) = 0;
-  // Whether memory limits are enforced (a writable cgroup v1 or v2 memory controller).
+  // Whether memory limits are enforced (by a cgroup, else by watching /proc).
   virtual bool EnforcesMemoryLimits() const = 0;
 };
 
@@ -111,5 +111,7 @@ bool NetworkNamespacesAvailable();
 // signal (SIGKILL) so no process outlives the emulator, pipes for stdout and
 // stderr read on the loop, and a pidfd to learn of the exit.
 std::unique_ptr<TaskRuntime> NewProcessRuntime(EventLoop& loop);
+// The same, watching memory limits from /proc as on a machine with no writable cgroup.
+std::unique_ptr<TaskRuntime> NewProcessRuntimeWithoutCgroupsForTest(EventLoop& loop);
 
 }  // namespace understudy::runtime

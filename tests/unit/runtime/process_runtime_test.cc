@@ -588,3 +588,36 @@ TEST(ProcessRuntimeParentDeathTest, ContainerDiesWithItsParent) {
 
 }  // namespace
 }  // namespace understudy::runtime
+
+namespace understudy::runtime {
+namespace {
+
+// Proves that without a cgroup the memory limit is still enforced, by watching /proc:
+// a process group that grows past it is killed (137) and reported as an OOM kill.
+TEST_F(ProcessRuntimeTest, MemoryLimitWatchedFromProcWithoutCgroups) {
+  runtime_ = NewProcessRuntimeWithoutCgroupsForTest(loop_);
+  ContainerSpec spec =
+      Spec({"/bin/sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); sleep 100"});
+  spec.memory_limit_bytes = 32ull << 20;
+  Recorder recorder;
+  auto handle = runtime_->Start(spec, recorder.Callbacks());
+  ASSERT_THAT(handle, IsOk());
+  ASSERT_TRUE(RunLoopUntil(
+      loop_, [&] { return recorder.exit.has_value(); }, std::chrono::seconds(30)));
+  EXPECT_EQ(recorder.exit->exit_code, 137);
+  EXPECT_TRUE(recorder.exit->oom_killed);
+}
+
+// Proves a process under its limit is left alone by the watcher.
+TEST_F(ProcessRuntimeTest, MemoryWatcherLeavesSmallProcessesAlone) {
+  runtime_ = NewProcessRuntimeWithoutCgroupsForTest(loop_);
+  ContainerSpec spec = Spec({"/bin/sh", "-c", "sleep 0.5; exit 4"});
+  spec.memory_limit_bytes = 64ull << 20;
+  Recorder recorder = RunToExit(spec);
+  ASSERT_TRUE(recorder.exit);
+  EXPECT_EQ(recorder.exit->exit_code, 4);
+  EXPECT_FALSE(recorder.exit->oom_killed);
+}
+
+}  // namespace
+}  // namespace understudy::runtime
