@@ -85,6 +85,9 @@ Status Serve(const ServeOptions& options) {
   SetLogLevel(options.log_level);
   US_ASSIGN_OR_RETURN(auto state_dir, StateDir::Prepare(options.state_dir));
   EventLoop loop;
+  // Declared early so it is destroyed late: a second SIGINT or SIGTERM during teardown is
+  // caught here too, and the temporary state dir and child processes are still cleaned up.
+  boost::asio::signal_set signals(loop.io(), SIGINT, SIGTERM);
   ClockOptions clock_options;
   clock_options.mode = options.clock;
   clock_options.hold_limit = options.hold_timeout;
@@ -194,7 +197,6 @@ Status Serve(const ServeOptions& options) {
                                          {"clock", ClockModeName(options.clock)},
                                          {"start", FormatIso8601(clock->Now())}});
 
-  boost::asio::signal_set signals(loop.io(), SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     Log(LogLevel::kInfo, std::string("stopping on ") + (signal == SIGINT ? "SIGINT" : "SIGTERM"));

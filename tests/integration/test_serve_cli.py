@@ -74,6 +74,7 @@ class ServeTest(unittest.TestCase):
                 self.assertTrue(health["stateDirTemporary"])
                 self.assertTrue(os.path.isdir(state_dir))
                 emulator.proc.send_signal(sig)
+                self.assertEqual(emulator.proc.wait(10), 0)
                 self.assertEqual(emulator.stop(), 0)
                 self.assertEqual(emulator.extra_stdout, "", "only one line on stdout")
                 self.assertFalse(os.path.exists(state_dir), "temporary state dir removed at exit")
