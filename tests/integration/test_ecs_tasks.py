@@ -7,7 +7,7 @@ import signal
 import time
 import unittest
 
-from understudy_process import Understudy, binary_from_env
+from understudy_process import Rendezvous, Understudy, binary_from_env, wait_process_gone, wait_until
 
 BINARY = binary_from_env()
 
@@ -26,12 +26,7 @@ def container_path(task, docker_id):
 
 
 def wait_gone(pid, deadline=10.0):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if not proc_alive(pid):
-            return True
-        time.sleep(0.02)
-    return False
+    return wait_process_gone(pid, deadline)
 
 
 class TasksTest(unittest.TestCase):
@@ -104,10 +99,11 @@ class RealClockTasksTest(TasksTest):
     # The task metadata endpoint v4, read from inside the task with the injected URI.
     def test_metadata_endpoint(self):
         import tempfile
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, Rendezvous(tmp) as fetched:
             script = ('curl -sf "$ECS_CONTAINER_METADATA_URI_V4" > container.json && '
                       'curl -sf "$ECS_CONTAINER_METADATA_URI_V4/task" > task.json && '
-                      'curl -sf "$ECS_CONTAINER_METADATA_URI_V4/stats" > stats.json && exec sleep 300')
+                      'curl -sf "$ECS_CONTAINER_METADATA_URI_V4/stats" > stats.json && '
+                      f'echo fetched > {fetched.path} && exec sleep 300')
             self.register("meta", ["/bin/sh", "-c", script], workingDirectory=tmp,
                           logConfiguration={"logDriver": "awslogs", "options": {
                               "awslogs-group": "/ecs/meta", "awslogs-stream-prefix": "m",
@@ -115,9 +111,7 @@ class RealClockTasksTest(TasksTest):
             task = self.run_task("meta", tags=[{"key": "team", "value": "web"}])
             running = self.wait_status(task["taskArn"], "RUNNING")
             pid = int(running["containers"][0]["runtimeId"])
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and not os.path.exists(os.path.join(tmp, "stats.json")):
-                time.sleep(0.02)
+            self.assertEqual(fetched.wait(), "fetched")
             with open(os.path.join(tmp, "container.json")) as f:
                 container = json.load(f)
             with open(os.path.join(tmp, "task.json")) as f:
@@ -215,13 +209,13 @@ class LeftoverSweepTest(unittest.TestCase):
     # same state dir ends it, and marks the task STOPPED.
     def test_next_start_sweeps_leftover_process_groups(self):
         import tempfile
-        with tempfile.TemporaryDirectory() as state:
+        with tempfile.TemporaryDirectory() as state, Rendezvous(state, "forked") as forked:
             first = Understudy(BINARY, "--state-dir", state).start()
             ecs = first.client("ecs")
             ecs.create_cluster(clusterName="web")
             ecs.register_task_definition(family="fork", containerDefinitions=[{
                 "name": "main", "image": "local/fork", "memory": 64,
-                "command": ["/bin/sh", "-c", "sleep 300 & exec sleep 301"]}])
+                "command": ["/bin/sh", "-c", f"sleep 300 & echo forked > {forked.path}; exec sleep 301"]}])
             arn = ecs.run_task(cluster="web", taskDefinition="fork")["tasks"][0]["taskArn"]
             code, answer = first.post("/_understudy/wait", {
                 "until": {"ecsTask": {"cluster": "web", "task": arn}}, "timeout": "30s"})
@@ -241,18 +235,15 @@ class LeftoverSweepTest(unittest.TestCase):
                     if int(fields[2]) == leader and fields[0] != "Z":
                         found.append(int(entry))
                 return found
-            deadline = time.monotonic() + 10
-            while len(members()) < 2 and time.monotonic() < deadline:
-                time.sleep(0.02)
+            self.assertEqual(forked.wait(), "forked")
             first.proc.send_signal(signal.SIGKILL)
             first.proc.wait(10)
             first.stop()
             self.assertTrue(wait_gone(leader), "the main process died with the emulator")
-            self.assertEqual(len(members()), 1, "the background child outlived it")
+            survivors = members()
+            self.assertEqual(len(survivors), 1, "the background child outlived it")
             with Understudy(BINARY, "--state-dir", state) as second:
-                deadline = time.monotonic() + 10
-                while members() and time.monotonic() < deadline:
-                    time.sleep(0.02)
+                self.assertTrue(wait_process_gone(survivors[0]))
                 self.assertEqual(members(), [])
                 task = second.client("ecs").describe_tasks(cluster="web", tasks=[arn])["tasks"][0]
                 self.assertEqual(task["lastStatus"], "STOPPED")
@@ -292,17 +283,15 @@ class FixtureAppTaskTest(TasksTest):
         port = running["containers"][0]["networkBindings"][0]["hostPort"]
         self.assertEqual(running["containers"][0]["networkBindings"][0]["containerPort"], 8080)
         import http.client
-        deadline = time.monotonic() + 10
-        while True:
+
+        def fetch_root():
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
                 conn.request("GET", "/")
-                answer = json.loads(conn.getresponse().read())
-                break
+                return json.loads(conn.getresponse().read())
             except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+                return None  # not listening yet
+        answer = wait_until(fetch_root, what=f"the app listening on its host port {port}")
         self.assertEqual(answer["name"], "web")
         self.assertEqual(answer["pid"], int(running["containers"][0]["runtimeId"]))
         self.assertEqual(answer["env"]["AWS_ENDPOINT_URL"], self.emulator.endpoint)
@@ -353,12 +342,13 @@ class AwsvpcNamespaceTest(TasksTest):
         if shutil.which("nsenter") is None:
             self.fail("nsenter (util-linux) is needed to look inside the task's namespace")
         app = os.environ["UNDERSTUDY_FIXTURE_APP"]
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, Rendezvous(tmp) as probed:
             probe = ("import boto3, json, os, urllib.request\n"
                      "ecs = boto3.client('ecs', endpoint_url=os.environ['AWS_ENDPOINT_URL'])\n"
                      "clusters = ecs.list_clusters()['clusterArns']\n"
                      "task = json.load(urllib.request.urlopen(os.environ['ECS_CONTAINER_METADATA_URI_V4'] + '/task'))\n"
-                     "json.dump({'clusters': clusters, 'task': task['TaskARN']}, open('probe.json', 'w'))\n")
+                     "json.dump({'clusters': clusters, 'task': task['TaskARN']}, open('probe.json', 'w'))\n"
+                     f"open({probed.path!r}, 'w').write('probed\\n')\n")
             self.ecs.register_task_definition(
                 family="vpc", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
                 memory="512", containerDefinitions=[
@@ -377,17 +367,13 @@ class AwsvpcNamespaceTest(TasksTest):
             self.assertNotEqual(os.readlink(f"/proc/{pids[0]}/ns/net"), os.readlink(f"/proc/{pids[1]}/ns/net"))
             self.assertNotEqual(os.readlink(f"/proc/{pids[0]}/ns/net"), os.readlink("/proc/self/ns/net"))
             for pid in pids:
-                deadline = time.monotonic() + 10
-                while True:
+                def curl_inside():
                     out = subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", "curl", "-sf",
                                           "http://127.0.0.1:8080/"], capture_output=True, text=True)
-                    if out.returncode == 0 or time.monotonic() > deadline:
-                        break
-                    time.sleep(0.05)
-                self.assertEqual(json.loads(out.stdout)["pid"], pid)
-            deadline = time.monotonic() + 30
-            while not os.path.exists(os.path.join(tmp, "probe.json")) and time.monotonic() < deadline:
-                time.sleep(0.05)
+                    return out.stdout if out.returncode == 0 else None  # None: not listening yet
+                out = wait_until(curl_inside, what=f"the app listening on 8080 in task {pid}'s namespace")
+                self.assertEqual(json.loads(out)["pid"], pid)
+            self.assertEqual(probed.wait(), "probed")
             with open(os.path.join(tmp, "probe.json")) as f:
                 probe_result = json.load(f)
             self.assertEqual(probe_result["clusters"], ["arn:aws:ecs:us-east-1:000000000000:cluster/web"])
@@ -422,7 +408,7 @@ class TaskForwardTest(unittest.TestCase):
         thread = threading.Thread(target=host_service.serve_forever, daemon=True)
         thread.start()
         try:
-            with tempfile.TemporaryDirectory() as tmp, \
+            with tempfile.TemporaryDirectory() as tmp, Rendezvous(tmp) as answered, \
                     Understudy(BINARY, "--task-forward", str(port)) as emulator:
                 ecs = emulator.client("ecs")
                 ecs.create_cluster(clusterName="web")
@@ -430,17 +416,15 @@ class TaskForwardTest(unittest.TestCase):
                     family="client", networkMode="awsvpc", containerDefinitions=[{
                         "name": "main", "image": "local/client", "memory": 64, "workingDirectory": tmp,
                         "command": ["/bin/sh", "-c",
-                                    f"curl -sf http://127.0.0.1:{port}/ > answer.txt; exec sleep 300"]}])
+                                    f"curl -sf http://127.0.0.1:{port}/ > answer.txt; "
+                                    f"echo answered > {answered.path}; exec sleep 300"]}])
                 arn = ecs.run_task(cluster="web", taskDefinition="client", networkConfiguration={
                     "awsvpcConfiguration": {"subnets": ["subnet-a"]}})["tasks"][0]["taskArn"]
                 code, answer = emulator.post("/_understudy/wait", {
                     "until": {"ecsTask": {"cluster": "web", "task": arn}}, "timeout": "30s"})
                 self.assertEqual(code, 200, answer)
-                path = os.path.join(tmp, "answer.txt")
-                deadline = time.monotonic() + 10
-                while time.monotonic() < deadline and not (os.path.exists(path) and os.path.getsize(path)):
-                    time.sleep(0.05)
-                with open(path) as f:
+                self.assertEqual(answered.wait(), "answered")
+                with open(os.path.join(tmp, "answer.txt")) as f:
                     self.assertEqual(f.read(), "from the host")
         finally:
             host_service.shutdown()

@@ -19,6 +19,8 @@ import threading
 import time
 import unittest
 
+from understudy_process import wait_until
+
 READY = re.compile(r"^fixture-app listening on (\S+):(\d+)$")
 
 # Variables the app reads; scrubbed from the inherited environment so that only what a
@@ -44,14 +46,7 @@ def app_env(extra=None):
 
 def poll(predicate, timeout=10.0, interval=0.01, what="condition"):
     """Calls predicate until it returns something truthy; fails after the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+    return wait_until(predicate, timeout=timeout, what=what, interval=interval)
 
 
 class FixtureApp:
@@ -578,13 +573,13 @@ class LoadTest(unittest.TestCase):
         with FixtureApp("--cpu-burn", "60") as app:
             # One-second measurement windows, not synchronisation.
             before = cpu_seconds(app.proc.pid)
-            time.sleep(1.0)
+            time.sleep(1.0)  # the measured window itself: CPU used per second of wall time
             burned = cpu_seconds(app.proc.pid) - before
             self.assertGreater(burned, 0.2)
             self.assertLess(burned, 1.0)
             app.control({"cpu_burn": 0})
             before = cpu_seconds(app.proc.pid)
-            time.sleep(1.0)
+            time.sleep(1.0)  # the measured window itself
             self.assertLess(cpu_seconds(app.proc.pid) - before, 0.15)
 
     # --memory-grow makes the process resident set grow to --memory-limit and no further.

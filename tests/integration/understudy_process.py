@@ -11,6 +11,7 @@ SIGTERM to the process this object started (by pid) and waits for it.
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import time
@@ -29,11 +30,10 @@ class Understudy:
         self.endpoint = None
         self.ready_line = None
 
-    def start(self, timeout=10.0):
+    def start(self):
         args = [self.binary, "serve", "--port", "0", *self.args]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=self.env)
-        deadline = time.monotonic() + timeout
         line = self.proc.stdout.readline()
         if not line:
             err = self.proc.stderr.read()
@@ -43,13 +43,11 @@ class Understudy:
         if not match:
             raise RuntimeError(f"unexpected ready line: {self.ready_line!r}")
         self.endpoint = match.group(2)
-        while time.monotonic() < deadline:
-            try:
-                self.get("/_understudy/health")
-                return self
-            except OSError:
-                time.sleep(0.01)
-        raise RuntimeError("understudy did not answer /_understudy/health in time")
+        # The ready line is printed once the endpoint listens: it must answer at once.
+        status, health = self.get("/_understudy/health")
+        if status != 200 or health.get("status") != "ok":
+            raise RuntimeError(f"understudy's health after its ready line: {status} {health}")
+        return self
 
     def stop(self, timeout=10.0):
         if self.proc is None:
@@ -131,6 +129,73 @@ class Understudy:
                             aws_access_key_id=access_key, aws_secret_access_key="test",
                             config=Config(parameter_validation=validate,
                                           retries={"max_attempts": 1}))
+
+
+def wait_until(condition, timeout=10.0, what="condition", interval=0.02):
+    """Waits for condition() to return something truthy and returns it; fails at the deadline.
+
+    For states no event announces (a port that starts to listen, a process table
+    entry); the short pause between checks is this wait's poll interval, bounded by
+    the deadline. Prefer an event where there is one: wait_process_gone, Rendezvous,
+    or the emulator's own POST /_understudy/wait.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)  # poll interval of a deadline-bounded wait
+
+
+def wait_process_gone(pid, timeout=10.0):
+    """Waits for process `pid` to terminate (zombies count as gone), through a pidfd."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        return bool(ready)
+    finally:
+        os.close(fd)
+
+
+class Rendezvous:
+    """A named pipe a process under test writes a line to when it reaches a point.
+
+        with Rendezvous(tmp) as point:
+            ... command: ["/bin/sh", "-c", f"do-work; echo done > {point.path}; exec sleep 300"]
+            point.wait()          # returns "done", or fails at the deadline
+    """
+
+    def __init__(self, directory, name="rendezvous"):
+        self.path = os.path.join(directory, name)
+        os.mkfifo(self.path)
+        # Open before the writer: its open then succeeds at once, and poll wakes on data.
+        self.fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+
+    def wait(self, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        data = b""
+        while b"\n" not in data:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, left))
+            if not ready:
+                raise AssertionError(f"timed out after {timeout}s waiting for {self.path}")
+            chunk = os.read(self.fd, 4096)
+            data += chunk
+        return data.decode().strip()
+
+    def close(self):
+        os.close(self.fd)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def binary_from_env():
