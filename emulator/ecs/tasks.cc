@@ -157,6 +157,7 @@ Status Tasks::Reset() {
   live_.clear();
   tasks_.clear();
   metadata_ids_.clear();
+  metadata_id_of_.clear();
   US_RETURN_IF_ERROR(store_.Run("DELETE FROM ecs_processes"));
   return store_.Run("DELETE FROM ecs_tasks");
 }
@@ -444,7 +445,9 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
       live->bindings[def["containerDefinitions"][c]["name"].get<std::string>()] = bindings[c];
     }
     for (const auto& c : def["containerDefinitions"]) {
-      metadata_ids_[id + "-" + random_.Digits(10)] = {key, c["name"].get<std::string>()};
+      std::string metadata_id = id + "-" + random_.Digits(10);
+      metadata_ids_[metadata_id] = {key, c["name"].get<std::string>()};
+      metadata_id_of_[{key, c["name"].get<std::string>()}] = metadata_id;
     }
     live_[key] = std::move(live);
     journal_.Transition(task_arn, Json{{"lastStatus", "PROVISIONING"}});
@@ -539,8 +542,8 @@ Result<runtime::ContainerSpec> Tasks::BuildSpec(const Key& key, const Json& c) {
   env["AWS_ACCESS_KEY_ID"] = "test";
   env["AWS_SECRET_ACCESS_KEY"] = "test";
   if (!environment_.aws_endpoint.empty()) env["AWS_ENDPOINT_URL"] = environment_.aws_endpoint;
-  for (const auto& [metadata_id, owner] : metadata_ids_) {
-    if (owner.first != key || owner.second != name || environment_.aws_endpoint.empty()) continue;
+  if (std::string metadata_id = MetadataId(key, name);
+      !metadata_id.empty() && !environment_.aws_endpoint.empty()) {
     auto l = live_.find(key);
     bool own_network = l != live_.end() && Namespaced(l->second->definition);
     // In the task's own namespace the endpoint is where ECS puts it.
@@ -1199,12 +1202,14 @@ std::string ImageId(const std::string& image) {
 
 }  // namespace
 
+std::string Tasks::MetadataId(const Key& key, const std::string& container) const {
+  auto it = metadata_id_of_.find({key, container});
+  return it == metadata_id_of_.end() ? std::string() : it->second;
+}
+
 Json Tasks::ContainerMetadata(const Key& key, const std::string& container) {
   const Json& task = tasks_.at(key);
-  std::string id;
-  for (const auto& [metadata_id, owner] : metadata_ids_) {
-    if (owner.first == key && owner.second == container) id = metadata_id;
-  }
+  std::string id = MetadataId(key, container);
   Json def = Json::object();
   std::string def_arn = task["taskDefinitionArn"].get<std::string>();
   std::string family_rev = def_arn.substr(def_arn.find("task-definition/") + 16);
@@ -1302,9 +1307,7 @@ Json Tasks::StatsDocument(const Key& key, const std::string& container) {
            {"storage_stats", Json::object()},
            {"name", container},
            {"networks", Json::object()}};
-  for (const auto& [metadata_id, owner] : metadata_ids_) {
-    if (owner.first == key && owner.second == container) doc["id"] = metadata_id;
-  }
+  doc["id"] = MetadataId(key, container);
   for (const auto& c : live->second->definition["containerDefinitions"]) {
     if (c["name"] == container && c.contains("memory")) {
       doc["memory_stats"]["limit"] = c["memory"].get<int64_t>() * 1024 * 1024;
@@ -1362,8 +1365,9 @@ Result<Json> Tasks::Metadata(const std::string& path) {
   }
   if (rest == "/task/stats") {
     Json all = Json::object();
-    for (const auto& [metadata_id, o] : metadata_ids_) {
-      if (o.first == key) all[metadata_id] = StatsDocument(key, o.second);
+    for (const auto& c : task["containers"]) {
+      std::string name = c["name"].get<std::string>();
+      all[MetadataId(key, name)] = StatsDocument(key, name);
     }
     return all;
   }

@@ -127,6 +127,8 @@ class Tasks {
   std::map<Key, std::unique_ptr<Live>> live_;
   // Container ids of the metadata endpoint ("<task id>-<10 digits>") -> task and container.
   std::map<std::string, std::pair<Key, std::string>> metadata_ids_;
+  std::map<std::pair<Key, std::string>, std::string> metadata_id_of_;  // the other way
+  std::string MetadataId(const Key& key, const std::string& container) const;
   Json ContainerMetadata(const Key& key, const std::string& container);
   Json StatsDocument(const Key& key, const std::string& container);
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -320,23 +320,36 @@ Result<std::pair<uid_t, gid_t>> ResolveUser(const std::string& user) {
   return std::pair<uid_t, gid_t>(uid, gid);
 }
 
-// Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot.
-uint64_t ProcessStartTicks(pid_t pid) {
-  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+// The whole of a small file (/proc, /sys); empty when it cannot be read.
+std::string ReadWholeFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buf[1024];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
+  if (fd < 0) return {};
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
   close(fd);
-  if (n <= 0) return 0;
-  buf[n] = 0;
-  const char* p = strrchr(buf, ')');
-  if (p == nullptr) return 0;
-  int field = 2;  // the ')' ends field 2
-  for (++p; *p != 0 && field < 22; ++p) {
-    if (*p == ' ') ++field;
-  }
-  return field == 22 ? std::strtoull(p, nullptr, 10) : 0;
+  return text;
+}
+
+// The fields of /proc/<pid>/stat after the command name: [0] is field 3 (state),
+// [2] the process group, [11]/[12] user/system ticks, [17] threads, [19] the start
+// time, [21] resident pages. Empty when the process is gone.
+std::vector<std::string> StatFields(pid_t pid) {
+  std::string stat = ReadWholeFile("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = stat.rfind(')');
+  std::vector<std::string> fields;
+  if (paren == std::string::npos) return fields;
+  std::istringstream rest(stat.substr(paren + 1));
+  std::string field;
+  while (rest >> field) fields.push_back(field);
+  return fields;
+}
+
+// When the process started, in clock ticks since boot (0 when it is gone).
+uint64_t ProcessStartTicks(pid_t pid) {
+  auto fields = StatFields(pid);
+  return fields.size() > 19 ? std::strtoull(fields[19].c_str(), nullptr, 10) : 0;
 }
 
 Status ChildFailureStatus(const ChildFailure& failure, const ContainerSpec& spec) {
@@ -530,16 +543,7 @@ class MemoryCgroups {
   }
 
  private:
-  static std::string ReadFile(const std::string& path) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    std::string text;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-    close(fd);
-    return text;
-  }
+  static std::string ReadFile(const std::string& path) { return ReadWholeFile(path); }
   static bool WriteFile(const std::string& path, const std::string& value) {
     int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) return false;
@@ -836,24 +840,10 @@ void ProcessRuntime::WatchMemory(const std::shared_ptr<Process>& process) {
     if (DIR* dir = opendir("/proc")) {
       while (dirent* entry = readdir(dir)) {
         if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
-        std::string base = std::string("/proc/") + entry->d_name;
-        int fd = open((base + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) continue;
-        char buf[1024];
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0) continue;
-        buf[n] = 0;
-        const char* rest = strrchr(buf, ')');
-        long pgrp = 0, rss = 0;
-        // state ppid pgrp ... field 24 is rss (pages)
-        if (rest == nullptr) continue;
-        std::istringstream fields(rest + 2);
-        std::string field;
-        for (int i = 3; i <= 24 && fields >> field; ++i) {
-          if (i == 5) pgrp = std::atol(field.c_str());
-          if (i == 24) rss = std::atol(field.c_str());
-        }
+        auto fields = StatFields(static_cast<pid_t>(std::atol(entry->d_name)));
+        if (fields.size() < 22) continue;
+        long pgrp = std::atol(fields[2].c_str());
+        long rss = std::atol(fields[21].c_str());
         if (pgrp == p->pid && rss > 0) total += static_cast<uint64_t>(rss) * page;
       }
       closedir(dir);
@@ -1037,40 +1027,17 @@ void ProcessRuntime::Emit(Process& process, Stream& stream) {
 Result<ContainerStats> ProcessRuntime::Stats(const ContainerHandle& handle) {
   // Figures of the container's main process from /proc (its children are not summed).
   std::string pid = std::to_string(handle.pid);
-  auto read_file = [](const std::string& path) -> std::string {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    std::string text;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-    close(fd);
-    return text;
-  };
-  std::string stat = read_file("/proc/" + pid + "/stat");
-  size_t paren = stat.rfind(')');
-  if (stat.empty() || paren == std::string::npos) {
+  std::vector<std::string> fields = StatFields(handle.pid);
+  if (fields.size() < 22 || fields[0] == "Z") {
     return Status::NotFound("container process " + pid + " has exited");
   }
-  std::vector<std::string> fields;
-  std::string field;
-  for (size_t i = paren + 2; i <= stat.size(); ++i) {
-    if (i == stat.size() || stat[i] == ' ') {
-      fields.push_back(field);
-      field.clear();
-    } else {
-      field += stat[i];
-    }
-  }
-  if (fields.size() < 22 || fields[0] == "Z")
-    return Status::NotFound("container process " + pid + " has exited");
   uint64_t tick_ns = 1000000000ULL / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
   ContainerStats stats;
   stats.cpu_user_ns = std::stoull(fields[11]) * tick_ns;
   stats.cpu_kernel_ns = std::stoull(fields[12]) * tick_ns;
   stats.pids = std::stoull(fields[17]);
   stats.memory_bytes = std::stoull(fields[21]) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  std::string host = read_file("/proc/stat");
+  std::string host = ReadWholeFile("/proc/stat");
   if (host.rfind("cpu ", 0) == 0) {
     std::istringstream line(host.substr(4, host.find('\n') - 4));
     uint64_t value, total = 0;
