@@ -391,20 +391,15 @@ void FrontDoor::Dispatch(const Route& route, const HttpRequest& request,
   ApiResult decoded = codec.DecodeInput(*model, *op, request, route.labels);
   if (!decoded.ok()) return fail(decoded.error());
   if (op->input != nullptr) {
-    if (auto message = Validate(*op->input, decoded.output())) {
+    std::string missing;
+    if (auto message = Validate(*op->input, decoded.output(), &missing)) {
       std::string code = route.protocol == Protocol::kEc2     ? "InvalidParameterValue"
                          : route.protocol == Protocol::kQuery ? "ValidationError"
                                                               : "ValidationException";
       if (info.id == "sesv2") code = "BadRequestException";
-      // EC2 names a missing parameter its own way.
-      static constexpr std::string_view kNull = "1 validation error detected: Value null at '";
-      if (route.protocol == Protocol::kEc2 && message->rfind(kNull, 0) == 0) {
-        std::string name =
-            message->substr(kNull.size(), message->find('\'', kNull.size()) - kNull.size());
-        if (name.find('.') == std::string::npos) {
-          return fail(ApiError::Client("MissingParameter",
-                                       "The request must contain the parameter " + name));
-        }
+      if (route.protocol == Protocol::kEc2 && !missing.empty()) {  // EC2's own wording
+        return fail(ApiError::Client("MissingParameter",
+                                     "The request must contain the parameter " + missing));
       }
       return fail(ApiError::Client(code, *message));
     }

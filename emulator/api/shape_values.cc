@@ -512,10 +512,15 @@ void Check(const Shape& shape, const Json& value, const std::string& path,
 
 }  // namespace
 
-std::optional<std::string> Validate(const Shape& shape, const Json& input) {
+std::optional<std::string> Validate(const Shape& shape, const Json& input, std::string* missing) {
   std::vector<std::string> errors;
   Check(shape, input, "", errors);
   if (errors.empty()) return std::nullopt;
+  if (missing != nullptr && errors.size() == 1 && input.is_object()) {
+    for (const std::string& name : shape.required) {
+      if (!input.contains(name)) *missing = name;
+    }
+  }
   std::string message =
       std::to_string(errors.size()) +
       (errors.size() == 1 ? " validation error detected: " : " validation errors detected: ");

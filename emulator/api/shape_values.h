@@ -34,8 +34,11 @@ std::string ScalarToText(const Shape& shape, const Json& value,
 // Checks the model constraints (required, enum, length, range) of canonical
 // `input`. Returns the AWS-style message ("1 validation error detected: Value
 // null at 'clusterName' failed to satisfy constraint: Member must not be null"),
-// or nothing when valid.
-std::optional<std::string> Validate(const Shape& shape, const Json& input);
+// or nothing when valid. When the only violation is a missing top-level member,
+// `missing` (if given) receives its name, for protocols that word that case their
+// own way (EC2's MissingParameter).
+std::optional<std::string> Validate(const Shape& shape, const Json& input,
+                                    std::string* missing = nullptr);
 
 std::string Base64Encode(std::string_view bytes);
 bool Base64Decode(std::string_view text, std::string* out);
