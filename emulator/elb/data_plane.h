@@ -1,0 +1,58 @@
+// DataPlane: the ALB's listeners, real HTTP servers on 127.0.0.1 that proxy to
+// targets (aws-semantics §1.2–§1.9).
+//
+// It runs on threads of its own (Boost.Asio, Beast for HTTP parsing) and reads
+// routing from the latest RoutingSnapshot, which Publish swaps in atomically;
+// nothing on the request path takes a lock shared with the control plane.
+// Public methods: any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "elb/routing.h"
+
+namespace understudy::elb {
+
+struct DataPlaneOptions {
+  int threads = 2;
+  // The emulator's clock (trace ids, access-log times, cookie expiry). Any thread.
+  std::function<TimePoint()> now;
+  uint64_t seed = 0;  // weighted choices and trace ids
+};
+
+// Requests answered per target, for metrics (RequestCountPerTarget...).
+struct TargetCounters {
+  uint64_t requests = 0;
+  uint64_t in_flight = 0;
+};
+
+class DataPlane {
+ public:
+  static Result<std::unique_ptr<DataPlane>> Start(DataPlaneOptions options);
+  virtual ~DataPlane() = default;
+
+  // Binds 127.0.0.1 for listener `arn`: the first of `preferred` ports that can be
+  // bound, else one the kernel picks. Returns the bound port.
+  virtual Result<uint16_t> OpenListener(const std::string& arn,
+                                        const std::vector<uint16_t>& preferred) = 0;
+  // Stops accepting on the listener and closes its connections.
+  virtual void CloseListener(const std::string& arn) = 0;
+  // Swaps in the routing every new request uses.
+  virtual void Publish(RoutingSnapshot snapshot) = 0;
+  // Ends the in-flight requests to a target whose deregistration delay elapsed
+  // (their clients get 502).
+  virtual void CutTarget(const std::string& target_group_arn, const std::string& id,
+                         uint16_t port) = 0;
+  virtual TargetCounters Counters(const std::string& target_group_arn, const std::string& id,
+                                  uint16_t port) const = 0;
+  // Stops every listener and joins the threads.
+  virtual void Stop() = 0;
+};
+
+}  // namespace understudy::elb
