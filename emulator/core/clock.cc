@@ -99,6 +99,14 @@ Status Clock::AdvanceTo(TimePoint target, std::function<void()> done) {
 void Clock::FireEarliest() {
   auto it = timers_.begin();
   UNDERSTUDY_CHECK(it != timers_.end());
+  // A pull reaching its instant fires after every other timer due then, including
+  // ones scheduled while the clock was on its way: "advance to T" means T is done.
+  for (auto same = it; same != timers_.end() && same->first.first == it->first.first; ++same) {
+    if (!pulls_.count(same->first.second)) {
+      it = same;
+      break;
+    }
+  }
   TimerId id = it->first.second;
   TimerEntry entry = std::move(it->second);
   timers_.erase(it);

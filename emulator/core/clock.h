@@ -85,7 +85,8 @@ class Clock {
 
   // Runs `fn` on the loop thread once the clock reaches `at` (at once, on the
   // next loop turn, if `at` is past). Timers due at the same instant fire in the
-  // order they were scheduled. `label` names the timer in diagnostics.
+  // order they were scheduled, a pull reaching that instant last. `label` names the
+  // timer in diagnostics.
   TimerId Schedule(TimePoint at, std::function<void()> fn, std::string label = {});
   TimerId ScheduleAfter(Duration delay, std::function<void()> fn, std::string label = {}) {
     return Schedule(Now() + delay, std::move(fn), std::move(label));

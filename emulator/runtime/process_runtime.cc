@@ -1089,6 +1089,30 @@ Result<int> ListenInNetworkNamespace(int pid, const std::string& address, uint16
   return result;
 }
 
+Result<int> TcpSocketInNetworkNamespace(int pid) {
+  UniqueFd netns(open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+  if (netns.get() < 0)
+    return Status::Unavailable("open the network namespace of " + std::to_string(pid) + ": " +
+                               ErrnoText(errno));
+  // A socket belongs to the namespace it was created in, whichever thread uses it later.
+  int result = -1;
+  int error = 0;
+  std::thread worker([&] {
+    if (setns(netns.get(), CLONE_NEWNET) != 0) {
+      error = errno;
+      return;
+    }
+    result = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (result < 0) error = errno;
+  });
+  worker.join();
+  if (result < 0) {
+    return Status::Unavailable("a socket in the network namespace of " + std::to_string(pid) +
+                               ": " + ErrnoText(error));
+  }
+  return result;
+}
+
 bool KillLeftover(int pid, uint64_t start_ticks) {
   if (pid <= 0 || start_ticks == 0) return false;
   uint64_t now = ProcessStartTicks(pid);

@@ -98,6 +98,9 @@ class TaskRuntime {
 // process `pid` (a container started with Network::kNew). The socket stays bound in
 // that namespace and can be accepted on from any thread. Any thread.
 Result<int> ListenInNetworkNamespace(int pid, const std::string& address, uint16_t port);
+// An unconnected, non-blocking TCP (IPv4) socket created inside the network namespace of
+// `pid`, for connecting to an app that listens there (the ALB's upstream). Any thread.
+Result<int> TcpSocketInNetworkNamespace(int pid);
 // Kills what is left of the process group of a container a previous emulator started:
 // the group is killed when its leader is still the process that emulator started (same
 // pid and start time) or is gone; a pid reused by another program is left alone.

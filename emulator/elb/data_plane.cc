@@ -1,0 +1,852 @@
+#include "elb/data_plane.h"
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "core/log.h"
+#include "core/random.h"
+#include "elb/alb_http.h"
+#include "elb/rule_match.h"
+#include "elb/target_choice.h"
+#include "runtime/task_runtime.h"
+
+namespace understudy::elb {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+using boost::system::error_code;
+
+// Request bodies are buffered whole before they go to the target; this bounds them.
+constexpr uint64_t kMaxRequestBody = 64ull * 1024 * 1024;
+constexpr uint64_t kMaxResponseBody = 1024ull * 1024 * 1024;
+constexpr auto kConnectTimeout = std::chrono::seconds(10);  // then 504 (§1.8)
+
+std::string TargetKeyText(std::string_view group, std::string_view id, uint16_t port) {
+  std::string key(group);
+  key += '|';
+  key += id;
+  key += ':';
+  key += std::to_string(port);
+  return key;
+}
+
+// The routing snapshot with the indexes and shared counters the request path uses.
+struct Compiled {
+  RoutingSnapshot snapshot;
+  std::unordered_map<std::string, const Listener*> listeners;
+  std::unordered_map<std::string, RoutableGroup> groups;
+};
+
+// An idle keep-alive connection to a target, with what it has already read.
+struct Upstream {
+  explicit Upstream(asio::io_context& io) : stream(io) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+};
+
+struct Worker {
+  explicit Worker(uint64_t seed, int index)
+      : io(1),
+        work(asio::make_work_guard(io)),
+        random(Random(seed).Fork("alb-worker-" + std::to_string(index))) {}
+  asio::io_context io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::thread thread;
+  Random random;
+  std::shared_ptr<const Compiled> cached;
+  uint64_t cached_version = 0;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<Upstream>>> idle;
+  // Open client connections by id, with the listener they came in on.
+  std::unordered_map<uint64_t, std::pair<std::string, beast::tcp_stream*>> sessions;
+  uint64_t next_session = 1;
+};
+
+// Appends access-log lines; one file per load balancer and day.
+class AccessLogs {
+ public:
+  ~AccessLogs() {
+    for (auto& [path, file] : files_) std::fclose(file);
+  }
+  void Write(const std::string& directory, const LoadBalancerSettings& lb, const std::string& day,
+             const std::string& line) {
+    std::lock_guard lock(mu_);
+    std::string path = directory + "/app." + lb.name + "." + lb.id + "_" + day + ".log";
+    auto it = files_.find(path);
+    if (it == files_.end()) {
+      std::error_code ec;
+      std::filesystem::create_directories(directory, ec);
+      FILE* file = std::fopen(path.c_str(), "a");
+      if (file == nullptr) return;
+      it = files_.emplace(path, file).first;
+    }
+    std::fputs(line.c_str(), it->second);
+    std::fputc('\n', it->second);
+    std::fflush(it->second);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, FILE*> files_;
+};
+
+using Response = http::response<http::string_body>;
+
+Response AlbResponse(int status, unsigned version, bool keep_alive) {
+  Response response{static_cast<http::status>(status), version};
+  response.set(http::field::server, "awselb/2.0");
+  response.set(http::field::content_type, "text/html");
+  response.body() = AlbErrorBody(status);
+  response.keep_alive(keep_alive);
+  response.prepare_payload();
+  return response;
+}
+
+// Beast (Boost 1.74) speaks boost::string_view.
+std::string_view Sv(beast::string_view text) { return {text.data(), text.size()}; }
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return beast::iequals(beast::string_view(a.data(), a.size()),
+                        beast::string_view(b.data(), b.size()));
+}
+
+bool IsHopByHop(std::string_view name) {
+  return IEquals(name, "Connection") || IEquals(name, "Keep-Alive") ||
+         IEquals(name, "Proxy-Connection") || IEquals(name, "TE") || IEquals(name, "Trailer") ||
+         IEquals(name, "Transfer-Encoding") || IEquals(name, "Upgrade");
+}
+
+std::string IsoMicros(TimePoint at) { return FormatIso8601(at); }
+
+class DataPlaneImpl : public DataPlane {
+ public:
+  explicit DataPlaneImpl(DataPlaneOptions options) : options_(std::move(options)) {
+    if (!options_.now) options_.now = [] { return WallTimeNow(); };
+    int threads = std::max(1, options_.threads);
+    for (int i = 0; i < threads; ++i) {
+      workers_.push_back(std::make_unique<Worker>(options_.seed, i));
+    }
+    auto empty = std::make_shared<Compiled>();
+    current_ = empty;
+    for (auto& worker : workers_) {
+      Worker* w = worker.get();
+      w->thread = std::thread([w] { w->io.run(); });
+    }
+  }
+
+  ~DataPlaneImpl() override { Stop(); }
+
+  Result<uint16_t> OpenListener(const std::string& arn,
+                                const std::vector<uint16_t>& preferred) override {
+    CloseListener(arn);
+    std::vector<uint16_t> ports = preferred;
+    ports.push_back(0);
+    Worker& acceptor_worker = *workers_[0];
+    for (uint16_t port : ports) {
+      auto acceptor = std::make_shared<tcp::acceptor>(acceptor_worker.io);
+      error_code ec;
+      tcp::endpoint endpoint(asio::ip::make_address_v4("127.0.0.1"), port);
+      acceptor->open(endpoint.protocol(), ec);
+      if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec) acceptor->bind(endpoint, ec);
+      if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) continue;
+      uint16_t bound = acceptor->local_endpoint().port();
+      {
+        std::lock_guard lock(listeners_mu_);
+        listeners_[arn] = acceptor;
+      }
+      asio::co_spawn(acceptor_worker.io, Accept(acceptor, arn), asio::detached);
+      return bound;
+    }
+    return Status::Unavailable("no port on 127.0.0.1 could be bound for listener " + arn);
+  }
+
+  void CloseListener(const std::string& arn) override {
+    std::shared_ptr<tcp::acceptor> acceptor;
+    {
+      std::lock_guard lock(listeners_mu_);
+      auto it = listeners_.find(arn);
+      if (it == listeners_.end()) return;
+      acceptor = it->second;
+      listeners_.erase(it);
+    }
+    asio::post(workers_[0]->io, [acceptor] {
+      error_code ignored;
+      acceptor->close(ignored);
+    });
+    for (auto& worker : workers_) {
+      Worker* w = worker.get();
+      asio::post(w->io, [w, arn] {
+        for (auto& [id, session] : w->sessions) {
+          if (session.first != arn) continue;
+          error_code ignored;
+          session.second->socket().close(ignored);
+        }
+      });
+    }
+  }
+
+  void Publish(RoutingSnapshot snapshot) override {
+    auto compiled = std::make_shared<Compiled>();
+    compiled->snapshot = std::move(snapshot);
+    for (const Listener& listener : compiled->snapshot.listeners) {
+      compiled->listeners[listener.arn] = &listener;
+    }
+    std::lock_guard lock(publish_mu_);
+    for (const auto& [arn, group] : compiled->snapshot.target_groups) {
+      RoutableGroup& routable = compiled->groups[arn];
+      routable.group = &group;
+      auto& group_runtime = group_runtimes_[arn];
+      if (!group_runtime) group_runtime = std::make_shared<GroupRuntime>();
+      routable.runtime = group_runtime;
+      routable.group_token = StickyToken(options_.seed, arn, "", 0);
+      for (size_t i = 0; i < group.targets.size(); ++i) {
+        const Target& target = group.targets[i];
+        auto& runtime = target_runtimes_[TargetKeyText(arn, target.id, target.port)];
+        if (!runtime) runtime = std::make_shared<TargetRuntime>();
+        routable.runtimes.push_back(runtime);
+        routable.tokens.push_back(StickyToken(options_.seed, arn, target.id, target.port));
+        if (target.health == Target::Health::kHealthy) {
+          routable.healthy.push_back(i);
+          if (target.slow_start_factor < 1.0) routable.has_slow_start = true;
+        } else if (target.health == Target::Health::kUnhealthy) {
+          routable.fail_open.push_back(i);
+        }
+      }
+    }
+    uint64_t version = compiled->snapshot.version;
+    {
+      std::lock_guard current_lock(current_mu_);
+      current_ = std::move(compiled);
+    }
+    version_.store(version == 0 ? version_.load() + 1 : version, std::memory_order_release);
+  }
+
+  void CutTarget(const std::string& target_group_arn, const std::string& id,
+                 uint16_t port) override {
+    std::shared_ptr<TargetRuntime> runtime;
+    {
+      std::lock_guard lock(publish_mu_);
+      auto it = target_runtimes_.find(TargetKeyText(target_group_arn, id, port));
+      if (it == target_runtimes_.end()) return;
+      runtime = it->second;
+    }
+    std::map<uint64_t, std::function<void()>> cutters;
+    {
+      std::lock_guard lock(runtime->mu);
+      cutters.swap(runtime->cutters);
+    }
+    for (auto& [n, cut] : cutters) cut();
+  }
+
+  TargetCounters Counters(const std::string& target_group_arn, const std::string& id,
+                          uint16_t port) const override {
+    std::lock_guard lock(publish_mu_);
+    auto it = target_runtimes_.find(TargetKeyText(target_group_arn, id, port));
+    if (it == target_runtimes_.end()) return {};
+    return {it->second->requests.load(), it->second->in_flight.load()};
+  }
+
+  void Stop() override {
+    if (stopped_.exchange(true)) return;
+    {
+      std::lock_guard lock(listeners_mu_);
+      listeners_.clear();
+    }
+    for (auto& worker : workers_) {
+      worker->work.reset();
+      worker->io.stop();
+    }
+    for (auto& worker : workers_) {
+      if (worker->thread.joinable()) worker->thread.join();
+    }
+  }
+
+ private:
+  // The snapshot this worker routes with, refreshed when a newer one was published.
+  const Compiled& Current(Worker& w) {
+    uint64_t version = version_.load(std::memory_order_acquire);
+    if (!w.cached || w.cached_version != version) {
+      std::lock_guard lock(current_mu_);
+      w.cached = current_;
+      w.cached_version = version;
+    }
+    return *w.cached;
+  }
+
+  awaitable<void> Accept(std::shared_ptr<tcp::acceptor> acceptor, std::string arn) {
+    size_t next = 0;
+    for (;;) {
+      Worker& w = *workers_[next++ % workers_.size()];
+      error_code ec;
+      tcp::socket socket =
+          co_await acceptor->async_accept(w.io, asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+        continue;  // a connection that failed before it was accepted
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      asio::co_spawn(w.io, Session(w, std::move(socket), arn), asio::detached);
+    }
+  }
+
+  awaitable<void> Session(Worker& w, tcp::socket socket, std::string arn) {
+    error_code ec;
+    tcp::endpoint peer = socket.remote_endpoint(ec);
+    if (ec) co_return;
+    beast::tcp_stream client(std::move(socket));
+    uint64_t session_id = w.next_session++;
+    w.sessions[session_id] = {arn, &client};
+    auto opened = std::chrono::steady_clock::now();
+    beast::flat_buffer buffer;
+    for (;;) {
+      const Compiled* compiled = &Current(w);
+      auto listener_it = compiled->listeners.find(arn);
+      if (listener_it == compiled->listeners.end()) break;
+      const Listener& listener = *listener_it->second;
+      auto lb_it = compiled->snapshot.load_balancers.find(listener.load_balancer_arn);
+      static const LoadBalancerSettings kDefaults;
+      const LoadBalancerSettings& lb =
+          lb_it == compiled->snapshot.load_balancers.end() ? kDefaults : lb_it->second;
+      client.expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(kMaxHeaderBlock);
+      parser.body_limit(kMaxRequestBody);
+      co_await http::async_read(client, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      TimePoint received_at = options_.now();
+      if (ec) {
+        bool partial = parser.got_some() || buffer.size() > 0;
+        if (!partial) break;  // idle keep-alive connection closed or timed out
+        int status = 400;
+        if (ec == beast::error::timeout) status = 408;
+        if (ec == http::error::body_limit) status = 413;
+        if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+            ec == asio::error::connection_reset) {
+          status = 460;  // the client left mid-request; logged, never seen
+        }
+        if (status != 460) {
+          client.expires_after(std::chrono::seconds(5));
+          Response response = AlbResponse(status, 11, false);
+          co_await http::async_write(client, response, asio::redirect_error(use_awaitable, ec));
+        }
+        LogAlbOnly(lb, peer, status, "-", received_at, 0);
+        break;
+      }
+      // Re-read: the snapshot may have changed while the request arrived.
+      compiled = &Current(w);
+      listener_it = compiled->listeners.find(arn);
+      if (listener_it == compiled->listeners.end()) break;
+      bool keep_alive = co_await Handle(w, client, buffer, parser.get(), peer, *listener_it->second,
+                                        *compiled, received_at);
+      if (!keep_alive) break;
+      if (std::chrono::steady_clock::now() - opened >
+          std::chrono::seconds(lb.client_keep_alive_seconds)) {
+        break;
+      }
+    }
+    w.sessions.erase(session_id);
+    client.socket().shutdown(tcp::socket::shutdown_both, ec);
+    client.close();
+  }
+
+  // Answers one request; false when the client connection must close.
+  awaitable<bool> Handle(Worker& w, beast::tcp_stream& client, beast::flat_buffer& client_buffer,
+                         http::request<http::string_body>& request, const tcp::endpoint& peer,
+                         const Listener& listener, const Compiled& compiled,
+                         TimePoint received_at) {
+    auto lb_it = compiled.snapshot.load_balancers.find(listener.load_balancer_arn);
+    static const LoadBalancerSettings kDefaults;
+    const LoadBalancerSettings& lb =
+        lb_it == compiled.snapshot.load_balancers.end() ? kDefaults : lb_it->second;
+    unsigned version = request.version() == 10 ? 10 : 11;
+    bool client_keep_alive = request.keep_alive();
+    error_code ec;
+
+    RequestHead head;
+    head.method = Sv(request.method_string());
+    head.target = Sv(request.target());
+    head.version = version;
+    RequestView view;
+    view.method = head.method;
+    view.target = head.target;
+    view.listener_protocol = listener.protocol;
+    view.listener_port = listener.port;
+    for (const auto& field : request) {
+      head.headers.emplace_back(Sv(field.name_string()), Sv(field.value()));
+      if (view.host.empty() && field.name() == http::field::host) view.host = Sv(field.value());
+    }
+    view.headers = head.headers;
+    asio::ip::address peer_address = peer.address();
+    if (peer_address.is_v4()) {
+      auto bytes = peer_address.to_v4().to_bytes();
+      std::copy(bytes.begin(), bytes.end(), view.peer.begin());
+    } else {
+      view.peer_v6 = true;
+      view.peer = peer_address.to_v6().to_bytes();
+    }
+
+    AccessLogEntry log;
+    log.elb = "app/" + lb.name + "/" + lb.id;
+    log.client = peer_address.to_string() + ":" + std::to_string(peer.port());
+    log.request = std::string(head.method) + " " +
+                  std::string(listener.protocol == "HTTPS" ? "https" : "http") + "://" +
+                  std::string(view.host.empty() ? "-" : view.host) + std::string(head.target) +
+                  (version == 10 ? " HTTP/1.0" : " HTTP/1.1");
+    auto agent = request.find(http::field::user_agent);
+    log.user_agent = agent == request.end() ? "-" : std::string(Sv(agent->value()));
+    log.request_creation_time = IsoMicros(received_at);
+    log.received_bytes = request.body().size();
+    std::string trace_id = TraceId(
+        std::chrono::duration_cast<std::chrono::seconds>(received_at.time_since_epoch()).count(),
+        w.random.Hex(24));
+
+    auto finish = [&](Response& response) -> awaitable<bool> {
+      bool keep = client_keep_alive && response.keep_alive();
+      response.keep_alive(keep);
+      client.expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
+      co_await http::async_write(client, response, asio::redirect_error(use_awaitable, ec));
+      log.elb_status_code = static_cast<int>(response.result_int());
+      log.sent_bytes = response.body().size();
+      WriteLog(lb, log);
+      co_return keep && !ec;
+    };
+
+    if (std::optional<int> reject = RejectRequest(head)) {
+      Response response = AlbResponse(*reject, version, *reject == 405 || *reject == 463);
+      log.error_reason = "-";
+      co_return co_await finish(response);
+    }
+
+    RuleChoice choice = SelectRule(listener, view);
+    log.matched_rule_priority = choice.priority;
+    const Action& action = *choice.action;
+    if (action.type == Action::Type::kFixedResponse) {
+      log.actions_executed = "fixed-response";
+      Response response{static_cast<http::status>(action.fixed_status), version};
+      response.set(http::field::server, "awselb/2.0");
+      if (!action.fixed_content_type.empty()) {
+        response.set(http::field::content_type, action.fixed_content_type + "; charset=utf-8");
+      }
+      response.body() = action.fixed_body;
+      response.prepare_payload();
+      co_return co_await finish(response);
+    }
+    if (action.type == Action::Type::kRedirect) {
+      log.actions_executed = "redirect";
+      Response response = AlbResponse(action.redirect_status, version, true);
+      std::string location = RedirectLocation(action, view);
+      response.set(http::field::location, location);
+      log.redirect_url = location;
+      co_return co_await finish(response);
+    }
+
+    // forward: a target group, then a target.
+    log.actions_executed = "forward";
+    size_t group_index = 0;
+    std::optional<std::string> group_cookie;
+    if (action.groups.size() > 1 || action.group_stickiness) {
+      std::optional<size_t> sticky_group;
+      if (action.group_stickiness) {
+        if (auto cookie = FindCookie(head.headers, "AWSALBTG")) {
+          for (size_t i = 0; i < action.groups.size(); ++i) {
+            auto it = compiled.groups.find(action.groups[i].target_group_arn);
+            if (it != compiled.groups.end() && it->second.group_token == *cookie &&
+                action.groups[i].weight > 0) {
+              sticky_group = i;
+            }
+          }
+        }
+      }
+      std::optional<size_t> chosen =
+          sticky_group ? sticky_group : ChooseWeightedGroup(action.groups, w.random);
+      if (!chosen) {
+        Response response = AlbResponse(503, version, true);
+        co_return co_await finish(response);
+      }
+      group_index = *chosen;
+      if (action.group_stickiness) {
+        auto it = compiled.groups.find(action.groups[group_index].target_group_arn);
+        if (it != compiled.groups.end()) group_cookie = it->second.group_token;
+      }
+    }
+    if (action.groups.empty()) {
+      Response response = AlbResponse(503, version, true);
+      co_return co_await finish(response);
+    }
+    auto group_it = compiled.groups.find(action.groups[group_index].target_group_arn);
+    if (group_it == compiled.groups.end()) {
+      Response response = AlbResponse(503, version, true);
+      co_return co_await finish(response);
+    }
+    const RoutableGroup& group = group_it->second;
+    log.target_group_arn = group.group->arn;
+    // Sticky target: the cookie names a target still taking requests.
+    std::optional<size_t> sticky;
+    std::string cookie_name;
+    if (group.group->stickiness) {
+      cookie_name = group.group->stickiness_type == "app_cookie" ? "AWSALBAPP-0" : "AWSALB";
+      if (auto cookie = FindCookie(head.headers, cookie_name)) {
+        for (size_t i : group.Candidates()) {
+          if (group.tokens[i] == *cookie) sticky = i;
+        }
+      }
+    }
+    std::optional<size_t> target_index = ChooseTarget(group, sticky, w.random);
+    if (!target_index) {
+      Response response = AlbResponse(503, version, true);
+      co_return co_await finish(response);
+    }
+    const Target& target = group.group->targets[*target_index];
+    std::shared_ptr<TargetRuntime> runtime = group.runtimes[*target_index];
+    log.target = target.connect_address + ":" + std::to_string(target.port);
+    if (target.netns_pid == 0 || target.id.find('.') != std::string::npos) {
+      log.target = (target.id.find('.') != std::string::npos ? target.id : target.connect_address) +
+                   ":" + std::to_string(target.port);
+    }
+
+    // The request as the target sees it.
+    std::optional<std::string_view> forwarded_for, trace;
+    for (const auto& [name, value] : head.headers) {
+      if (!forwarded_for && IEquals(name, "X-Forwarded-For")) forwarded_for = value;
+      if (!trace && IEquals(name, "X-Amzn-Trace-Id")) trace = value;
+    }
+    std::optional<std::string> xff = ForwardedFor(forwarded_for, peer_address.to_string(),
+                                                  peer.port(), lb.xff_mode, lb.xff_client_port);
+    std::string trace_header = TraceHeader(trace, trace_id);
+    log.trace_id = trace_header;
+    std::string host =
+        lb.preserve_host_header ? std::string(view.host) : ForwardedHost(view.host, listener.port);
+    bool upgrade = false;
+    if (auto up = request.find(http::field::upgrade); up != request.end()) {
+      upgrade = IEquals(Sv(up->value()), "websocket");
+    }
+    http::request<http::string_body> outgoing{request.method(), request.target(), 11};
+    outgoing.method_string(request.method_string());
+    for (const auto& field : request) {
+      std::string_view name = Sv(field.name_string());
+      if (IsHopByHop(name) || IEquals(name, "Host") || IEquals(name, "X-Forwarded-For") ||
+          IEquals(name, "X-Forwarded-Proto") || IEquals(name, "X-Forwarded-Port") ||
+          IEquals(name, "X-Amzn-Trace-Id")) {
+        continue;
+      }
+      if (lb.drop_invalid_header_fields && !IsValidHeaderName(name)) continue;
+      outgoing.insert(field.name_string(), field.value());
+    }
+    outgoing.set(http::field::host, host);
+    if (xff) outgoing.set("X-Forwarded-For", *xff);
+    outgoing.set("X-Forwarded-Proto", listener.protocol == "HTTPS" ? "https" : "http");
+    outgoing.set("X-Forwarded-Port", std::to_string(listener.port));
+    outgoing.set("X-Amzn-Trace-Id", trace_header);
+    if (upgrade) {
+      outgoing.set(http::field::connection, "Upgrade");
+      outgoing.set(http::field::upgrade, request[http::field::upgrade]);
+    } else {
+      outgoing.keep_alive(true);
+    }
+    outgoing.body() = std::move(request.body());
+    if (!outgoing.body().empty() || request.has_content_length() || request.chunked()) {
+      outgoing.prepare_payload();
+    }
+
+    runtime->requests.fetch_add(1, std::memory_order_relaxed);
+    runtime->in_flight.fetch_add(1, std::memory_order_relaxed);
+    struct InFlightGuard {
+      std::shared_ptr<TargetRuntime> runtime;
+      uint64_t cutter = 0;
+      ~InFlightGuard() {
+        runtime->in_flight.fetch_sub(1, std::memory_order_relaxed);
+        std::lock_guard lock(runtime->mu);
+        runtime->cutters.erase(cutter);
+      }
+    } guard{runtime};
+
+    auto target_started = std::chrono::steady_clock::now();
+    std::string pool_key = target.connect_address + ":" + std::to_string(target.port) + "@" +
+                           std::to_string(target.netns_pid);
+    Response response;
+    int failure = 0;  // an ALB status when the target could not answer
+    std::unique_ptr<Upstream> upstream;
+    // A reused keep-alive connection the target already closed gets one fresh retry.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      bool reused = false;
+      upstream.reset();
+      auto& idle = w.idle[pool_key];
+      if (!idle.empty()) {
+        upstream = std::move(idle.back());
+        idle.pop_back();
+        reused = true;
+      } else {
+        upstream = std::make_unique<Upstream>(w.io);
+        failure = co_await Connect(*upstream, target);
+        if (failure != 0) break;
+      }
+      // The deregistration delay ending cuts the exchange (502).
+      auto cut = std::make_shared<bool>(false);
+      {
+        std::lock_guard lock(runtime->mu);
+        guard.cutter = runtime->next_cutter++;
+        beast::tcp_stream* stream = &upstream->stream;
+        std::weak_ptr<bool> weak = cut;
+        runtime->cutters[guard.cutter] = [&w, stream, weak] {
+          asio::post(w.io, [stream, weak] {
+            auto flag = weak.lock();
+            if (!flag) return;
+            *flag = true;
+            error_code ignored;
+            stream->socket().close(ignored);
+          });
+        };
+      }
+      upstream->stream.expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
+      co_await http::async_write(upstream->stream, outgoing,
+                                 asio::redirect_error(use_awaitable, ec));
+      if (upgrade && !ec) {
+        co_return co_await Tunnel(w, client, client_buffer, std::move(upstream), log, lb, cut);
+      }
+      http::response_parser<http::string_body> reader;
+      reader.header_limit(kMaxResponseHeaderBlock);
+      reader.body_limit(kMaxResponseBody);
+      if (outgoing.method() == http::verb::head) reader.skip(true);
+      if (!ec) {
+        co_await http::async_read(upstream->stream, upstream->buffer, reader,
+                                  asio::redirect_error(use_awaitable, ec));
+      }
+      {
+        std::lock_guard lock(runtime->mu);
+        runtime->cutters.erase(guard.cutter);
+      }
+      if (!ec) {
+        response = reader.release();
+        break;
+      }
+      bool stale = reused && !*cut && !reader.got_some() &&
+                   (ec == http::error::end_of_stream || ec == asio::error::eof ||
+                    ec == asio::error::connection_reset || ec == asio::error::broken_pipe);
+      if (stale) continue;
+      failure = ec == beast::error::timeout && !*cut ? 504 : 502;
+      log.error_reason = *cut ? "TargetDeregistered" : "-";
+      break;
+    }
+    double target_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - target_started).count();
+    if (failure != 0) {
+      Response error = AlbResponse(failure, version, true);
+      co_return co_await finish(error);
+    }
+    log.target_processing_time = target_seconds;
+    log.response_processing_time = 0;
+    log.target_status_code = std::to_string(response.result_int());
+    bool reusable = response.keep_alive() && !response.need_eof();
+    // The target's own headers pass through; hop-by-hop ones are the ALB's business.
+    for (auto it = response.begin(); it != response.end();) {
+      if (IsHopByHop(Sv(it->name_string()))) {
+        it = response.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    response.version(version);
+    int64_t now_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(options_.now().time_since_epoch()).count();
+    if (group.group->stickiness) {
+      bool set = group.group->stickiness_type == "lb_cookie";
+      if (!set) {
+        // app_cookie: the ALB's own cookie follows the application's.
+        for (const auto& field : response) {
+          if (field.name() == http::field::set_cookie &&
+              field.value().substr(0, group.group->app_cookie_name.size() + 1) ==
+                  group.group->app_cookie_name + "=") {
+            set = true;
+          }
+        }
+      }
+      if (set) {
+        std::string expires = HttpDate(now_seconds + group.group->stickiness_seconds);
+        const std::string& token = group.tokens[*target_index];
+        response.insert(http::field::set_cookie,
+                        cookie_name + "=" + token + "; Expires=" + expires + "; Path=/");
+        if (cookie_name == "AWSALB") {
+          response.insert(http::field::set_cookie, "AWSALBCORS=" + token + "; Expires=" + expires +
+                                                       "; Path=/; SameSite=None; Secure");
+        }
+      }
+    }
+    if (group_cookie) {
+      std::string expires = HttpDate(now_seconds + action.group_stickiness_seconds);
+      response.insert(http::field::set_cookie,
+                      "AWSALBTG=" + *group_cookie + "; Expires=" + expires + "; Path=/");
+      response.insert(http::field::set_cookie, "AWSALBTGCORS=" + *group_cookie + "; Expires=" +
+                                                   expires + "; Path=/; SameSite=None; Secure");
+    }
+    if (outgoing.method() != http::verb::head) response.prepare_payload();
+    if (reusable) {
+      auto& idle = w.idle[pool_key];
+      idle.push_back(std::move(upstream));
+    }
+    co_return co_await finish(response);
+  }
+
+  // Connects to the target; 0, or the ALB status for the failure (502 refused, 504 timeout).
+  awaitable<int> Connect(Upstream& upstream, const Target& target) {
+    error_code ec;
+    auto address = asio::ip::make_address(target.connect_address, ec);
+    if (ec) co_return 502;
+    if (target.netns_pid > 0) {
+      auto fd = runtime::TcpSocketInNetworkNamespace(target.netns_pid);
+      if (!fd.ok()) co_return 502;
+      upstream.stream.socket().assign(tcp::v4(), *fd, ec);
+      if (ec) co_return 502;
+    }
+    upstream.stream.expires_after(kConnectTimeout);
+    co_await upstream.stream.async_connect(tcp::endpoint(address, target.port),
+                                           asio::redirect_error(use_awaitable, ec));
+    if (ec == beast::error::timeout) co_return 504;
+    if (ec) co_return 502;
+    upstream.stream.socket().set_option(tcp::no_delay(true), ec);
+    co_return 0;
+  }
+
+  // After the request went out with Upgrade: relays the 101 and then bytes both ways.
+  awaitable<bool> Tunnel(Worker& w, beast::tcp_stream& client, beast::flat_buffer& client_buffer,
+                         std::unique_ptr<Upstream> upstream, AccessLogEntry& log,
+                         const LoadBalancerSettings& lb, std::shared_ptr<bool> cut) {
+    // `cut` stays alive as long as the tunnel, so a deregistration delay ending closes it.
+    (void)cut;
+    error_code ec;
+    http::response_parser<http::empty_body> reader;
+    reader.header_limit(kMaxResponseHeaderBlock);
+    upstream->stream.expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
+    co_await http::async_read_header(upstream->stream, upstream->buffer, reader,
+                                     asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      Response error = AlbResponse(ec == beast::error::timeout ? 504 : 502, 11, false);
+      co_await http::async_write(client, error, asio::redirect_error(use_awaitable, ec));
+      log.elb_status_code = static_cast<int>(error.result_int());
+      WriteLog(lb, log);
+      co_return false;
+    }
+    auto head = reader.release();
+    log.target_status_code = std::to_string(head.result_int());
+    log.elb_status_code = static_cast<int>(head.result_int());
+    if (head.result() != http::status::switching_protocols) {
+      // Not upgraded: relay the answer as a plain response and close.
+      Response plain{head.result(), 11};
+      for (const auto& field : head) plain.insert(field.name_string(), field.value());
+      plain.keep_alive(false);
+      plain.prepare_payload();
+      co_await http::async_write(client, plain, asio::redirect_error(use_awaitable, ec));
+      WriteLog(lb, log);
+      co_return false;
+    }
+    http::response_serializer<http::empty_body> serializer(head);
+    co_await http::async_write_header(client, serializer, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return false;
+    log.type = "ws";
+    WriteLog(lb, log);
+    // Bytes already read past either head go first.
+    auto shared = std::shared_ptr<Upstream>(std::move(upstream));
+    if (shared->buffer.size() > 0) {
+      co_await asio::async_write(client.socket(), shared->buffer.data(),
+                                 asio::redirect_error(use_awaitable, ec));
+      shared->buffer.consume(shared->buffer.size());
+    }
+    if (client_buffer.size() > 0) {
+      co_await asio::async_write(shared->stream.socket(), client_buffer.data(),
+                                 asio::redirect_error(use_awaitable, ec));
+      client_buffer.consume(client_buffer.size());
+    }
+    client.expires_never();
+    shared->stream.expires_never();
+    auto done = std::make_shared<bool>(false);
+    asio::co_spawn(w.io, Pipe(shared->stream.socket(), client.socket(), shared, done),
+                   asio::detached);
+    co_await Pipe(client.socket(), shared->stream.socket(), shared, done);
+    co_return false;
+  }
+
+  // Copies bytes from `from` to `to` until either side ends, then closes both.
+  static awaitable<void> Pipe(tcp::socket& from, tcp::socket& to, std::shared_ptr<Upstream> keep,
+                              std::shared_ptr<bool> done) {
+    (void)keep;  // the upstream connection lives until both directions end
+    std::array<char, 16384> chunk;
+    error_code ec;
+    while (!*done) {
+      size_t n = co_await from.async_read_some(asio::buffer(chunk),
+                                               asio::redirect_error(use_awaitable, ec));
+      if (ec) break;
+      co_await asio::async_write(to, asio::buffer(chunk.data(), n),
+                                 asio::redirect_error(use_awaitable, ec));
+      if (ec) break;
+    }
+    *done = true;
+    from.close(ec);
+    to.close(ec);
+  }
+
+  void WriteLog(const LoadBalancerSettings& lb, AccessLogEntry& log) {
+    if (lb.access_log_directory.empty()) return;
+    TimePoint now = options_.now();
+    log.time = IsoMicros(now);
+    std::string day = log.time.substr(0, 4) + log.time.substr(5, 2) + log.time.substr(8, 2);
+    access_logs_.Write(lb.access_log_directory, lb, day, AccessLogLine(log));
+  }
+
+  void LogAlbOnly(const LoadBalancerSettings& lb, const tcp::endpoint& peer, int status,
+                  const std::string& request, TimePoint received_at, uint64_t received) {
+    if (lb.access_log_directory.empty()) return;
+    AccessLogEntry log;
+    log.elb = "app/" + lb.name + "/" + lb.id;
+    log.client = peer.address().to_string() + ":" + std::to_string(peer.port());
+    log.elb_status_code = status;
+    log.request = request;
+    log.user_agent = "-";
+    log.received_bytes = received;
+    log.request_creation_time = IsoMicros(received_at);
+    WriteLog(lb, log);
+  }
+
+  DataPlaneOptions options_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<bool> stopped_{false};
+
+  std::mutex listeners_mu_;
+  std::map<std::string, std::shared_ptr<tcp::acceptor>> listeners_;
+
+  mutable std::mutex publish_mu_;  // the runtime registries below
+  std::map<std::string, std::shared_ptr<TargetRuntime>> target_runtimes_;
+  std::map<std::string, std::shared_ptr<GroupRuntime>> group_runtimes_;
+
+  std::mutex current_mu_;
+  std::shared_ptr<const Compiled> current_;
+  std::atomic<uint64_t> version_{0};
+
+  AccessLogs access_logs_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<DataPlane>> DataPlane::Start(DataPlaneOptions options) {
+  return std::unique_ptr<DataPlane>(new DataPlaneImpl(std::move(options)));
+}
+
+}  // namespace understudy::elb
