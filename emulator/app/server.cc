@@ -14,6 +14,7 @@
 #include "api/front_door.h"
 #include "api/http_server.h"
 #include "api/model.h"
+#include "app/elb_stand_ins.h"
 #include "core/clock.h"
 #include "core/event_bus.h"
 #include "core/event_loop.h"
@@ -23,6 +24,7 @@
 #include "core/store.h"
 #include "core/waits.h"
 #include "ecs/ecs.h"
+#include "elb/elbv2.h"
 #include "logs/logs.h"
 #include "runtime/task_runtime.h"
 #include "runtime/tcp_forwarder.h"
@@ -123,6 +125,18 @@ Status Serve(const ServeOptions& options) {
       ecs::Ecs::Open(loop, *store, journal, *clock, random.Fork("ecs"), *task_runtime, *logs, bus,
                      ecs::EcsOptions{options.images_file, options.secrets_file}));
   ecs->Install(front_door, control);
+  // The ALB: its control plane on the loop; the data plane and health checker are
+  // stand-ins until their implementations are part of the build (then:
+  // elb::DataPlane::Start({2, [&clock] { return clock->Now(); }, options.seed}) and
+  // elb::HealthCheckerSource over an elb::HealthChecker(loop, *clock)).
+  auto data_plane = NewBoundOnlyDataPlane();
+  auto target_health = NewInitialHealth();
+  elb::Elbv2Options elb_options;
+  elb_options.state_dir = state_dir->path();
+  US_ASSIGN_OR_RETURN(
+      auto elbv2, elb::Elbv2::Open(loop, *store, journal, *clock, random.Fork("elbv2"), *data_plane,
+                                   *target_health, elb_options));
+  elbv2->Install(front_door, control);
 
   api::HttpServerOptions http_options;
   http_options.host = options.host;
@@ -211,6 +225,7 @@ Status Serve(const ServeOptions& options) {
                            ClockModeName(options.clock) + " at " + FormatIso8601(clock->Now()) +
                            "; seed " + std::to_string(options.seed));
   loop.Run();
+  data_plane->Stop();
   Status flushed = journal.Flush();
   if (!flushed.ok()) Log(LogLevel::kError, "journal: " + flushed.message());
   return Status::Ok();
