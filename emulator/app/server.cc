@@ -23,6 +23,9 @@
 #include "core/store.h"
 #include "core/waits.h"
 #include "ecs/ecs.h"
+#include "elb/data_plane.h"
+#include "elb/elbv2.h"
+#include "elb/target_health.h"
 #include "logs/logs.h"
 #include "runtime/task_runtime.h"
 #include "runtime/tcp_forwarder.h"
@@ -123,6 +126,21 @@ Status Serve(const ServeOptions& options) {
       ecs::Ecs::Open(loop, *store, journal, *clock, random.Fork("ecs"), *task_runtime, *logs, bus,
                      ecs::EcsOptions{options.images_file, options.secrets_file}));
   ecs->Install(front_door, control);
+  // The ALB: its control plane and health checker on the loop, its data plane on
+  // threads of its own.
+  elb::DataPlaneOptions data_plane_options;
+  data_plane_options.threads = 2;
+  data_plane_options.now = [&clock] { return clock->Now(); };
+  data_plane_options.seed = options.seed;
+  US_ASSIGN_OR_RETURN(auto data_plane, elb::DataPlane::Start(data_plane_options));
+  elb::HealthChecker health_checker(loop, *clock);
+  auto target_health = elb::HealthCheckerSource(health_checker);
+  elb::Elbv2Options elb_options;
+  elb_options.state_dir = state_dir->path();
+  US_ASSIGN_OR_RETURN(
+      auto elbv2, elb::Elbv2::Open(loop, *store, journal, *clock, random.Fork("elbv2"), *data_plane,
+                                   *target_health, elb_options));
+  elbv2->Install(front_door, control);
 
   api::HttpServerOptions http_options;
   http_options.host = options.host;
@@ -211,6 +229,7 @@ Status Serve(const ServeOptions& options) {
                            ClockModeName(options.clock) + " at " + FormatIso8601(clock->Now()) +
                            "; seed " + std::to_string(options.seed));
   loop.Run();
+  data_plane->Stop();
   Status flushed = journal.Flush();
   if (!flushed.ok()) Log(LogLevel::kError, "journal: " + flushed.message());
   return Status::Ok();

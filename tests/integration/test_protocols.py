@@ -120,11 +120,11 @@ class ProtocolsTest(unittest.TestCase):
         self.assertEqual(response["Error"]["Message"],
                          "1 validation error detected: Value '70000' at 'Port' failed to satisfy "
                          "constraint: Member must have value less than or equal to 65535")
-        rc, out, err = self.emulator.aws("elbv2", "describe-load-balancers")
+        rc, out, err = self.emulator.aws("elbv2", "describe-trust-stores")
         self.assertEqual(rc, 255)
-        self.assertIn("An error occurred (InvalidAction) when calling the DescribeLoadBalancers "
+        self.assertIn("An error occurred (InvalidAction) when calling the DescribeTrustStores "
                       "operation: understudy does not implement Elastic Load Balancing v2 "
-                      "DescribeLoadBalancers yet", err)
+                      "DescribeTrustStores yet", err)
         ses = self.emulator.client("ses", validate=False)
         response = self.error_of(lambda: ses.send_email(Source="a@example.org"))
         self.assertEqual(response["Error"]["Message"],

@@ -1,0 +1,119 @@
+// Elbv2: the component object, its operations on the front door, its control endpoints.
+#include "elb/elbv2.h"
+
+#include "elb/elbv2_internal.h"
+
+namespace understudy::elb {
+namespace {
+
+class Elbv2Impl final : public Elbv2 {
+ public:
+  Elbv2Impl(EventLoop& loop, Store& store, Journal& journal, Clock& clock, Random random,
+            DataPlane& data_plane, TargetHealthSource& health, Elbv2Options options)
+      : service_(loop, store, journal, clock, std::move(random), data_plane, health,
+                 std::move(options)) {}
+
+  Status Open() { return service_.Open(); }
+
+  // Elbv2
+  void Install(api::FrontDoor& front_door, api::ControlApi& control) override {
+    using Method = ApiResult (Service::*)(const Scope&, const Json&);
+    const std::vector<std::pair<const char*, Method>> operations = {
+        {"CreateLoadBalancer", &Service::CreateLoadBalancer},
+        {"DescribeLoadBalancers", &Service::DescribeLoadBalancers},
+        {"DeleteLoadBalancer", &Service::DeleteLoadBalancer},
+        {"DescribeLoadBalancerAttributes", &Service::DescribeLoadBalancerAttributes},
+        {"ModifyLoadBalancerAttributes", &Service::ModifyLoadBalancerAttributes},
+        {"SetSecurityGroups", &Service::SetSecurityGroups},
+        {"SetSubnets", &Service::SetSubnets},
+        {"SetIpAddressType", &Service::SetIpAddressType},
+        {"CreateTargetGroup", &Service::CreateTargetGroup},
+        {"DescribeTargetGroups", &Service::DescribeTargetGroups},
+        {"ModifyTargetGroup", &Service::ModifyTargetGroup},
+        {"DeleteTargetGroup", &Service::DeleteTargetGroup},
+        {"DescribeTargetGroupAttributes", &Service::DescribeTargetGroupAttributes},
+        {"ModifyTargetGroupAttributes", &Service::ModifyTargetGroupAttributes},
+        {"RegisterTargets", &Service::RegisterTargets},
+        {"DeregisterTargets", &Service::DeregisterTargets},
+        {"DescribeTargetHealth", &Service::DescribeTargetHealth},
+        {"CreateListener", &Service::CreateListener},
+        {"DescribeListeners", &Service::DescribeListeners},
+        {"ModifyListener", &Service::ModifyListener},
+        {"DeleteListener", &Service::DeleteListener},
+        {"DescribeListenerAttributes", &Service::DescribeListenerAttributes},
+        {"ModifyListenerAttributes", &Service::ModifyListenerAttributes},
+        {"AddListenerCertificates", &Service::AddListenerCertificates},
+        {"DescribeListenerCertificates", &Service::DescribeListenerCertificates},
+        {"RemoveListenerCertificates", &Service::RemoveListenerCertificates},
+        {"CreateRule", &Service::CreateRule},
+        {"DescribeRules", &Service::DescribeRules},
+        {"ModifyRule", &Service::ModifyRule},
+        {"DeleteRule", &Service::DeleteRule},
+        {"SetRulePriorities", &Service::SetRulePriorities},
+        {"AddTags", &Service::AddTags},
+        {"RemoveTags", &Service::RemoveTags},
+        {"DescribeTags", &Service::DescribeTags},
+        {"DescribeSSLPolicies", &Service::DescribeSslPolicies},
+        {"DescribeAccountLimits", &Service::DescribeAccountLimits},
+    };
+    for (const auto& [op, method] : operations) {
+      front_door.Register(
+          "elbv2", op, [this, method = method](const api::RequestContext& ctx, const Json& input) {
+            return (service_.*method)(ctx.scope, input);
+          });
+    }
+    front_door.RegisterInternal("GET", "/_understudy/elb",
+                                [this](const api::HttpRequest&, api::HttpReply reply) {
+                                  reply(api::JsonResponse(200, service_.Describe()));
+                                });
+    control.AddResetHook([this] { return Reset(); });
+    control.AddCondition(
+        "elbTargetHealth",
+        [this](const Scope& scope, const Json& params) -> Result<api::WaitCondition> {
+          auto text = [&](const char* key) {
+            return params.is_object() && params.contains(key) && params[key].is_string();
+          };
+          if (!text("targetGroupArn") || !text("id") || !text("state") ||
+              (params.contains("port") && !params["port"].is_number_integer())) {
+            return Status::InvalidArgument(
+                "expected {\"targetGroupArn\": \"<ARN>\", \"id\": \"<target id>\", \"port\": "
+                "<port, default the target group's>, \"state\": \"healthy\" | \"unhealthy\" | "
+                "\"initial\" | \"draining\" | \"unused\" | \"unavailable\"}");
+          }
+          std::string arn = params["targetGroupArn"], id = params["id"], want = params["state"];
+          std::optional<int> port;
+          if (params.contains("port")) port = params["port"].get<int>();
+          auto current = [this, scope, arn, id, port]() -> Json {
+            const TargetGroupRecord* tg = service_.FindTargetGroup(scope, arn);
+            if (tg == nullptr)
+              return Json{{"targetGroupArn", arn}, {"id", id}, {"state", "MISSING"}};
+            uint16_t p = static_cast<uint16_t>(port.value_or(tg->doc.value("Port", 0)));
+            Json health = service_.TargetHealthOf(*tg, id, p);
+            Json out{{"targetGroupArn", arn}, {"id", id}, {"port", p}, {"state", health["State"]}};
+            if (health.contains("Reason")) out["reason"] = health["Reason"];
+            return out;
+          };
+          return api::WaitCondition{[current, want] { return current()["state"] == want; },
+                                    current};
+        });
+  }
+
+  Status Reset() override { return service_.Reset(); }
+  Json Describe() const override { return service_.Describe(); }
+
+ private:
+  Service service_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Elbv2>> Elbv2::Open(EventLoop& loop, Store& store, Journal& journal,
+                                           Clock& clock, Random random, DataPlane& data_plane,
+                                           TargetHealthSource& health, Elbv2Options options) {
+  auto elbv2 = std::make_unique<Elbv2Impl>(loop, store, journal, clock, std::move(random),
+                                           data_plane, health, std::move(options));
+  US_RETURN_IF_ERROR(elbv2->Open());
+  return std::unique_ptr<Elbv2>(std::move(elbv2));
+}
+
+}  // namespace understudy::elb

@@ -1,0 +1,84 @@
+// Elbv2: the Application Load Balancer's control plane (ELBv2 API on the front door).
+//
+// Load balancers, target groups and their targets, listeners, rules, attributes,
+// certificates and tags, persisted in the store and reloaded at start. After every
+// change it publishes a fresh RoutingSnapshot to the DataPlane and tells the health
+// checker which targets to probe; listeners are opened on 127.0.0.1 through the
+// DataPlane, each on a local port that stays the same for a state dir.
+// Every resource belongs to one (account, region) scope. Loop thread only.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/control_api.h"
+#include "api/front_door.h"
+#include "core/clock.h"
+#include "core/event_loop.h"
+#include "core/journal.h"
+#include "core/random.h"
+#include "core/store.h"
+#include "elb/data_plane.h"
+#include "elb/target_health.h"
+
+namespace understudy::elb {
+
+// Where a subnet is: what CreateLoadBalancer and SetSubnets show for it.
+struct SubnetInfo {
+  std::string vpc_id;
+  std::string availability_zone;
+};
+
+struct Elbv2Options {
+  // The state dir; access logs go to <state_dir>/alb-access-logs/<bucket>/<prefix>.
+  std::string state_dir;
+  // Resolves a subnet id; nullopt: the subnet does not exist (SubnetNotFound).
+  // Unset: every subnet exists, in VPC "vpc-local", the i-th distinct subnet of a
+  // request in availability zone <region> + 'a' + i.
+  std::function<std::optional<SubnetInfo>(const Scope&, const std::string& subnet_id)>
+      resolve_subnet;
+  // The pid whose network namespace an `ip` target lives in (an awsvpc task), or
+  // nullopt when it is an address on the host. Unset: every address is on the host.
+  std::function<std::optional<int>(const std::string& ip)> resolve_target_namespace;
+};
+
+// What the control plane needs from target health checking. HealthChecker provides
+// it in the server (HealthCheckerSource); unit tests script it. Loop thread only.
+class TargetHealthSource {
+ public:
+  virtual ~TargetHealthSource() = default;
+  virtual void SetOnChange(std::function<void()> on_change) = 0;
+  virtual void SetTargets(std::vector<CheckedTarget> targets) = 0;
+  virtual TargetHealthReport Health(const TargetKey& key) const = 0;
+  virtual double SlowStartFactor(const TargetKey& key) const = 0;
+  virtual void Clear() = 0;
+};
+
+// `checker` as a TargetHealthSource; it must outlive the result.
+std::unique_ptr<TargetHealthSource> HealthCheckerSource(HealthChecker& checker);
+
+class Elbv2 {
+ public:
+  // Creates or migrates ELBv2's tables, loads what they hold, reopens every listener
+  // (on its earlier local port when it can) and publishes the first snapshot.
+  // `random` is ELBv2's own stream (ids, DNS names). `data_plane` and `health` must
+  // outlive the Elbv2.
+  static Result<std::unique_ptr<Elbv2>> Open(EventLoop& loop, Store& store, Journal& journal,
+                                             Clock& clock, Random random, DataPlane& data_plane,
+                                             TargetHealthSource& health, Elbv2Options options);
+  virtual ~Elbv2() = default;
+
+  // Registers the ELBv2 operations, the reset hook, GET /_understudy/elb and the wait
+  // condition "elbTargetHealth": {"targetGroupArn", "id", "port"?, "state"}.
+  virtual void Install(api::FrontDoor& front_door, api::ControlApi& control) = 0;
+  // Drops every ELBv2 resource in every scope and closes every listener.
+  virtual Status Reset() = 0;
+  // Every load balancer with its listeners and their local ports, as GET
+  // /_understudy/elb answers.
+  virtual Json Describe() const = 0;
+};
+
+}  // namespace understudy::elb
