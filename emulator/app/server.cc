@@ -22,6 +22,7 @@
 #include "core/random.h"
 #include "core/store.h"
 #include "core/waits.h"
+#include "ec2/ec2.h"
 #include "ecs/ecs.h"
 #include "logs/logs.h"
 #include "runtime/task_runtime.h"
@@ -117,11 +118,27 @@ Status Serve(const ServeOptions& options) {
 
   US_ASSIGN_OR_RETURN(auto logs, logs::Logs::Open(*store, journal, *clock));
   logs->Install(front_door, control);
+  US_ASSIGN_OR_RETURN(auto ec2, ec2::Ec2::Open(*store, journal, random.Fork("ec2"),
+                                               ec2::Ec2Options{options.strict_references}));
+  ec2->Install(front_door, control);
   auto task_runtime = runtime::NewProcessRuntime(loop);
-  US_ASSIGN_OR_RETURN(
-      auto ecs,
-      ecs::Ecs::Open(loop, *store, journal, *clock, random.Fork("ecs"), *task_runtime, *logs, bus,
-                     ecs::EcsOptions{options.images_file, options.secrets_file}));
+  ecs::EcsOptions ecs_options{options.images_file, options.secrets_file, {}};
+  // awsvpc tasks' subnets and security groups go through EC2's references policy.
+  ecs_options.network.subnet_zone =
+      [&ec2](const Scope& scope,
+             const std::string& id) -> std::variant<std::string, api::ApiError> {
+    auto subnet = ec2->ResolveSubnet(scope, id);
+    if (!subnet.ok()) return subnet.error();
+    return subnet.value().availability_zone;
+  };
+  ecs_options.network.security_group =
+      [&ec2](const Scope& scope, const std::string& id) -> std::optional<api::ApiError> {
+    auto group = ec2->ResolveSecurityGroup(scope, id);
+    if (!group.ok()) return group.error();
+    return std::nullopt;
+  };
+  US_ASSIGN_OR_RETURN(auto ecs, ecs::Ecs::Open(loop, *store, journal, *clock, random.Fork("ecs"),
+                                               *task_runtime, *logs, bus, ecs_options));
   ecs->Install(front_door, control);
 
   api::HttpServerOptions http_options;
