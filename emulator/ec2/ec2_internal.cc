@@ -67,7 +67,17 @@ std::optional<api::ApiError> Page(const Json& input, std::vector<Json>* items,
     }
   }
   size_t max = items->size();
-  if (input.contains("MaxResults")) max = input["MaxResults"].get<size_t>();
+  if (input.contains("MaxResults")) {
+    int64_t asked = input["MaxResults"].get<int64_t>();
+    // The model bounds most MaxResults to 5..1000; DescribeTags' is unbounded there.
+    // Not confirmed against AWS word for word.
+    if (asked < 1) {
+      return InvalidParameterValue("Value (" + std::to_string(asked) +
+                                   ") for parameter maxResults is invalid. Expecting a value "
+                                   "greater than 0.");
+    }
+    max = static_cast<size_t>(asked);
+  }
   std::vector<Json> page;
   for (size_t i = start; i < items->size() && page.size() < max; ++i) {
     page.push_back(std::move((*items)[i]));

@@ -226,6 +226,12 @@ TEST_F(VpcsTest, Paging) {
   ASSERT_EQ(page2["Vpcs"].size(), 1u);
   EXPECT_EQ(page2["Vpcs"][0]["CidrBlock"], "10.2.0.0/16");
   EXPECT_FALSE(page2.contains("NextToken"));
+  // A page of nothing would never end: DescribeTags (unbounded in the model) refuses it.
+  EXPECT_EQ(Error("DescribeTags", {{"MaxResults", 0}}),
+            "InvalidParameterValue: Value (0) for parameter maxResults is invalid. Expecting a "
+            "value greater than 0.");
+  EXPECT_EQ(Error("DescribeVpcs", {{"NextToken", "x"}}),
+            "InvalidParameterValue: Invalid value 'x' for NextToken");
 }
 
 // Zones and regions: the scope's three zones, filters, and an unknown zone refused.
