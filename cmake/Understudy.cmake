@@ -9,11 +9,13 @@ function(understudy_component name)
   target_link_libraries(understudy_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_DEPS})
 endfunction()
 
-# understudy_unit_test(NAME SOURCES... DEPS ...): a GoogleTest binary seen by ctest.
+# understudy_unit_test(NAME [PREFIX p] SOURCES... DEPS ...): a GoogleTest binary seen by
+# ctest; PREFIX is put before each test's name ("ec2." makes "ec2.VpcsTest.Paging").
 function(understudy_unit_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "PREFIX" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/emulator ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${ARG_PREFIX}"
+                       PROPERTIES LABELS unit)
 endfunction()

@@ -36,7 +36,9 @@ std::string UsageText() {
          "                       working dir and environment they would supply\n"
          "  --secrets FILE       JSON mapping secrets' valueFrom to their values\n"
          "  --task-forward PORT  make 127.0.0.1:PORT on this machine reachable at the same\n"
-         "                       address inside awsvpc tasks (repeatable)\n";
+         "                       address inside awsvpc tasks (repeatable)\n"
+         "  --strict-references  refuse unknown subnet, VPC and security group ids given to\n"
+         "                       other services (default: accept them with a warning)\n";
 }
 
 namespace {
@@ -142,6 +144,10 @@ Result<ServeOptions> ParseServe(const std::vector<std::string>& args, size_t beg
          return Status::Ok();
        }},
   };
+  // Switches: flags that take no value.
+  std::map<std::string, std::function<void()>> switches = {
+      {"--strict-references", [&] { options.strict_references = true; }},
+  };
   for (size_t i = begin; i < args.size(); ++i) {
     std::string arg = args[i];
     std::string value;
@@ -150,6 +156,11 @@ Result<ServeOptions> ParseServe(const std::vector<std::string>& args, size_t beg
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);
       inline_value = true;
+    }
+    if (auto it = switches.find(arg); it != switches.end()) {
+      if (inline_value) return Bad(arg + " takes no value, got '" + value + "'");
+      it->second();
+      continue;
     }
     auto flag = flags.find(arg);
     if (flag == flags.end()) {

@@ -33,6 +33,9 @@ struct ServeOptions {
   std::string secrets_file;  // valueFrom -> secret value
   // Host ports reachable from inside awsvpc tasks at 127.0.0.1:<port> (a database...).
   std::vector<uint16_t> task_forwards;
+  // Unknown subnet, VPC and security group ids given to other services are refused
+  // with EC2's error instead of accepted with a warning.
+  bool strict_references = false;
 };
 
 enum class Command { kServe, kHelp, kVersion };

@@ -22,6 +22,7 @@
 #include "core/random.h"
 #include "core/store.h"
 #include "core/waits.h"
+#include "ec2/ec2.h"
 #include "ecs/ecs.h"
 #include "elb/data_plane.h"
 #include "elb/elbv2.h"
@@ -120,11 +121,27 @@ Status Serve(const ServeOptions& options) {
 
   US_ASSIGN_OR_RETURN(auto logs, logs::Logs::Open(*store, journal, *clock));
   logs->Install(front_door, control);
+  US_ASSIGN_OR_RETURN(auto ec2, ec2::Ec2::Open(*store, journal, random.Fork("ec2"),
+                                               ec2::Ec2Options{options.strict_references}));
+  ec2->Install(front_door, control);
   auto task_runtime = runtime::NewProcessRuntime(loop);
-  US_ASSIGN_OR_RETURN(
-      auto ecs,
-      ecs::Ecs::Open(loop, *store, journal, *clock, random.Fork("ecs"), *task_runtime, *logs, bus,
-                     ecs::EcsOptions{options.images_file, options.secrets_file}));
+  ecs::EcsOptions ecs_options{options.images_file, options.secrets_file, {}};
+  // awsvpc tasks' subnets and security groups go through EC2's references policy.
+  ecs_options.network.subnet_zone =
+      [&ec2](const Scope& scope,
+             const std::string& id) -> std::variant<std::string, api::ApiError> {
+    auto subnet = ec2->ResolveSubnet(scope, id);
+    if (!subnet.ok()) return subnet.error();
+    return subnet.value().availability_zone;
+  };
+  ecs_options.network.security_group =
+      [&ec2](const Scope& scope, const std::string& id) -> std::optional<api::ApiError> {
+    auto group = ec2->ResolveSecurityGroup(scope, id);
+    if (!group.ok()) return group.error();
+    return std::nullopt;
+  };
+  US_ASSIGN_OR_RETURN(auto ecs, ecs::Ecs::Open(loop, *store, journal, *clock, random.Fork("ecs"),
+                                               *task_runtime, *logs, bus, ecs_options));
   ecs->Install(front_door, control);
   // The ALB: its control plane and health checker on the loop, its data plane on
   // threads of its own.
@@ -137,6 +154,15 @@ Status Serve(const ServeOptions& options) {
   auto target_health = elb::HealthCheckerSource(health_checker);
   elb::Elbv2Options elb_options;
   elb_options.state_dir = state_dir->path();
+  // Subnets go through EC2's references policy too; ELBv2 answers an unknown one
+  // with its own SubnetNotFound, as AWS does.
+  elb_options.resolve_subnet = [&ec2](const Scope& scope,
+                                      const std::string& id) -> std::optional<elb::SubnetInfo> {
+    auto subnet = ec2->ResolveSubnet(scope, id);
+    if (!subnet.ok()) return std::nullopt;
+    if (subnet.synthesized()) return elb::SubnetInfo{subnet.value().vpc_id, ""};
+    return elb::SubnetInfo{subnet.value().vpc_id, subnet.value().availability_zone};
+  };
   US_ASSIGN_OR_RETURN(
       auto elbv2, elb::Elbv2::Open(loop, *store, journal, *clock, random.Fork("elbv2"), *data_plane,
                                    *target_health, elb_options));

@@ -164,6 +164,8 @@ TimePoint FromEpochSeconds(double seconds) {
   return TimePoint(Duration(static_cast<int64_t>(std::llround(seconds * 1e6))));
 }
 
+std::chrono::steady_clock::time_point RealElapsedNow() { return std::chrono::steady_clock::now(); }
+
 TimePoint WallTimeNow() {
   return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
 }

@@ -37,4 +37,8 @@ int64_t ToEpochMillis(TimePoint t);
 // other reading of time goes through Clock.
 TimePoint WallTimeNow();
 
+// A monotonic real-time reading, for measuring how long real I/O took (the ALB's
+// processing times, connection lifetimes) — never for behaviour virtual time drives.
+std::chrono::steady_clock::time_point RealElapsedNow();
+
 }  // namespace understudy

@@ -174,6 +174,7 @@ Result<std::unique_ptr<Ecs>> Ecs::Open(EventLoop& loop, Store& store, Journal& j
   if (!options.secrets_file.empty()) {
     US_ASSIGN_OR_RETURN(ecs->environment().secrets, SecretStore::Load(options.secrets_file));
   }
+  ecs->environment().network = options.network;
   US_RETURN_IF_ERROR(ecs->Open());
   return std::unique_ptr<Ecs>(std::move(ecs));
 }

@@ -6,8 +6,13 @@
 // belongs to one (account, region) scope. Loop thread only.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
+#include <variant>
 
+#include "api/api_error.h"
 #include "api/control_api.h"
 #include "api/front_door.h"
 #include "core/clock.h"
@@ -21,10 +26,24 @@
 
 namespace understudy::ecs {
 
-// Local stand-ins for what images and secret stores supply (docs/ecs-tasks.md).
+// How ECS checks the EC2 ids an awsvpc task names (RunTask, StartTask). The app wires
+// both to EC2's references policy; unset members accept every id.
+struct NetworkLookup {
+  // The availability zone of subnet `subnet_id`, or EC2's error for the id.
+  std::function<std::variant<std::string, api::ApiError>(const Scope&,
+                                                         const std::string& subnet_id)>
+      subnet_zone;
+  // Nothing when security group `group_id` may be used, or EC2's error for the id.
+  std::function<std::optional<api::ApiError>(const Scope&, const std::string& group_id)>
+      security_group;
+};
+
+// Local stand-ins for what images and secret stores supply (docs/ecs-tasks.md), and
+// the EC2 lookups.
 struct EcsOptions {
   std::string images_file;   // --images: image -> entry point, command, working dir, environment
   std::string secrets_file;  // --secrets: valueFrom -> secret value
+  NetworkLookup network;     // default: every subnet and security group id accepted
 };
 
 class Ecs {

@@ -8,6 +8,7 @@
 
 #include "api/shape_values.h"
 #include "ecs/ecs_internal.h"
+#include "ecs/task_network.h"
 #include "runtime/ports.h"
 
 namespace understudy::ecs {
@@ -287,6 +288,11 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
     return InvalidParameter(
         "Network Configuration must be provided when networkMode 'awsvpc' is specified.");
   }
+  std::string zone = scope.region + "a";
+  if (network_mode == "awsvpc") {
+    const Json& network = input["networkConfiguration"];
+    if (auto error = CheckTaskNetwork(environment_.network, scope, network, &zone)) return *error;
+  }
   Json overrides = input.value("overrides", Json::object());
   std::set<std::string> names;
   for (const auto& c : def["containerDefinitions"]) names.insert(c["name"].get<std::string>());
@@ -403,7 +409,7 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
               {"version", 1},
               {"healthStatus", "UNKNOWN"},
               {"enableExecuteCommand", input.value("enableExecuteCommand", false)},
-              {"availabilityZone", scope.region + "a"},
+              {"availabilityZone", zone},
               {"attachments", Json::array()}};
     if (network_mode == "awsvpc") {
       const Json vpc = input["networkConfiguration"].value("awsvpcConfiguration", Json::object());
@@ -1048,6 +1054,11 @@ ApiResult Tasks::Start(const Scope& scope, const Json& input) {
   }
   if (task_definitions_.Resolve(scope, input["taskDefinition"].get<std::string>()) == nullptr) {
     return InvalidParameter("TaskDefinition not found.");
+  }
+  if (input.contains("networkConfiguration")) {
+    std::string zone;
+    const Json& network = input["networkConfiguration"];
+    if (auto error = CheckTaskNetwork(environment_.network, scope, network, &zone)) return *error;
   }
   const Json& instances = input["containerInstances"];
   if (instances.empty() || instances.size() > 10) {

@@ -25,6 +25,7 @@
 #include "core/random.h"
 #include "core/store.h"
 #include "ecs/clusters.h"
+#include "ecs/ecs.h"
 #include "ecs/image_map.h"
 #include "ecs/task_definitions.h"
 #include "logs/logs.h"
@@ -45,6 +46,8 @@ struct TaskEnvironment {
   // namespace of process `pid`; returns listener ids for `close_task_endpoints`.
   std::function<Result<std::vector<uint64_t>>(int pid)> open_task_endpoints;
   std::function<void(const std::vector<uint64_t>&)> close_task_endpoints;
+  // Checks the subnets and security groups of awsvpc tasks (task_network.h).
+  NetworkLookup network;
 };
 
 class Tasks {

@@ -18,6 +18,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "core/check.h"
 #include "core/log.h"
 #include "core/random.h"
 #include "elb/alb_http.h"
@@ -140,7 +141,7 @@ std::string IsoMicros(TimePoint at) { return FormatIso8601(at); }
 class DataPlaneImpl : public DataPlane {
  public:
   explicit DataPlaneImpl(DataPlaneOptions options) : options_(std::move(options)) {
-    if (!options_.now) options_.now = [] { return WallTimeNow(); };
+    UNDERSTUDY_CHECK(options_.now);
     int threads = std::max(1, options_.threads);
     for (int i = 0; i < threads; ++i) {
       workers_.push_back(std::make_unique<Worker>(options_.seed, i));
@@ -317,7 +318,7 @@ class DataPlaneImpl : public DataPlane {
     beast::tcp_stream client(std::move(socket));
     uint64_t session_id = w.next_session++;
     w.sessions[session_id] = {arn, &client};
-    auto opened = std::chrono::steady_clock::now();
+    auto opened = RealElapsedNow();
     beast::flat_buffer buffer;
     for (;;) {
       const Compiled* compiled = &Current(w);
@@ -359,8 +360,7 @@ class DataPlaneImpl : public DataPlane {
       bool keep_alive = co_await Handle(w, client, buffer, parser.get(), peer, *listener_it->second,
                                         *compiled, received_at);
       if (!keep_alive) break;
-      if (std::chrono::steady_clock::now() - opened >
-          std::chrono::seconds(lb.client_keep_alive_seconds)) {
+      if (RealElapsedNow() - opened > std::chrono::seconds(lb.client_keep_alive_seconds)) {
         break;
       }
     }
@@ -580,7 +580,7 @@ class DataPlaneImpl : public DataPlane {
       }
     } guard{runtime};
 
-    auto target_started = std::chrono::steady_clock::now();
+    auto target_started = RealElapsedNow();
     std::string pool_key = target.connect_address + ":" + std::to_string(target.port) + "@" +
                            std::to_string(target.netns_pid);
     Response response;
@@ -648,7 +648,7 @@ class DataPlaneImpl : public DataPlane {
       break;
     }
     double target_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - target_started).count();
+        std::chrono::duration<double>(RealElapsedNow() - target_started).count();
     if (failure != 0) {
       Response error = AlbResponse(failure, version, true);
       co_return co_await finish(error);

@@ -21,7 +21,7 @@ namespace understudy::elb {
 
 struct DataPlaneOptions {
   int threads = 2;
-  // The emulator's clock (trace ids, access-log times, cookie expiry). Any thread.
+  // The emulator's clock (trace ids, access-log times, cookie expiry). Any thread. Required.
   std::function<TimePoint()> now;
   uint64_t seed = 0;  // weighted choices and trace ids
 };

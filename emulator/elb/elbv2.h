@@ -35,7 +35,8 @@ struct SubnetInfo {
 struct Elbv2Options {
   // The state dir; access logs go to <state_dir>/alb-access-logs/<bucket>/<prefix>.
   std::string state_dir;
-  // Resolves a subnet id; nullopt: the subnet does not exist (SubnetNotFound).
+  // Resolves a subnet id; nullopt: the subnet does not exist (SubnetNotFound); an
+  // empty zone: unknown but accepted, placed like the i-th subnet below.
   // Unset: every subnet exists, in VPC "vpc-local", the i-th distinct subnet of a
   // request in availability zone <region> + 'a' + i.
   std::function<std::optional<SubnetInfo>(const Scope&, const std::string& subnet_id)>

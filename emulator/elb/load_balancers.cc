@@ -71,6 +71,11 @@ std::variant<Placement, ApiError> Place(const Service& s, const Scope& scope, co
       auto found = s.options().resolve_subnet(scope, id);
       if (!found) return ElbError("SubnetNotFound", "The subnet '" + id + "' does not exist");
       info = *found;
+      // An unknown subnet accepted as is (no zone known): spread like the default.
+      if (info.availability_zone.empty()) {
+        info.availability_zone = scope.region + static_cast<char>('a' + (index % 26));
+      }
+      ++index;
     } else {
       info = SubnetInfo{"vpc-local", scope.region + static_cast<char>('a' + (index++ % 26))};
     }

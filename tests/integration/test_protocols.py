@@ -138,8 +138,9 @@ class ProtocolsTest(unittest.TestCase):
         response = self.error_of(lambda: ec2.create_subnet(CidrBlock="10.0.0.0/24"))
         self.assertEqual(response["Error"]["Code"], "MissingParameter")
         self.assertEqual(response["Error"]["Message"], "The request must contain the parameter VpcId")
-        rc, out, err = self.emulator.aws("ec2", "describe-vpcs")
-        self.assertIn("(InvalidAction) when calling the DescribeVpcs operation", err)
+        rc, out, err = self.emulator.aws("ec2", "describe-vpcs", "--vpc-ids", "vpc-123")
+        self.assertIn("(InvalidVpcID.NotFound) when calling the DescribeVpcs operation: "
+                      "The vpc ID 'vpc-123' does not exist", err)
 
     # restJson1 (SES v2, Scheduler): status and X-Amzn-ErrorType; path labels validated.
     def test_rest_json(self):

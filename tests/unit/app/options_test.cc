@@ -34,6 +34,7 @@ TEST(OptionsTest, ServeDefaults) {
   EXPECT_EQ(o.region, "us-east-1");
   EXPECT_EQ(o.log_level, LogLevel::kInfo);
   EXPECT_EQ(o.hold_timeout, std::chrono::seconds(30));
+  EXPECT_FALSE(o.strict_references);
 }
 
 // Every flag is read, as "--flag value" and as "--flag=value".
@@ -65,6 +66,17 @@ TEST(OptionsTest, TaskForward) {
             "--task-forward expects a port from 1 to 65535, got '0'");
   EXPECT_EQ(ErrorOf({"serve", "--task-forward", "db"}),
             "--task-forward expects a whole number from 0 to 65535, got 'db'");
+}
+
+// --strict-references is a switch: it takes no value.
+TEST(OptionsTest, StrictReferences) {
+  auto invocation = Parse({"serve", "--strict-references", "--port", "0"});
+  ASSERT_THAT(invocation, IsOk());
+  EXPECT_TRUE(invocation->serve.strict_references);
+  EXPECT_EQ(invocation->serve.port, 0);
+  EXPECT_EQ(ErrorOf({"serve", "--strict-references=yes"}),
+            "--strict-references takes no value, got 'yes'");
+  EXPECT_NE(UsageText().find("--strict-references"), std::string::npos);
 }
 
 // --help and --version win wherever they stand.
