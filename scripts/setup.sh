@@ -21,7 +21,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(
   # build
   build-essential cmake ninja-build pkg-config git
-  libboost-dev nlohmann-json3-dev libcpp-httplib-dev libcurl4-openssl-dev libsqlite3-dev
+  libboost-dev nlohmann-json3-dev libcpp-httplib-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev
   # tests
   libgtest-dev libgmock-dev googletest python3 curl procps
   # fuzzing (libFuzzer) and formatting

@@ -26,6 +26,7 @@
 #include "ecs/ecs.h"
 #include "elb/data_plane.h"
 #include "elb/elbv2.h"
+#include "elb/local_ca.h"
 #include "elb/target_health.h"
 #include "logs/logs.h"
 #include "runtime/task_runtime.h"
@@ -152,8 +153,24 @@ Status Serve(const ServeOptions& options) {
   US_ASSIGN_OR_RETURN(auto data_plane, elb::DataPlane::Start(data_plane_options));
   elb::HealthChecker health_checker(loop, *clock);
   auto target_health = elb::HealthCheckerSource(health_checker);
+  // HTTPS listeners present certificates from the emulator's own CA, kept in the
+  // state dir; clients trust <state-dir>/ca/ca.pem (also GET /_understudy/elb/ca.pem).
+  US_ASSIGN_OR_RETURN(auto local_ca, elb::LocalCa::LoadOrCreate(state_dir->path() + "/ca"));
+  front_door.RegisterInternal("GET", "/_understudy/elb/ca.pem",
+                              [ca = local_ca.get()](const api::HttpRequest&, api::HttpReply reply) {
+                                api::HttpResponse response;
+                                response.SetHeader("Content-Type", "application/x-pem-file");
+                                response.body = ca->ca_pem();
+                                reply(std::move(response));
+                              });
   elb::Elbv2Options elb_options;
   elb_options.state_dir = state_dir->path();
+  elb_options.issue_certificate =
+      [ca = local_ca.get()](
+          const std::vector<std::string>& names) -> Result<std::pair<std::string, std::string>> {
+    US_ASSIGN_OR_RETURN(auto issued, ca->Issue(names));
+    return std::make_pair(issued.certificate_pem, issued.private_key_pem);
+  };
   // Subnets go through EC2's references policy too; ELBv2 answers an unknown one
   // with its own SubnetNotFound, as AWS does.
   elb_options.resolve_subnet = [&ec2](const Scope& scope,

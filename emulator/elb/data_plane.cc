@@ -14,9 +14,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "core/check.h"
 #include "core/log.h"
@@ -56,7 +58,40 @@ struct Compiled {
   RoutingSnapshot snapshot;
   std::unordered_map<std::string, const Listener*> listeners;
   std::unordered_map<std::string, RoutableGroup> groups;
+  // HTTPS listeners' TLS settings (certificate and key), by listener ARN.
+  std::unordered_map<std::string, std::shared_ptr<asio::ssl::context>> tls;
 };
+
+// The socket under a plain socket, a tcp_stream or a TLS stream.
+template <class S>
+tcp::socket& SocketOf(S& stream) {
+  if constexpr (std::is_same_v<S, tcp::socket>) {
+    return stream;
+  } else {
+    return beast::get_lowest_layer(stream).socket();
+  }
+}
+
+// What an ALB answers plain HTTP sent to an HTTPS listener with.
+std::string PlainHttpToHttpsBody() {
+  return "<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>"
+         "\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The plain HTTP "
+         "request was sent to HTTPS port</center>\r\n</body>\r\n</html>\r\n";
+}
+
+// A server-side TLS context presenting `certificate_pem` (leaf first) with `key_pem`.
+std::shared_ptr<asio::ssl::context> TlsContext(const std::string& certificate_pem,
+                                               const std::string& key_pem) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1);
+  error_code ec;
+  context->use_certificate_chain(asio::buffer(certificate_pem), ec);
+  if (!ec) context->use_private_key(asio::buffer(key_pem), asio::ssl::context::pem, ec);
+  if (ec) return nullptr;
+  return context;
+}
 
 // An idle keep-alive connection to a target, with what it has already read.
 struct Upstream {
@@ -78,7 +113,7 @@ struct Worker {
   uint64_t cached_version = 0;
   std::unordered_map<std::string, std::vector<std::unique_ptr<Upstream>>> idle;
   // Open client connections by id, with the listener they came in on.
-  std::unordered_map<uint64_t, std::pair<std::string, beast::tcp_stream*>> sessions;
+  std::unordered_map<uint64_t, std::pair<std::string, tcp::socket*>> sessions;
   uint64_t next_session = 1;
 };
 
@@ -201,7 +236,7 @@ class DataPlaneImpl : public DataPlane {
         for (auto& [id, session] : w->sessions) {
           if (session.first != arn) continue;
           error_code ignored;
-          session.second->socket().close(ignored);
+          session.second->close(ignored);
         }
       });
     }
@@ -210,10 +245,19 @@ class DataPlaneImpl : public DataPlane {
   void Publish(RoutingSnapshot snapshot) override {
     auto compiled = std::make_shared<Compiled>();
     compiled->snapshot = std::move(snapshot);
+    std::lock_guard lock(publish_mu_);
     for (const Listener& listener : compiled->snapshot.listeners) {
       compiled->listeners[listener.arn] = &listener;
+      if (listener.protocol != "HTTPS" || listener.certificate_pem.empty()) continue;
+      // Contexts are kept while their certificate is unchanged: building one parses PEM.
+      auto& cached = tls_contexts_[listener.arn];
+      if (!cached.second || cached.first != listener.certificate_pem) {
+        cached = {listener.certificate_pem,
+                  TlsContext(listener.certificate_pem, listener.private_key_pem)};
+        if (!cached.second) Log(LogLevel::kError, "listener " + listener.arn + ": bad certificate");
+      }
+      if (cached.second) compiled->tls[listener.arn] = cached.second;
     }
-    std::lock_guard lock(publish_mu_);
     for (const auto& [arn, group] : compiled->snapshot.target_groups) {
       RoutableGroup& routable = compiled->groups[arn];
       routable.group = &group;
@@ -285,14 +329,14 @@ class DataPlaneImpl : public DataPlane {
 
  private:
   // The snapshot this worker routes with, refreshed when a newer one was published.
-  const Compiled& Current(Worker& w) {
+  std::shared_ptr<const Compiled> Current(Worker& w) {
     uint64_t version = version_.load(std::memory_order_acquire);
     if (!w.cached || w.cached_version != version) {
       std::lock_guard lock(current_mu_);
       w.cached = current_;
       w.cached_version = version;
     }
-    return *w.cached;
+    return w.cached;
   }
 
   awaitable<void> Accept(std::shared_ptr<tcp::acceptor> acceptor, std::string arn) {
@@ -315,13 +359,62 @@ class DataPlaneImpl : public DataPlane {
     error_code ec;
     tcp::endpoint peer = socket.remote_endpoint(ec);
     if (ec) co_return;
-    beast::tcp_stream client(std::move(socket));
     uint64_t session_id = w.next_session++;
-    w.sessions[session_id] = {arn, &client};
-    auto opened = RealElapsedNow();
+    beast::tcp_stream client(std::move(socket));
+    w.sessions[session_id] = {arn, &client.socket()};
     beast::flat_buffer buffer;
+    std::shared_ptr<const Compiled> compiled = Current(w);
+    auto listener_it = compiled->listeners.find(arn);
+    if (listener_it != compiled->listeners.end() && listener_it->second->protocol == "HTTPS") {
+      // TLS, unless the client speaks plain HTTP to the HTTPS port (400, as an ALB says).
+      client.expires_after(std::chrono::seconds(IdleTimeout(*compiled, *listener_it->second)));
+      size_t n = co_await client.async_read_some(buffer.prepare(4096),
+                                                 asio::redirect_error(use_awaitable, ec));
+      buffer.commit(n);
+      auto tls = compiled->tls.find(arn);
+      if (!ec && n > 0 && static_cast<const char*>(buffer.data().data())[0] != 0x16) {
+        Response response = AlbResponse(400, 11, false);
+        response.body() = PlainHttpToHttpsBody();
+        response.prepare_payload();
+        co_await http::async_write(client, response, asio::redirect_error(use_awaitable, ec));
+      } else if (!ec && tls != compiled->tls.end()) {
+        beast::ssl_stream<beast::tcp_stream> secure(std::move(client), *tls->second);
+        w.sessions[session_id].second = &beast::get_lowest_layer(secure).socket();
+        size_t used = co_await secure.async_handshake(asio::ssl::stream_base::server, buffer.data(),
+                                                      asio::redirect_error(use_awaitable, ec));
+        if (!ec) {
+          buffer.consume(used);
+          compiled.reset();
+          co_await Serve(w, secure, buffer, peer, arn);
+        }
+        beast::get_lowest_layer(secure).socket().shutdown(tcp::socket::shutdown_both, ec);
+        beast::get_lowest_layer(secure).close();
+        w.sessions.erase(session_id);
+        co_return;
+      }
+    } else {
+      compiled.reset();
+      co_await Serve(w, client, buffer, peer, arn);
+    }
+    w.sessions.erase(session_id);
+    client.socket().shutdown(tcp::socket::shutdown_both, ec);
+    client.close();
+  }
+
+  static int IdleTimeout(const Compiled& compiled, const Listener& listener) {
+    auto lb = compiled.snapshot.load_balancers.find(listener.load_balancer_arn);
+    return lb == compiled.snapshot.load_balancers.end() ? 60 : lb->second.idle_timeout_seconds;
+  }
+
+  // Reads and answers requests on one client connection until it closes.
+  template <class Stream>
+  awaitable<void> Serve(Worker& w, Stream& client, beast::flat_buffer& buffer,
+                        const tcp::endpoint& peer, const std::string& arn) {
+    error_code ec;
+    auto opened = RealElapsedNow();
     for (;;) {
-      const Compiled* compiled = &Current(w);
+      // The snapshot stays alive for this request even if a newer one is published.
+      std::shared_ptr<const Compiled> compiled = Current(w);
       auto listener_it = compiled->listeners.find(arn);
       if (listener_it == compiled->listeners.end()) break;
       const Listener& listener = *listener_it->second;
@@ -329,7 +422,8 @@ class DataPlaneImpl : public DataPlane {
       static const LoadBalancerSettings kDefaults;
       const LoadBalancerSettings& lb =
           lb_it == compiled->snapshot.load_balancers.end() ? kDefaults : lb_it->second;
-      client.expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
+      int client_keep_alive_seconds = lb.client_keep_alive_seconds;
+      beast::get_lowest_layer(client).expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
       http::request_parser<http::string_body> parser;
       parser.header_limit(kMaxHeaderBlock);
       parser.body_limit(kMaxRequestBody);
@@ -346,7 +440,7 @@ class DataPlaneImpl : public DataPlane {
           status = 460;  // the client left mid-request; logged, never seen
         }
         if (status != 460) {
-          client.expires_after(std::chrono::seconds(5));
+          beast::get_lowest_layer(client).expires_after(std::chrono::seconds(5));
           Response response = AlbResponse(status, 11, false);
           co_await http::async_write(client, response, asio::redirect_error(use_awaitable, ec));
         }
@@ -354,23 +448,19 @@ class DataPlaneImpl : public DataPlane {
         break;
       }
       // Re-read: the snapshot may have changed while the request arrived.
-      compiled = &Current(w);
+      compiled = Current(w);
       listener_it = compiled->listeners.find(arn);
       if (listener_it == compiled->listeners.end()) break;
       bool keep_alive = co_await Handle(w, client, buffer, parser.get(), peer, *listener_it->second,
                                         *compiled, received_at);
       if (!keep_alive) break;
-      if (RealElapsedNow() - opened > std::chrono::seconds(lb.client_keep_alive_seconds)) {
-        break;
-      }
+      if (RealElapsedNow() - opened > std::chrono::seconds(client_keep_alive_seconds)) break;
     }
-    w.sessions.erase(session_id);
-    client.socket().shutdown(tcp::socket::shutdown_both, ec);
-    client.close();
   }
 
   // Answers one request; false when the client connection must close.
-  awaitable<bool> Handle(Worker& w, beast::tcp_stream& client, beast::flat_buffer& client_buffer,
+  template <class Stream>
+  awaitable<bool> Handle(Worker& w, Stream& client, beast::flat_buffer& client_buffer,
                          http::request<http::string_body>& request, const tcp::endpoint& peer,
                          const Listener& listener, const Compiled& compiled,
                          TimePoint received_at) {
@@ -406,6 +496,7 @@ class DataPlaneImpl : public DataPlane {
     }
 
     AccessLogEntry log;
+    if (listener.protocol == "HTTPS") log.type = "https";
     log.elb = "app/" + lb.name + "/" + lb.id;
     log.client = peer_address.to_string() + ":" + std::to_string(peer.port());
     log.request = std::string(head.method) + " " +
@@ -423,7 +514,7 @@ class DataPlaneImpl : public DataPlane {
     auto finish = [&](Response& response) -> awaitable<bool> {
       bool keep = client_keep_alive && response.keep_alive();
       response.keep_alive(keep);
-      client.expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
+      beast::get_lowest_layer(client).expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
       co_await http::async_write(client, response, asio::redirect_error(use_awaitable, ec));
       log.elb_status_code = static_cast<int>(response.result_int());
       log.sent_bytes = response.body().size();
@@ -557,6 +648,13 @@ class DataPlaneImpl : public DataPlane {
     outgoing.set("X-Forwarded-Proto", listener.protocol == "HTTPS" ? "https" : "http");
     outgoing.set("X-Forwarded-Port", std::to_string(listener.port));
     outgoing.set("X-Amzn-Trace-Id", trace_header);
+    if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+      if (lb.tls_version_and_cipher_headers) {
+        SSL* ssl = client.native_handle();
+        outgoing.set("x-amzn-tls-version", SSL_get_version(ssl));
+        outgoing.set("x-amzn-tls-cipher-suite", SSL_get_cipher_name(ssl));
+      }
+    }
     if (upgrade) {
       outgoing.set(http::field::connection, "Upgrade");
       outgoing.set(http::field::upgrade, request[http::field::upgrade]);
@@ -727,7 +825,8 @@ class DataPlaneImpl : public DataPlane {
   }
 
   // After the request went out with Upgrade: relays the 101 and then bytes both ways.
-  awaitable<bool> Tunnel(Worker& w, beast::tcp_stream& client, beast::flat_buffer& client_buffer,
+  template <class Stream>
+  awaitable<bool> Tunnel(Worker& w, Stream& client, beast::flat_buffer& client_buffer,
                          std::unique_ptr<Upstream> upstream, AccessLogEntry& log,
                          const LoadBalancerSettings& lb, std::shared_ptr<bool> cut) {
     // `cut` stays alive as long as the tunnel, so a deregistration delay ending closes it.
@@ -761,12 +860,12 @@ class DataPlaneImpl : public DataPlane {
     http::response_serializer<http::empty_body> serializer(head);
     co_await http::async_write_header(client, serializer, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return false;
-    log.type = "ws";
+    log.type = log.type == "https" ? "wss" : "ws";
     WriteLog(lb, log);
     // Bytes already read past either head go first.
     auto shared = std::shared_ptr<Upstream>(std::move(upstream));
     if (shared->buffer.size() > 0) {
-      co_await asio::async_write(client.socket(), shared->buffer.data(),
+      co_await asio::async_write(client, shared->buffer.data(),
                                  asio::redirect_error(use_awaitable, ec));
       shared->buffer.consume(shared->buffer.size());
     }
@@ -775,17 +874,17 @@ class DataPlaneImpl : public DataPlane {
                                  asio::redirect_error(use_awaitable, ec));
       client_buffer.consume(client_buffer.size());
     }
-    client.expires_never();
+    beast::get_lowest_layer(client).expires_never();
     shared->stream.expires_never();
     auto done = std::make_shared<bool>(false);
-    asio::co_spawn(w.io, Pipe(shared->stream.socket(), client.socket(), shared, done),
-                   asio::detached);
-    co_await Pipe(client.socket(), shared->stream.socket(), shared, done);
+    asio::co_spawn(w.io, Pipe(shared->stream.socket(), client, shared, done), asio::detached);
+    co_await Pipe(client, shared->stream.socket(), shared, done);
     co_return false;
   }
 
   // Copies bytes from `from` to `to` until either side ends, then closes both.
-  static awaitable<void> Pipe(tcp::socket& from, tcp::socket& to, std::shared_ptr<Upstream> keep,
+  template <class From, class To>
+  static awaitable<void> Pipe(From& from, To& to, std::shared_ptr<Upstream> keep,
                               std::shared_ptr<bool> done) {
     (void)keep;  // the upstream connection lives until both directions end
     std::array<char, 16384> chunk;
@@ -799,8 +898,8 @@ class DataPlaneImpl : public DataPlane {
       if (ec) break;
     }
     *done = true;
-    from.close(ec);
-    to.close(ec);
+    SocketOf(from).close(ec);
+    SocketOf(to).close(ec);
   }
 
   void WriteLog(const LoadBalancerSettings& lb, AccessLogEntry& log) {
@@ -835,6 +934,7 @@ class DataPlaneImpl : public DataPlane {
   mutable std::mutex publish_mu_;  // the runtime registries below
   std::map<std::string, std::shared_ptr<TargetRuntime>> target_runtimes_;
   std::map<std::string, std::shared_ptr<GroupRuntime>> group_runtimes_;
+  std::map<std::string, std::pair<std::string, std::shared_ptr<asio::ssl::context>>> tls_contexts_;
 
   std::mutex current_mu_;
   std::shared_ptr<const Compiled> current_;

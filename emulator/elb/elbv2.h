@@ -44,6 +44,11 @@ struct Elbv2Options {
   // The pid whose network namespace an `ip` target lives in (an awsvpc task), or
   // nullopt when it is an address on the host. Unset: every address is on the host.
   std::function<std::optional<int>(const std::string& ip)> resolve_target_namespace;
+  // Issues the certificate HTTPS listeners present for a load balancer's DNS names
+  // (certificate chain PEM, private key PEM). Unset: HTTPS listeners cannot
+  // complete a handshake.
+  std::function<Result<std::pair<std::string, std::string>>(const std::vector<std::string>&)>
+      issue_certificate;
 };
 
 // What the control plane needs from target health checking. HealthChecker provides

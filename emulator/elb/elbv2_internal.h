@@ -227,6 +227,9 @@ class Service {
   Elbv2Options options_;
   uint64_t version_ = 0;
   std::map<TargetKey, std::string> last_health_;  // state last journaled per target
+  // Certificates HTTPS listeners present, by load balancer DNS name: issued once a run
+  // (a cache BuildSnapshot fills).
+  mutable std::map<std::string, std::pair<std::string, std::string>> certificates_;
 };
 
 // attributes.cc: defaults and validation (aws-semantics §1.10).

@@ -133,6 +133,19 @@ RoutingSnapshot Service::BuildSnapshot() const {
     out.protocol = l.doc["Protocol"];
     out.port = static_cast<uint16_t>(l.doc["Port"].get<int>());
     out.local_port = l.local_port;
+    if (out.protocol == "HTTPS" && options_.issue_certificate) {
+      auto lb = load_balancers_.find(out.load_balancer_arn);
+      std::string dns = lb == load_balancers_.end() ? "" : lb->second.doc.value("DNSName", "");
+      auto cached = certificates_.find(dns);
+      if (cached == certificates_.end()) {
+        auto issued = options_.issue_certificate({dns});
+        if (issued.ok()) cached = certificates_.emplace(dns, *issued).first;
+      }
+      if (cached != certificates_.end()) {
+        out.certificate_pem = cached->second.first;
+        out.private_key_pem = cached->second.second;
+      }
+    }
     out.default_action = ToRoutingAction(l.doc["DefaultActions"]);
     for (const auto& [rule_arn, r] : rules_) {
       if (r.listener_arn != arn || r.doc.value("IsDefault", false)) continue;

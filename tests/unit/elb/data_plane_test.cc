@@ -4,10 +4,16 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cmath>
+#include <filesystem>
 #include <regex>
 
 #include "elb/http_test_util.h"
+#include "elb/local_ca.h"
 #include "elb/rule_match.h"
 
 namespace understudy::elb {
@@ -344,6 +350,61 @@ TEST_F(DataPlaneTest, ClosingAListenerStopsIt) {
     socket.connect({boost::asio::ip::make_address("127.0.0.1"), port_}, ec);
     return static_cast<bool>(ec);
   }));
+}
+
+}  // namespace
+}  // namespace understudy::elb
+
+namespace understudy::elb {
+namespace {
+
+// HTTPS listeners: certificates from the local CA, verified by a client trusting it.
+TEST_F(DataPlaneTest, HttpsListenerTerminatesTlsWithTheLocalCa) {
+  std::string ca_dir = ::testing::TempDir() + "/understudy-ca-" + std::to_string(getpid());
+  auto ca = LocalCa::LoadOrCreate(ca_dir);
+  ASSERT_TRUE(ca.ok()) << ca.status().message();
+  auto issued = (*ca)->Issue({"web-123.us-east-1.elb.amazonaws.com"});
+  ASSERT_TRUE(issued.ok());
+  TestTarget target("secure");
+  group(kGroupA).targets = {HealthyTarget(target.port())};
+  listener().protocol = "HTTPS";
+  listener().port = 443;
+  listener().certificate_pem = issued->certificate_pem;
+  listener().private_key_pem = issued->private_key_pem;
+  Publish();
+
+  boost::asio::io_context io;
+  boost::asio::ssl::context context(boost::asio::ssl::context::tls_client);
+  context.add_certificate_authority(boost::asio::buffer((*ca)->ca_pem()));
+  context.set_verify_mode(boost::asio::ssl::verify_peer);
+  boost::beast::ssl_stream<boost::beast::tcp_stream> stream(io, context);
+  SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
+  stream.set_verify_callback(boost::asio::ssl::host_name_verification("localhost"));
+  boost::beast::get_lowest_layer(stream).connect(
+      {boost::asio::ip::make_address("127.0.0.1"), port_});
+  stream.handshake(boost::asio::ssl::stream_base::client);
+  TestRequest request{http::verb::get, "/secure", 11};
+  request.set(http::field::host, "localhost");
+  http::write(stream, request);
+  boost::beast::flat_buffer buffer;
+  TestResponse response;
+  http::read(stream, buffer, response);
+  EXPECT_EQ(response.result_int(), 200u);
+  EXPECT_EQ(response.body(), "ok from secure");
+  EXPECT_EQ(Header(target.requests().at(0), "X-Forwarded-Proto"), "https");
+  EXPECT_EQ(Header(target.requests().at(0), "X-Forwarded-Port"), "443");
+
+  // Plain HTTP to the HTTPS port: 400 from the ALB, nothing forwarded.
+  TestResponse plain = TestClient(port_).Raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(plain.result_int(), 400u);
+  EXPECT_NE(plain.body().find("The plain HTTP request was sent to HTTPS port"), std::string::npos);
+  EXPECT_EQ(target.request_count(), 1u);
+
+  // The CA is kept: loading the directory again gives the same CA certificate.
+  auto again = LocalCa::LoadOrCreate(ca_dir);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->ca_pem(), (*ca)->ca_pem());
+  std::filesystem::remove_all(ca_dir);
 }
 
 }  // namespace
