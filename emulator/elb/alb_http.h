@@ -24,6 +24,15 @@ inline constexpr size_t kMaxHeaderLine = 16 * 1024;
 inline constexpr size_t kMaxHeaderBlock = 64 * 1024;
 inline constexpr size_t kMaxResponseHeaderBlock = 32 * 1024;
 inline constexpr int kMaxForwardedForAddresses = 30;
+// Request bodies are buffered whole before they go to a target; this bounds them.
+inline constexpr uint64_t kMaxRequestBody = 64ull * 1024 * 1024;
+
+// Gives a Beast request parser the ALB's limits.
+template <class Parser>
+void ApplyRequestLimits(Parser& parser) {
+  parser.header_limit(kMaxHeaderBlock);
+  parser.body_limit(kMaxRequestBody);
+}
 
 // A parsed request's head, as the checks see it.
 struct RequestHead {

@@ -39,8 +39,6 @@ using asio::awaitable;
 using asio::use_awaitable;
 using boost::system::error_code;
 
-// Request bodies are buffered whole before they go to the target; this bounds them.
-constexpr uint64_t kMaxRequestBody = 64ull * 1024 * 1024;
 constexpr uint64_t kMaxResponseBody = 1024ull * 1024 * 1024;
 constexpr auto kConnectTimeout = std::chrono::seconds(10);  // then 504 (§1.8)
 
@@ -425,8 +423,7 @@ class DataPlaneImpl : public DataPlane {
       int client_keep_alive_seconds = lb.client_keep_alive_seconds;
       beast::get_lowest_layer(client).expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
       http::request_parser<http::string_body> parser;
-      parser.header_limit(kMaxHeaderBlock);
-      parser.body_limit(kMaxRequestBody);
+      ApplyRequestLimits(parser);
       co_await http::async_read(client, buffer, parser, asio::redirect_error(use_awaitable, ec));
       TimePoint received_at = options_.now();
       if (ec) {
