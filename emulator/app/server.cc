@@ -165,6 +165,10 @@ Status Serve(const ServeOptions& options) {
                               });
   elb::Elbv2Options elb_options;
   elb_options.state_dir = state_dir->path();
+  // Targets at an awsvpc task's address are reached inside its network namespace.
+  elb_options.resolve_target_namespace = [&ecs](const std::string& ip) {
+    return ecs->TaskNamespaceForAddress(ip);
+  };
   elb_options.issue_certificate =
       [ca = local_ca.get()](
           const std::vector<std::string>& names) -> Result<std::pair<std::string, std::string>> {

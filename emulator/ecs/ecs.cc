@@ -147,6 +147,9 @@ class EcsImpl final : public Ecs {
     tasks_.environment().aws_endpoint = endpoint;
   }
   TaskEnvironment& environment() { return tasks_.environment(); }
+  std::optional<int> TaskNamespaceForAddress(const std::string& address) const override {
+    return tasks_.NamespaceFor(address);
+  }
   void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                        std::function<void(const std::vector<uint64_t>&)> close) override {
     tasks_.environment().network_namespaces = true;

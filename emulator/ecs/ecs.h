@@ -66,6 +66,9 @@ class Ecs {
   virtual void SetEndpoint(const std::string& endpoint) = 0;
   // Gives awsvpc tasks network namespaces of their own; `open` serves the emulator inside
   // the namespace of a process and returns listener ids that `close` ends.
+  // The pid holding the network namespace of the running awsvpc task with private
+  // address `address`, so the ALB can reach it; nothing when no such task runs.
+  virtual std::optional<int> TaskNamespaceForAddress(const std::string& address) const = 0;
   virtual void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                                std::function<void(const std::vector<uint64_t>&)> close) = 0;
 };

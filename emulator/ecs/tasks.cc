@@ -370,6 +370,11 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
     std::string task_arn = MakeArn("ecs", scope, "task/" + short_cluster + "/" + id);
     Json containers = Json::array();
     std::string eni_attachment = random_.Uuid();
+    // A task in a namespace of its own has an address of its own (what the ALB and
+    // service discovery register); without namespaces every task shares 127.0.0.1.
+    std::string address = network_mode == "awsvpc" && environment_.network_namespaces
+                              ? NextTaskAddress()
+                              : std::string("127.0.0.1");
     size_t container_index = 0;
     for (const auto& c : def["containerDefinitions"]) {
       Json container{
@@ -380,10 +385,10 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
           {"image", c["image"]},
           {"lastStatus", "PENDING"},
           {"networkBindings", network_mode == "awsvpc" ? Json::array() : bindings[container_index]},
-          {"networkInterfaces", network_mode == "awsvpc"
-                                    ? Json::array({{{"attachmentId", eni_attachment},
-                                                    {"privateIpv4Address", "127.0.0.1"}}})
-                                    : Json::array()},
+          {"networkInterfaces",
+           network_mode == "awsvpc"
+               ? Json::array({{{"attachmentId", eni_attachment}, {"privateIpv4Address", address}}})
+               : Json::array()},
           {"healthStatus", "UNKNOWN"},
           {"cpu", std::to_string(c.value("cpu", 0))}};
       if (c.contains("memory")) container["memory"] = std::to_string(c["memory"].get<int64_t>());
@@ -425,8 +430,8 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
                   {{"name", "macAddress"},
                    {"value", "0a:" + random_.Hex(2) + ":" + random_.Hex(2) + ":" + random_.Hex(2) +
                                  ":" + random_.Hex(2) + ":" + random_.Hex(2)}},
-                  {{"name", "privateDnsName"}, {"value", "ip-127-0-0-1.ec2.internal"}},
-                  {{"name", "privateIPv4Address"}, {"value", "127.0.0.1"}}})}}});
+                  {{"name", "privateDnsName"}, {"value", PrivateDnsName(address)}},
+                  {{"name", "privateIPv4Address"}, {"value", address}}})}}});
     }
     if (!started_by.empty()) task["startedBy"] = started_by;
     if (def.contains("cpu")) task["cpu"] = def["cpu"];
@@ -493,6 +498,46 @@ void Tasks::RecordProcess(const Key& key, const runtime::ContainerHandle& handle
 
 void Tasks::ForgetProcess(const runtime::ContainerHandle& handle) {
   (void)store_.Run("DELETE FROM ecs_processes WHERE pid = ?1", {int64_t{handle.pid}});
+}
+
+std::string Tasks::NextTaskAddress() {
+  // 10.0.0.0/16 less the first four and the last of each /24, as a VPC subnet
+  // reserves; an address a live task holds is skipped.
+  for (int tries = 0; tries < 65536; ++tries) {
+    uint32_t n = next_address_++ % (256 * 250);
+    std::string address = "10.0." + std::to_string(n / 250) + "." + std::to_string(n % 250 + 4);
+    bool taken = false;
+    for (const auto& [key, live] : live_) {
+      auto task = tasks_.find(key);
+      if (task != tasks_.end() && TaskAddress(task->second) == address) taken = true;
+    }
+    if (!taken) return address;
+  }
+  return "127.0.0.1";
+}
+
+std::string Tasks::PrivateDnsName(const std::string& address) {
+  std::string name = "ip-" + address + ".ec2.internal";
+  std::replace(name.begin(), name.begin() + name.find(".ec2"), '.', '-');
+  return name;
+}
+
+std::string Tasks::TaskAddress(const Json& task) {
+  for (const auto& attachment : task.value("attachments", Json::array())) {
+    for (const auto& detail : attachment.value("details", Json::array())) {
+      if (detail.value("name", "") == "privateIPv4Address") return detail.value("value", "");
+    }
+  }
+  return "127.0.0.1";
+}
+
+std::optional<int> Tasks::NamespaceFor(const std::string& address) const {
+  for (const auto& [key, live] : live_) {
+    if (!live->pause) continue;
+    auto task = tasks_.find(key);
+    if (task != tasks_.end() && TaskAddress(task->second) == address) return live->pause->pid;
+  }
+  return std::nullopt;
 }
 
 bool Tasks::Namespaced(const Json& definition) const {
@@ -1248,7 +1293,7 @@ Json Tasks::ContainerMetadata(const Key& key, const std::string& container) {
       {"Type", "NORMAL"},
       {"CreatedAt", IsoOf(task, "createdAt")},
       {"Networks", Json::array({{{"NetworkMode", network_mode},
-                                 {"IPv4Addresses", Json::array({"127.0.0.1"})}}})}};
+                                 {"IPv4Addresses", Json::array({TaskAddress(task)})}}})}};
   for (const auto& c : task["containers"]) {
     if (c["name"] != container) continue;
     doc["Image"] = c["image"];

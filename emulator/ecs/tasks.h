@@ -74,6 +74,9 @@ class Tasks {
   // /_understudy/task-metadata/v4/ — "<container id>", "<id>/task", "<id>/taskWithTags",
   // "<id>/stats" or "<id>/task/stats". NotFound for unknown ids and paths.
   Result<Json> Metadata(const std::string& path);
+  // The pid holding the network namespace of the running task with private address
+  // `address` (an awsvpc task in a namespace of its own); nothing for any other.
+  std::optional<int> NamespaceFor(const std::string& address) const;
 
   // The task `id_or_arn` of `cluster` names, or nullptr.
   const Json* Find(const Scope& scope, const std::string& cluster,
@@ -85,7 +88,11 @@ class Tasks {
   struct Live;  // runtime state of a task that has not stopped
   using Key = std::tuple<std::string, std::string, std::string>;  // account, region, task id
 
-  void Advance(const Key& key);  // moves a task to its next state when it can
+  // An address in 10.0.0.0/16 no live task holds, for a task with a namespace of its own.
+  std::string NextTaskAddress();
+  static std::string PrivateDnsName(const std::string& address);  // "ip-10-0-0-4.ec2.internal"
+  static std::string TaskAddress(const Json& task);  // its ENI's address; 127.0.0.1 without one
+  void Advance(const Key& key);                      // moves a task to its next state when it can
   void StartContainers(const Key& key);
   // Starts every container whose dependsOn conditions hold; RUNNING once all have started.
   void Progress(const Key& key);
@@ -128,6 +135,7 @@ class Tasks {
   TaskEnvironment environment_;
   std::map<Key, Json> tasks_;
   std::map<Key, std::unique_ptr<Live>> live_;
+  uint32_t next_address_ = 0;  // NextTaskAddress's position in 10.0.0.0/16
   // Container ids of the metadata endpoint ("<task id>-<10 digits>") -> task and container.
   std::map<std::string, std::pair<Key, std::string>> metadata_ids_;
   std::map<std::pair<Key, std::string>, std::string> metadata_id_of_;  // the other way
