@@ -197,3 +197,29 @@ TEST_F(HealthCheckerTest, RemovedTargetsAreForgotten) {
 
 }  // namespace
 }  // namespace understudy::elb
+
+namespace understudy::elb {
+namespace {
+
+// Slow start: a target that becomes healthy beside one already serving ramps up over
+// slow_start_seconds of clock time; the first to become healthy does not (§1.7).
+TEST_F(HealthCheckerTest, SlowStartRampsOnTheClock) {
+  TestTarget first("first"), second("second");
+  CheckedTarget a = Checked(first.port());
+  a.slow_start_seconds = 100;
+  checker_->SetTargets({a});
+  ASSERT_TRUE(RunUntil([&] { return checker_->Health(a.key).state == Target::Health::kHealthy; }));
+  EXPECT_EQ(checker_->SlowStartFactor(a.key), 1.0);
+  CheckedTarget b = Checked(second.port());
+  b.slow_start_seconds = 100;
+  checker_->SetTargets({a, b});
+  ASSERT_TRUE(RunUntil([&] { return checker_->Health(b.key).state == Target::Health::kHealthy; }));
+  EXPECT_DOUBLE_EQ(checker_->SlowStartFactor(b.key), 1.0 / 20);
+  Advance(std::chrono::seconds(50));
+  EXPECT_NEAR(checker_->SlowStartFactor(b.key), 0.5, 1e-9);
+  Advance(std::chrono::seconds(50));
+  EXPECT_EQ(checker_->SlowStartFactor(b.key), 1.0);
+}
+
+}  // namespace
+}  // namespace understudy::elb
