@@ -660,10 +660,12 @@ Result<runtime::ContainerSpec> Tasks::BuildSpec(const Key& key, const Json& c) {
         static_cast<uint64_t>(std::stoll((*task)["memory"].get<std::string>())) << 20;
   }
   // The task's cpu (Fargate's hard cap), in vCPUs; container cpu units are shares on
-  // ECS and are not a cap here.
+  // ECS, a relative weight between containers, not a cap.
   if (task->contains("cpu")) {
     spec.cpu_limit_vcpus = std::stod((*task)["cpu"].get<std::string>()) / 1024.0;
   }
+  if (c.value("cpu", int64_t{0}) > 0)
+    spec.cpu_shares = static_cast<uint32_t>(c["cpu"].get<int64_t>());
   spec.working_directory =
       c.value("workingDirectory", image_config ? image_config->working_directory : "");
   return spec;

@@ -484,11 +484,13 @@ class MemoryCgroups {
   }
   bool cpu_available() const { return !cpu_root_.empty(); }
 
-  // Caps `name` at `vcpus` of CPU time (CFS quota over a 100 ms period); returns the
+  // Caps `name` at `vcpus` of CPU time (CFS quota over a 100 ms period) and weighs it
+  // with `shares` (cpu.shares; cpu.weight on v2), either may be 0 for none; returns the
   // directory to join, or empty when it cannot (or, on cgroup v2, when `memory_dir`
-  // already carries the cap).
-  std::string CreateCpu(const std::string& name, double vcpus, const std::string& memory_dir) {
-    if (cpu_root_.empty() || vcpus <= 0) return {};
+  // already carries the settings).
+  std::string CreateCpu(const std::string& name, double vcpus, uint32_t shares,
+                        const std::string& memory_dir) {
+    if (cpu_root_.empty() || (vcpus <= 0 && shares == 0)) return {};
     int64_t quota = static_cast<int64_t>(vcpus * 100000);
     if (v2_) {
       std::string dir = memory_dir;
@@ -497,13 +499,26 @@ class MemoryCgroups {
         if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return {};
         created_.insert(dir);
       }
-      if (!WriteFile(dir + "/cpu.max", std::to_string(quota) + " 100000")) return {};
+      if (vcpus > 0 && !WriteFile(dir + "/cpu.max", std::to_string(quota) + " 100000")) return {};
+      // Docker's mapping of shares (2..262144) onto weights (1..10000).
+      uint64_t clamped = std::clamp<uint64_t>(shares, 2, 262144);
+      if (shares > 0 &&
+          !WriteFile(dir + "/cpu.weight", std::to_string(1 + ((clamped - 2) * 9999) / 262142))) {
+        return {};
+      }
       return dir == memory_dir ? std::string() : dir;
     }
     std::string dir = cpu_root_ + "/" + name;
     if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return {};
-    if (!WriteFile(dir + "/cpu.cfs_period_us", "100000") ||
-        !WriteFile(dir + "/cpu.cfs_quota_us", std::to_string(quota))) {
+    bool written = true;
+    if (vcpus > 0) {
+      written = WriteFile(dir + "/cpu.cfs_period_us", "100000") &&
+                WriteFile(dir + "/cpu.cfs_quota_us", std::to_string(quota));
+    }
+    if (written && shares > 0) {
+      written = WriteFile(dir + "/cpu.shares", std::to_string(std::max<uint32_t>(shares, 2)));
+    }
+    if (!written) {
       rmdir(dir.c_str());
       return {};
     }
@@ -738,9 +753,9 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
   }
   std::string cpu_cgroup;
   UniqueFd cpu_cgroup_procs;
-  if (spec.cpu_limit_vcpus > 0 && use_cgroups_) {
+  if ((spec.cpu_limit_vcpus > 0 || spec.cpu_shares > 0) && use_cgroups_) {
     cpu_cgroup = cgroups_.CreateCpu(spec.task_id + "-" + spec.name + "-" + std::to_string(next_id_),
-                                    spec.cpu_limit_vcpus, cgroup);
+                                    spec.cpu_limit_vcpus, spec.cpu_shares, cgroup);
     if (!cpu_cgroup.empty()) {
       cpu_cgroup_procs =
           UniqueFd(open((cpu_cgroup + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));

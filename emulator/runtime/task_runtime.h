@@ -29,6 +29,9 @@ struct ContainerSpec {
   uint64_t memory_limit_bytes = 0;
   // Hard CPU cap in vCPUs (0: none), enforced with a cgroup CFS quota where writable.
   double cpu_limit_vcpus = 0;
+  // Relative CPU weight in ECS/Docker cpu units (1024 = one vCPU's share; 0: the
+  // default), as cgroup v1 cpu.shares or the matching v2 cpu.weight where writable.
+  uint32_t cpu_shares = 0;
   // Docker's `user`: "name", "uid", "name:group" or "uid:gid"; empty runs as the emulator.
   std::string user;
   struct Ulimit {

@@ -466,6 +466,29 @@ class CpuLimitTest(TasksTest):
         self.assertGreater(share, 0.1, f"used {share:.2f} of a core; the burn should reach the cap")
 
 
+    # A container's cpu units are its share (ECS passes them to Docker as cpu shares):
+    # cpu.shares on cgroup v1, the matching cpu.weight on v2.
+    def test_container_cpu_shares(self):
+        if not cgroup_cpu_writable():
+            if os.environ.get("CI"):
+                self.fail("CI must be able to write a cgroup cpu controller")
+            self.skipTest("LOUD SKIP: no writable cgroup cpu controller on this machine")
+        self.register("weighted", ["/bin/sh", "-c", "exec sleep 300"], cpu=512)
+        task = self.run_task("weighted")
+        running = self.wait_status(task["taskArn"], "RUNNING")
+        pid = int(running["containers"][0]["runtimeId"])
+        with open(f"/proc/{pid}/cgroup") as f:
+            lines = [line.strip().split(":", 2) for line in f]
+        v1 = [path for _, controllers, path in lines if "cpu" in controllers.split(",")]
+        if v1:
+            with open(f"/sys/fs/cgroup/cpu{v1[0]}/cpu.shares") as f:
+                self.assertEqual(f.read().strip(), "512")
+        else:
+            path = [path for hierarchy, _, path in lines if hierarchy == "0"][0]
+            with open(f"/sys/fs/cgroup{path}/cpu.weight") as f:
+                self.assertEqual(f.read().strip(), str(1 + (512 - 2) * 9999 // 262142))
+
+
 class HealthCheckVirtualTest(TasksTest):
     ARGS = ("--clock", "virtual", "--start", "2026-11-23T08:00:00Z", "--hold-timeout", "300ms")
 
