@@ -13,6 +13,9 @@
 
 namespace understudy::elb {
 
+// ASCII case-insensitive equality (header names, cookie-free tokens).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
 // "Service Temporarily Unavailable" for 503...; the phrase the ALB's page uses.
 std::string_view AlbReasonPhrase(int status);
 // The small HTML body of an ALB-generated response.

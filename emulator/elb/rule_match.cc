@@ -1,5 +1,7 @@
 #include "elb/rule_match.h"
 
+#include "elb/alb_http.h"
+
 #include <arpa/inet.h>
 
 #include <cctype>
@@ -10,14 +12,6 @@ namespace {
 
 char Fold(char c, bool case_sensitive) {
   return case_sensitive ? c : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Fold(a[i], false) != Fold(b[i], false)) return false;
-  }
-  return true;
 }
 
 std::string_view StripPort(std::string_view host) {

@@ -1,5 +1,7 @@
 #include "elb/target_choice.h"
 
+#include "elb/alb_http.h"
+
 #include <cctype>
 #include <cstdio>
 #include <ctime>
@@ -13,17 +15,6 @@ uint64_t Fnv1a(uint64_t hash, std::string_view text) {
     hash *= 1099511628211ULL;
   }
   return hash;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace

@@ -1065,67 +1065,60 @@ Result<ContainerStats> ProcessRuntime::Stats(const ContainerHandle& handle) {
 
 }  // namespace
 
-Result<int> ListenInNetworkNamespace(int pid, const std::string& address, uint16_t port) {
+namespace {
+
+// A TCP socket made inside the network namespace of `pid` (a socket belongs to the
+// namespace it was created in, whichever thread uses it later), then given to `setup`
+// (bind, listen...) on that thread; the socket, or the errno that failed.
+Result<int> SocketInNetworkNamespace(int pid, const std::string& what,
+                                     const std::function<bool(int fd)>& setup) {
   UniqueFd netns(open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
   if (netns.get() < 0)
     return Status::Unavailable("open the network namespace of " + std::to_string(pid) + ": " +
                                ErrnoText(errno));
-  // setns changes only the calling thread; a short-lived thread keeps the loop's untouched.
+  // setns changes only the calling thread; a short-lived thread keeps the caller's untouched.
   int result = -1;
   int error = 0;
   std::thread worker([&] {
-    if (setns(netns.get(), CLONE_NEWNET) != 0) {
-      error = errno;
-      return;
+    errno = 0;
+    int fd = -1;
+    if (setns(netns.get(), CLONE_NEWNET) == 0) {
+      fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-      error = errno;
-      return;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    if (inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1 ||
-        bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 128) != 0) {
+    if (fd >= 0 && !setup(fd)) {
       error = errno == 0 ? EINVAL : errno;
       close(fd);
       return;
     }
+    if (fd < 0) error = errno;
     result = fd;
   });
   worker.join();
   if (result < 0) {
-    return Status::Unavailable("listen on " + address + ":" + std::to_string(port) +
-                               " in the task's network namespace: " + ErrnoText(error));
+    return Status::Unavailable(what + " in the network namespace of " + std::to_string(pid) + ": " +
+                               ErrnoText(error));
   }
   return result;
 }
 
+}  // namespace
+
+Result<int> ListenInNetworkNamespace(int pid, const std::string& address, uint16_t port) {
+  return SocketInNetworkNamespace(
+      pid, "listen on " + address + ":" + std::to_string(port), [&](int fd) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        return inet_pton(AF_INET, address.c_str(), &addr.sin_addr) == 1 &&
+               bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+               listen(fd, 128) == 0;
+      });
+}
+
 Result<int> TcpSocketInNetworkNamespace(int pid) {
-  UniqueFd netns(open(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
-  if (netns.get() < 0)
-    return Status::Unavailable("open the network namespace of " + std::to_string(pid) + ": " +
-                               ErrnoText(errno));
-  // A socket belongs to the namespace it was created in, whichever thread uses it later.
-  int result = -1;
-  int error = 0;
-  std::thread worker([&] {
-    if (setns(netns.get(), CLONE_NEWNET) != 0) {
-      error = errno;
-      return;
-    }
-    result = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (result < 0) error = errno;
-  });
-  worker.join();
-  if (result < 0) {
-    return Status::Unavailable("a socket in the network namespace of " + std::to_string(pid) +
-                               ": " + ErrnoText(error));
-  }
-  return result;
+  return SocketInNetworkNamespace(pid, "a socket", [](int) { return true; });
 }
 
 bool KillLeftover(int pid, uint64_t start_ticks) {
