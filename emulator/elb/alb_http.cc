@@ -1,6 +1,7 @@
 #include "elb/alb_http.h"
 
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 
 namespace understudy::elb {
@@ -230,6 +231,37 @@ std::string AccessLogLine(const AccessLogEntry& e) {
   field(Quoted("-"));  // classification
   field(Quoted("-"));  // classification_reason
   field("-");          // conn_trace_id
+  return line;
+}
+
+std::string AccessLogTime(TimePoint at) {
+  auto day = std::chrono::floor<std::chrono::days>(at);
+  std::chrono::year_month_day ymd{day};
+  int64_t us = (at - day).count();
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<long long>(us / 3'600'000'000),
+                static_cast<long long>(us / 60'000'000 % 60),
+                static_cast<long long>(us / 1'000'000 % 60),
+                static_cast<long long>(us % 1'000'000));
+  return buffer;
+}
+
+std::string AccessLogRequest(std::string_view method, std::string_view protocol,
+                             std::string_view host, uint16_t listener_port, std::string_view target,
+                             unsigned version) {
+  std::string name = "-";
+  if (!host.empty()) {
+    // ForwardedHost on port 80 drops any port, brackets of an IPv6 address kept.
+    name = ForwardedHost(host, 80);
+  }
+  std::string line(method);
+  line += ' ';
+  line += protocol == "HTTPS" ? "https" : "http";
+  line += "://" + name + ":" + std::to_string(listener_port);
+  line += target;
+  line += version == 10 ? " HTTP/1.0" : " HTTP/1.1";
   return line;
 }
 

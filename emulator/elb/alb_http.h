@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/time.h"
+
 namespace understudy::elb {
 
 // ASCII case-insensitive equality (header names, cookie-free tokens).
@@ -93,5 +95,12 @@ struct AccessLogEntry {
   std::string error_reason = "-";
 };
 std::string AccessLogLine(const AccessLogEntry& entry);
+// An access-log time: ISO-8601 UTC with microseconds, "2026-11-23T10:00:00.000123Z".
+std::string AccessLogTime(TimePoint at);
+// The access log's request field, "GET http://web.test:80/path?q HTTP/1.1": the Host
+// without any port it carries, then the listener's port ("-" for no Host).
+std::string AccessLogRequest(std::string_view method, std::string_view protocol,
+                             std::string_view host, uint16_t listener_port, std::string_view target,
+                             unsigned version);
 
 }  // namespace understudy::elb

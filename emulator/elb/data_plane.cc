@@ -169,8 +169,6 @@ bool IsHopByHop(std::string_view name) {
          IEquals(name, "Transfer-Encoding") || IEquals(name, "Upgrade");
 }
 
-std::string IsoMicros(TimePoint at) { return FormatIso8601(at); }
-
 class DataPlaneImpl : public DataPlane {
  public:
   explicit DataPlaneImpl(DataPlaneOptions options) : options_(std::move(options)) {
@@ -496,13 +494,11 @@ class DataPlaneImpl : public DataPlane {
     if (listener.protocol == "HTTPS") log.type = "https";
     log.elb = "app/" + lb.name + "/" + lb.id;
     log.client = peer_address.to_string() + ":" + std::to_string(peer.port());
-    log.request = std::string(head.method) + " " +
-                  std::string(listener.protocol == "HTTPS" ? "https" : "http") + "://" +
-                  std::string(view.host.empty() ? "-" : view.host) + std::string(head.target) +
-                  (version == 10 ? " HTTP/1.0" : " HTTP/1.1");
+    log.request = AccessLogRequest(head.method, listener.protocol, view.host, listener.port,
+                                   head.target, version);
     auto agent = request.find(http::field::user_agent);
     log.user_agent = agent == request.end() ? "-" : std::string(Sv(agent->value()));
-    log.request_creation_time = IsoMicros(received_at);
+    log.request_creation_time = AccessLogTime(received_at);
     log.received_bytes = request.body().size();
     std::string trace_id = TraceId(
         std::chrono::duration_cast<std::chrono::seconds>(received_at.time_since_epoch()).count(),
@@ -902,7 +898,7 @@ class DataPlaneImpl : public DataPlane {
   void WriteLog(const LoadBalancerSettings& lb, AccessLogEntry& log) {
     if (lb.access_log_directory.empty()) return;
     TimePoint now = options_.now();
-    log.time = IsoMicros(now);
+    log.time = AccessLogTime(now);
     std::string day = log.time.substr(0, 4) + log.time.substr(5, 2) + log.time.substr(8, 2);
     access_logs_.Write(lb.access_log_directory, lb, day, AccessLogLine(log));
   }
@@ -917,7 +913,7 @@ class DataPlaneImpl : public DataPlane {
     log.request = request;
     log.user_agent = "-";
     log.received_bytes = received;
-    log.request_creation_time = IsoMicros(received_at);
+    log.request_creation_time = AccessLogTime(received_at);
     WriteLog(lb, log);
   }
 

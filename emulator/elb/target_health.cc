@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -252,13 +253,23 @@ struct HealthChecker::State {
         before.state != Target::Health::kHealthy && entry.report.state == Target::Health::kHealthy;
     if (became_healthy) MaybeStartSlowStart(key);
     if (entry.report.state != Target::Health::kHealthy) EndSlowStart(entry);
-    // Checks run at a fixed interval, whatever the response time (§1.5).
-    ScheduleProbe(key, started + std::chrono::seconds(entry.target.settings.interval_seconds));
-    entry.hold.Release();
+    // Report first: waits re-check their conditions on a loop turn this queues, and
+    // they must see this result before the clock moves on to the next check.
     if (before.state != entry.report.state || before.reason != entry.report.reason ||
         before.description != entry.report.description) {
       Changed();
     }
+    auto it_after = entries.find(key);
+    if (it_after == entries.end() || it_after->second.generation != generation) return;
+    Entry& current = it_after->second;
+    // Checks run at a fixed interval, whatever the response time (§1.5).
+    ScheduleProbe(key, started + std::chrono::seconds(current.target.settings.interval_seconds));
+    // For the same reason the hold ends on a later turn, after those re-checks: a step
+    // of the clock queued before now (another probe's) must still find it held.
+    releasing->push_back(std::move(current.hold));
+    loop.Post([weak = std::weak_ptr(releasing)] {
+      if (auto pending = weak.lock(); pending && !pending->empty()) pending->pop_front();
+    });
   }
 
   // A target that becomes healthy ramps up over slow_start_seconds, unless no other
@@ -310,6 +321,9 @@ struct HealthChecker::State {
 
   EventLoop& loop;
   Clock& clock;
+  // Holds of finished probes, released one per loop turn posted after their result
+  // (oldest first); released at once when the checker goes.
+  std::shared_ptr<std::deque<Hold>> releasing = std::make_shared<std::deque<Hold>>();
   std::function<void()> on_change;
   std::map<TargetKey, Entry> entries;
   uint64_t next_generation = 1;

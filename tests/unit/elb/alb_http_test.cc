@@ -90,5 +90,23 @@ TEST(AlbHttpTest, AccessLogLineHasAwsFieldOrder) {
             "\"forward\" \"-\" \"-\" \"127.0.0.1:9001\" \"200\" \"-\" \"-\" -");
 }
 
+// Access-log times carry microseconds, as AWS's do, not the milliseconds of the API.
+TEST(AlbHttpTest, AccessLogTimeHasMicroseconds) {
+  TimePoint at = *ParseIso8601("2026-11-23T10:04:05Z") + std::chrono::microseconds(123456);
+  EXPECT_EQ(AccessLogTime(at), "2026-11-23T10:04:05.123456Z");
+  EXPECT_EQ(AccessLogTime(*ParseIso8601("2026-01-02T00:00:00Z")), "2026-01-02T00:00:00.000000Z");
+}
+
+// The request field names the listener's port after the Host, whatever port the Host had.
+TEST(AlbHttpTest, AccessLogRequestUsesTheListenerPort) {
+  EXPECT_EQ(AccessLogRequest("GET", "HTTP", "web.test", 80, "/a?b=1", 11),
+            "GET http://web.test:80/a?b=1 HTTP/1.1");
+  EXPECT_EQ(AccessLogRequest("GET", "HTTP", "127.0.0.1:41234", 80, "/", 11),
+            "GET http://127.0.0.1:80/ HTTP/1.1");
+  EXPECT_EQ(AccessLogRequest("POST", "HTTPS", "[::1]:8443", 443, "/x", 10),
+            "POST https://[::1]:443/x HTTP/1.0");
+  EXPECT_EQ(AccessLogRequest("GET", "HTTP", "", 8080, "/", 11), "GET http://-:8080/ HTTP/1.1");
+}
+
 }  // namespace
 }  // namespace understudy::elb

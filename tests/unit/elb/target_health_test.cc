@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/waits.h"
 #include "elb/http_test_util.h"
 
 namespace understudy::elb {
@@ -193,6 +194,40 @@ TEST_F(HealthCheckerTest, RemovedTargetsAreForgotten) {
   Advance(std::chrono::seconds(300));
   EXPECT_EQ(target.request_count(), 1u);
   EXPECT_EQ(checker_->Health(checked.key).reason, "Elb.RegistrationInProgress");
+}
+
+// A wait for a health change ends at the very check that made it: the clock does not
+// step on to the next check (another target's included) before the wait has seen it.
+TEST_F(HealthCheckerTest, WaitsSeeAChangeBeforeTheClockMovesOn) {
+  Waits waits(loop_, *clock_);
+  checker_->SetOnChange([&] {
+    ++changes_;
+    waits.NotifyChanged();  // as the journal's observer does
+  });
+  TestTarget failing("failing");
+  failing.SetHandler([](const TestRequest&) {
+    return TestResponse{http::status::service_unavailable, 11};
+  });
+  TestTarget passing("passing");
+  CheckedTarget bad = Checked(failing.port());
+  CheckedTarget good = Checked(passing.port());
+  checker_->SetTargets({bad, good});
+  ASSERT_TRUE(RunUntil([&] {
+    return checker_->Health(bad.key).reason == "Elb.InitialHealthChecking" &&
+           checker_->Health(good.key).state == Target::Health::kHealthy &&
+           clock_->active_holds() == 0;
+  }));
+  TimePoint start = clock_->Now();
+  std::optional<TimePoint> met_at;
+  waits.WaitUntil(
+      "unhealthy", [&] { return checker_->Health(bad.key).state == Target::Health::kUnhealthy; },
+      std::chrono::minutes(10),
+      [&](bool met) {
+        if (met) met_at = clock_->Now();
+      });
+  ASSERT_TRUE(RunUntil([&] { return met_at.has_value(); }));
+  EXPECT_EQ(*met_at - start, std::chrono::seconds(30));  // the second failing check
+  EXPECT_EQ(failing.request_count(), 2u);
 }
 
 }  // namespace
