@@ -5,6 +5,7 @@
 #include <deque>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -23,6 +24,16 @@ constexpr const char* kRegistrationInProgress = "Elb.RegistrationInProgress";
 constexpr const char* kInitialHealthChecking = "Elb.InitialHealthChecking";
 // Slow start raises a target's share in this many steps over the duration.
 constexpr int kSlowStartSteps = 20;
+
+// The TLS settings of HTTPS health checks: any certificate is accepted.
+asio::ssl::context& ClientTlsContext() {
+  static asio::ssl::context context = [] {
+    asio::ssl::context c(asio::ssl::context::tls_client);
+    c.set_verify_mode(asio::ssl::verify_none);
+    return c;
+  }();
+  return context;
+}
 
 std::optional<int> ParseInt(std::string_view text) {
   int value = 0;
@@ -140,20 +151,38 @@ class Probe : public std::enable_shared_from_this<Probe> {
     socket_.async_connect(
         tcp::endpoint(address, port), [self = shared_from_this()](boost::system::error_code error) {
           if (error) return self->Fail();
-          http::async_write(
-              self->socket_, self->request_, [self](boost::system::error_code error, size_t) {
-                if (error) return self->Fail();
-                http::async_read_header(
-                    self->socket_, self->buffer_, self->parser_,
-                    [self](boost::system::error_code error, size_t) {
-                      if (error) return self->Fail();
-                      int status = static_cast<int>(self->parser_.get().result_int());
-                      bool ok = MatcherAccepts(self->target_.settings.matcher, status);
-                      self->Finish(
-                          {ok ? ProbeResult::Outcome::kPassed : ProbeResult::Outcome::kCodeMismatch,
-                           status});
-                    });
-              });
+          if (self->target_.settings.protocol != "HTTPS") {
+            return self->Exchange(self->socket_);
+          }
+          // HTTPS checks: TLS without verifying the target's
+          // certificate, as an ALB does.
+          self->tls_ =
+              std::make_unique<asio::ssl::stream<tcp::socket&>>(self->socket_, ClientTlsContext());
+          self->tls_->async_handshake(asio::ssl::stream_base::client,
+                                      [self](boost::system::error_code error) {
+                                        if (error) return self->Fail();
+                                        self->Exchange(*self->tls_);
+                                      });
+        });
+  }
+
+  // Sends the check and reads the status line over `stream` (plain or TLS).
+  template <class Stream>
+  void Exchange(Stream& stream) {
+    http::async_write(
+        stream, request_,
+        [self = shared_from_this(), &stream](boost::system::error_code error, size_t) {
+          if (error) return self->Fail();
+          http::async_read_header(stream, self->buffer_, self->parser_,
+                                  [self](boost::system::error_code error, size_t) {
+                                    if (error) return self->Fail();
+                                    int status = static_cast<int>(self->parser_.get().result_int());
+                                    bool ok =
+                                        MatcherAccepts(self->target_.settings.matcher, status);
+                                    self->Finish({ok ? ProbeResult::Outcome::kPassed
+                                                     : ProbeResult::Outcome::kCodeMismatch,
+                                                  status});
+                                  });
         });
   }
 
@@ -179,6 +208,7 @@ class Probe : public std::enable_shared_from_this<Probe> {
   }
 
   tcp::socket socket_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;  // HTTPS checks
   asio::steady_timer timer_;
   CheckedTarget target_;
   Done done_;
