@@ -405,16 +405,21 @@ class DataPlaneImpl : public DataPlane {
       view.peer = peer_address.to_v6().to_bytes();
     }
 
+    // The access-log entry's text is built only when the load balancer logs: formatting
+    // it cost about a tenth of the request path's CPU for nothing otherwise.
+    const bool logging = !lb.access_log_directory.empty();
     AccessLogEntry log;
-    log.elb = "app/" + lb.name + "/" + lb.id;
-    log.client = peer_address.to_string() + ":" + std::to_string(peer.port());
-    log.request = std::string(head.method) + " " +
-                  std::string(listener.protocol == "HTTPS" ? "https" : "http") + "://" +
-                  std::string(view.host.empty() ? "-" : view.host) + std::string(head.target) +
-                  (version == 10 ? " HTTP/1.0" : " HTTP/1.1");
-    auto agent = request.find(http::field::user_agent);
-    log.user_agent = agent == request.end() ? "-" : std::string(Sv(agent->value()));
-    log.request_creation_time = IsoMicros(received_at);
+    if (logging) {
+      log.elb = "app/" + lb.name + "/" + lb.id;
+      log.client = peer_address.to_string() + ":" + std::to_string(peer.port());
+      log.request = std::string(head.method) + " " +
+                    std::string(listener.protocol == "HTTPS" ? "https" : "http") + "://" +
+                    std::string(view.host.empty() ? "-" : view.host) + std::string(head.target) +
+                    (version == 10 ? " HTTP/1.0" : " HTTP/1.1");
+      auto agent = request.find(http::field::user_agent);
+      log.user_agent = agent == request.end() ? "-" : std::string(Sv(agent->value()));
+      log.request_creation_time = IsoMicros(received_at);
+    }
     log.received_bytes = request.body().size();
     std::string trace_id = TraceId(
         std::chrono::duration_cast<std::chrono::seconds>(received_at.time_since_epoch()).count(),
@@ -499,7 +504,7 @@ class DataPlaneImpl : public DataPlane {
       co_return co_await finish(response);
     }
     const RoutableGroup& group = group_it->second;
-    log.target_group_arn = group.group->arn;
+    if (logging) log.target_group_arn = group.group->arn;
     // Sticky target: the cookie names a target still taking requests.
     std::optional<size_t> sticky;
     std::string cookie_name;
@@ -518,10 +523,13 @@ class DataPlaneImpl : public DataPlane {
     }
     const Target& target = group.group->targets[*target_index];
     std::shared_ptr<TargetRuntime> runtime = group.runtimes[*target_index];
-    log.target = target.connect_address + ":" + std::to_string(target.port);
-    if (target.netns_pid == 0 || target.id.find('.') != std::string::npos) {
-      log.target = (target.id.find('.') != std::string::npos ? target.id : target.connect_address) +
-                   ":" + std::to_string(target.port);
+    if (logging) {
+      log.target = target.connect_address + ":" + std::to_string(target.port);
+      if (target.netns_pid == 0 || target.id.find('.') != std::string::npos) {
+        log.target =
+            (target.id.find('.') != std::string::npos ? target.id : target.connect_address) + ":" +
+            std::to_string(target.port);
+      }
     }
 
     // The request as the target sees it.
@@ -533,7 +541,7 @@ class DataPlaneImpl : public DataPlane {
     std::optional<std::string> xff = ForwardedFor(forwarded_for, peer_address.to_string(),
                                                   peer.port(), lb.xff_mode, lb.xff_client_port);
     std::string trace_header = TraceHeader(trace, trace_id);
-    log.trace_id = trace_header;
+    if (logging) log.trace_id = trace_header;
     std::string host =
         lb.preserve_host_header ? std::string(view.host) : ForwardedHost(view.host, listener.port);
     bool upgrade = false;
