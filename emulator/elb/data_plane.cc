@@ -1,5 +1,6 @@
 #include "elb/data_plane.h"
 
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -124,6 +125,68 @@ Response AlbResponse(int status, unsigned version, bool keep_alive) {
 
 // Beast (Boost 1.74) speaks boost::string_view.
 std::string_view Sv(beast::string_view text) { return {text.data(), text.size()}; }
+
+void AppendVersion(unsigned version, std::string& out) {
+  out += "HTTP/";
+  out += static_cast<char>('0' + version / 10);
+  out += '.';
+  out += static_cast<char>('0' + version % 10);
+}
+
+void AppendFields(const http::fields& fields, std::string& out) {
+  for (const auto& field : fields) {
+    out += Sv(field.name_string());
+    out += ": ";
+    out += Sv(field.value());
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
+
+// A message head as Beast's serializer puts it on the wire: start line, fields, CRLF.
+void AppendHead(const http::request_header<>& head, std::string& out) {
+  out += Sv(head.method_string());
+  out += ' ';
+  out += Sv(head.target());
+  out += ' ';
+  AppendVersion(head.version(), out);
+  out += "\r\n";
+  AppendFields(head, out);
+}
+
+void AppendHead(const http::response_header<>& head, std::string& out) {
+  AppendVersion(head.version(), out);
+  unsigned code = head.result_int();
+  out += ' ';
+  out += static_cast<char>('0' + code / 100);
+  out += static_cast<char>('0' + code / 10 % 10);
+  out += static_cast<char>('0' + code % 10);
+  out += ' ';
+  beast::string_view reason = head.reason();
+  if (reason.empty()) reason = http::obsolete_reason(static_cast<http::status>(code));
+  out += Sv(reason);
+  out += "\r\n";
+  AppendFields(head, out);
+}
+
+// Writes a message as two buffers, its head and its body: the bytes Beast's serializer
+// sends, without its walk over one buffer per header field on every write, which took
+// about a fifth of the request path's CPU. Chunked messages still go through Beast.
+template <bool isRequest>
+awaitable<error_code> WriteMessage(beast::tcp_stream& stream,
+                                   http::message<isRequest, http::string_body>& message) {
+  error_code ec;
+  if (message.chunked()) {
+    co_await http::async_write(stream, message, asio::redirect_error(use_awaitable, ec));
+    co_return ec;
+  }
+  std::string head;
+  head.reserve(512);
+  AppendHead(message.base(), head);
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(message.body())};
+  co_await asio::async_write(stream, buffers, asio::redirect_error(use_awaitable, ec));
+  co_return ec;
+}
 
 bool IEquals(std::string_view a, std::string_view b) {
   return beast::iequals(beast::string_view(a.data(), a.size()),
@@ -429,7 +492,7 @@ class DataPlaneImpl : public DataPlane {
       bool keep = client_keep_alive && response.keep_alive();
       response.keep_alive(keep);
       client.expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
-      co_await http::async_write(client, response, asio::redirect_error(use_awaitable, ec));
+      ec = co_await WriteMessage(client, response);
       log.elb_status_code = static_cast<int>(response.result_int());
       log.sent_bytes = response.body().size();
       WriteLog(lb, log);
@@ -626,8 +689,7 @@ class DataPlaneImpl : public DataPlane {
         };
       }
       upstream->stream.expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
-      co_await http::async_write(upstream->stream, outgoing,
-                                 asio::redirect_error(use_awaitable, ec));
+      ec = co_await WriteMessage(upstream->stream, outgoing);
       if (upgrade && !ec) {
         co_return co_await Tunnel(w, client, client_buffer, std::move(upstream), log, lb, cut);
       }
