@@ -66,11 +66,28 @@ struct Upstream {
   beast::flat_buffer buffer;
 };
 
+// An exchange with a target under way on a worker: linked into the worker's list while
+// the request is out and the answer read (a WebSocket tunnel's whole life), so that
+// CutTarget can end it. Lives in the Handle coroutine's frame; only its worker's thread
+// touches it. (A mutex-guarded std::function per request in the target's runtime cost
+// three lock round trips shared by all workers, a map node, a closure and a shared flag.)
+struct Exchange {
+  TargetRuntime* runtime = nullptr;
+  uint64_t epoch = 0;  // the runtime's cut_epoch when the exchange started
+  beast::tcp_stream* stream = nullptr;
+  bool cut = false;
+  bool linked = false;
+  Exchange* prev = nullptr;
+  Exchange* next = nullptr;
+};
+
 struct Worker {
   explicit Worker(uint64_t seed, int index)
       : io(1),
         work(asio::make_work_guard(io)),
         random(Random(seed).Fork("alb-worker-" + std::to_string(index))) {}
+  // First, so it outlives `io`, whose destruction destroys the coroutines that unlink.
+  Exchange* exchanges = nullptr;
   asio::io_context io;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
@@ -81,6 +98,21 @@ struct Worker {
   // Open client connections by id, with the listener they came in on.
   std::unordered_map<uint64_t, std::pair<std::string, beast::tcp_stream*>> sessions;
   uint64_t next_session = 1;
+
+  void Link(Exchange& exchange) {
+    exchange.prev = nullptr;
+    exchange.next = exchanges;
+    if (exchanges != nullptr) exchanges->prev = &exchange;
+    exchanges = &exchange;
+    exchange.linked = true;
+  }
+  void Unlink(Exchange& exchange) {
+    if (!exchange.linked) return;
+    if (exchange.prev != nullptr) exchange.prev->next = exchange.next;
+    if (exchange.next != nullptr) exchange.next->prev = exchange.prev;
+    if (exchanges == &exchange) exchanges = exchange.next;
+    exchange.linked = false;
+  }
 };
 
 // Appends access-log lines; one file per load balancer and day.
@@ -315,12 +347,19 @@ class DataPlaneImpl : public DataPlane {
       if (it == target_runtimes_.end()) return;
       runtime = it->second;
     }
-    std::map<uint64_t, std::function<void()>> cutters;
-    {
-      std::lock_guard lock(runtime->mu);
-      cutters.swap(runtime->cutters);
+    // Exchanges that started before this point are cut; later ones are not.
+    uint64_t epoch = runtime->cut_epoch.fetch_add(1, std::memory_order_acq_rel) + 1;
+    for (auto& worker : workers_) {
+      Worker* w = worker.get();
+      asio::post(w->io, [w, runtime, epoch] {
+        for (Exchange* e = w->exchanges; e != nullptr; e = e->next) {
+          if (e->runtime != runtime.get() || e->epoch >= epoch) continue;
+          e->cut = true;
+          error_code ignored;
+          e->stream->socket().close(ignored);
+        }
+      });
     }
-    for (auto& [n, cut] : cutters) cut();
   }
 
   TargetCounters Counters(const std::string& target_group_arn, const std::string& id,
@@ -641,15 +680,17 @@ class DataPlaneImpl : public DataPlane {
 
     runtime->requests.fetch_add(1, std::memory_order_relaxed);
     runtime->in_flight.fetch_add(1, std::memory_order_relaxed);
+    Exchange exchange;
+    exchange.runtime = runtime.get();
     struct InFlightGuard {
       std::shared_ptr<TargetRuntime> runtime;
-      uint64_t cutter = 0;
+      Worker& w;
+      Exchange& exchange;
       ~InFlightGuard() {
         runtime->in_flight.fetch_sub(1, std::memory_order_relaxed);
-        std::lock_guard lock(runtime->mu);
-        runtime->cutters.erase(cutter);
+        w.Unlink(exchange);
       }
-    } guard{runtime};
+    } guard{runtime, w, exchange};
 
     auto target_started = RealElapsedNow();
     std::string pool_key = target.connect_address + ":" + std::to_string(target.port) + "@" +
@@ -672,26 +713,14 @@ class DataPlaneImpl : public DataPlane {
         if (failure != 0) break;
       }
       // The deregistration delay ending cuts the exchange (502).
-      auto cut = std::make_shared<bool>(false);
-      {
-        std::lock_guard lock(runtime->mu);
-        guard.cutter = runtime->next_cutter++;
-        beast::tcp_stream* stream = &upstream->stream;
-        std::weak_ptr<bool> weak = cut;
-        runtime->cutters[guard.cutter] = [&w, stream, weak] {
-          asio::post(w.io, [stream, weak] {
-            auto flag = weak.lock();
-            if (!flag) return;
-            *flag = true;
-            error_code ignored;
-            stream->socket().close(ignored);
-          });
-        };
-      }
+      exchange.stream = &upstream->stream;
+      exchange.cut = false;
+      exchange.epoch = runtime->cut_epoch.load(std::memory_order_acquire);
+      w.Link(exchange);
       upstream->stream.expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
       ec = co_await WriteMessage(upstream->stream, outgoing);
       if (upgrade && !ec) {
-        co_return co_await Tunnel(w, client, client_buffer, std::move(upstream), log, lb, cut);
+        co_return co_await Tunnel(w, client, client_buffer, std::move(upstream), log, lb);
       }
       http::response_parser<http::string_body> reader;
       reader.header_limit(kMaxResponseHeaderBlock);
@@ -701,20 +730,17 @@ class DataPlaneImpl : public DataPlane {
         co_await http::async_read(upstream->stream, upstream->buffer, reader,
                                   asio::redirect_error(use_awaitable, ec));
       }
-      {
-        std::lock_guard lock(runtime->mu);
-        runtime->cutters.erase(guard.cutter);
-      }
+      w.Unlink(exchange);
       if (!ec) {
         response = reader.release();
         break;
       }
-      bool stale = reused && !*cut && !reader.got_some() &&
+      bool stale = reused && !exchange.cut && !reader.got_some() &&
                    (ec == http::error::end_of_stream || ec == asio::error::eof ||
                     ec == asio::error::connection_reset || ec == asio::error::broken_pipe);
       if (stale) continue;
-      failure = ec == beast::error::timeout && !*cut ? 504 : 502;
-      log.error_reason = *cut ? "TargetDeregistered" : "-";
+      failure = ec == beast::error::timeout && !exchange.cut ? 504 : 502;
+      log.error_reason = exchange.cut ? "TargetDeregistered" : "-";
       break;
     }
     double target_seconds =
@@ -799,9 +825,9 @@ class DataPlaneImpl : public DataPlane {
   // After the request went out with Upgrade: relays the 101 and then bytes both ways.
   awaitable<bool> Tunnel(Worker& w, beast::tcp_stream& client, beast::flat_buffer& client_buffer,
                          std::unique_ptr<Upstream> upstream, AccessLogEntry& log,
-                         const LoadBalancerSettings& lb, std::shared_ptr<bool> cut) {
-    // `cut` stays alive as long as the tunnel, so a deregistration delay ending closes it.
-    (void)cut;
+                         const LoadBalancerSettings& lb) {
+    // The exchange stays linked as long as the tunnel (Handle's guard unlinks it), so a
+    // deregistration delay ending closes it.
     error_code ec;
     http::response_parser<http::empty_body> reader;
     reader.header_limit(kMaxResponseHeaderBlock);
