@@ -16,15 +16,18 @@ on a free loopback port — and three proxies in front of it, each on its own fr
     `nbthread 2` do on 2 cores.
 
 Then wrk with keep-alive against each proxy in turn (and the backend alone, for
-reference): `-t2 -c64 --latency`, then `-t2 -c2000`, reporting requests/s, p50, p99,
-errors (wrk's socket errors plus non-2xx/3xx answers) and each proxy's memory (VmRSS
-and Pss from /proc, master and workers summed; the peaks sampled during the run).
+reference): `-t2 -c64 --latency` in interleaved rounds (medians reported), then
+`-t2 -c2000` once, reporting requests/s, p50, p99, errors (wrk's socket errors plus
+non-2xx/3xx answers), CPU per request (user + system time of the proxy's processes
+over the run, divided by the requests answered: the figure least moved by other load
+on the machine) and memory (VmRSS and Pss from /proc, master and workers summed; the
+peaks sampled during the run).
 Targets (issue: ALB data plane): understudy >= 90 % of nginx's requests/s and
 p99 <= nginx's p99 + 0.5 ms at 64 connections; at 2 000 connections no errors and
 bounded memory. Exits 0 whatever the figures; non-zero only when something could
 not run.
 
-    python3 tests/bench/bench_alb.py --binary build/understudy [--duration 10]
+    python3 tests/bench/bench_alb.py --binary build/understudy [--duration 10] [--rounds 3]
 """
 import argparse
 import json
@@ -33,6 +36,7 @@ import re
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -243,9 +247,8 @@ class Understudy:
         return listeners[0]["localPort"]
 
 
-def memory_kib(pid):
-    """(VmRSS, Pss) of pid and its children (nginx's workers) summed, in KiB. Summed RSS
-    counts pages the processes share once per process; Pss divides them among them."""
+def tree(pid):
+    """pid and its children (nginx's workers)."""
     pids = [pid]
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -256,8 +259,14 @@ def memory_kib(pid):
                     pids.append(int(entry))
         except (OSError, ValueError, IndexError):
             continue
+    return pids
+
+
+def memory_kib(pid):
+    """(VmRSS, Pss) of pid and its children (nginx's workers) summed, in KiB. Summed RSS
+    counts pages the processes share once per process; Pss divides them among them."""
     rss = pss = 0
-    for p in pids:
+    for p in tree(pid):
         try:
             with open(f"/proc/{p}/status") as f:
                 rss += int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
@@ -319,20 +328,50 @@ def wrk(port, duration, threads, connections):
     return figures
 
 
+def cpu_ticks(pid):
+    """User + system CPU of pid and its children (nginx's workers), in clock ticks."""
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def measure(pid, port, duration, connections, threads):
     wrk(port, min(2, duration), threads, connections)  # warm up: connections, pools, caches
+    before = cpu_ticks(pid)
     with PeakMemory(pid) as memory:
         figures = wrk(port, duration, threads, connections)
+    spent = (cpu_ticks(pid) - before) / os.sysconf("SC_CLK_TCK")
+    figures["cpu_us"] = spent * 1e6 / max(1, figures["requests"])
     figures["rss"], figures["pss"] = memory.rss, memory.pss
     return figures
 
 
+def median_of(runs):
+    """Per figure, the median over rounds; errors summed; memory the highest."""
+    out = {}
+    for key in ("rps", "p50", "p99", "cpu_us"):
+        out[key] = statistics.median(r[key] for r in runs)
+    for key in ("errors", "non_2xx", "socket_errors"):
+        out[key] = sum(r[key] for r in runs)
+    out["rss"], out["pss"] = max(r["rss"] for r in runs), max(r["pss"] for r in runs)
+    out["detail"] = "; ".join(r["detail"] for r in runs if r["errors"])
+    out["rounds"] = runs
+    return out
+
+
 def print_table(title, rows):
     print(title)
-    print(f"  {'':24}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>9}{'RSS MiB':>10}{'PSS MiB':>10}")
+    print(f"  {'':24}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>9}{'CPU us/req':>12}"
+          f"{'RSS MiB':>10}{'PSS MiB':>10}")
     for name, f in rows:
         print(f"  {name:24}{f['rps']:>10.0f}{f['p50']:>9.2f}{f['p99']:>9.2f}{f['errors']:>9}"
-              f"{f['rss'] / 1024:>10.1f}{f['pss'] / 1024:>10.1f}")
+              f"{f['cpu_us']:>12.1f}{f['rss'] / 1024:>10.1f}{f['pss'] / 1024:>10.1f}")
         if f["errors"]:
             print(f"  {'':24}{f['detail']}, non-2xx/3xx {f['non_2xx']}")
 
@@ -344,6 +383,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--many", type=int, default=2000, help="connections for the second run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved rounds of the first run; medians are reported")
     args = parser.parse_args()
     for tool in ("wrk", "nginx", "haproxy"):
         if not (shutil.which(tool) or os.path.exists(f"/usr/sbin/{tool}")):
@@ -367,8 +408,14 @@ def main():
             understudy = ("understudy ALB", emulator.proc.pid, alb_port)
             proxies = (nginx, haproxy, understudy)
 
-            few = [(name, measure(pid, port, args.duration, args.connections, args.threads))
-                   for name, pid, port in (backend,) + proxies]
+            # Rounds interleave the servers, so a burst of other load on the machine
+            # falls on all of them rather than on one.
+            rounds = {name: [] for name, _, _ in (backend,) + proxies}
+            for _ in range(args.rounds):
+                for name, pid, port in (backend,) + proxies:
+                    rounds[name].append(measure(pid, port, args.duration, args.connections,
+                                                args.threads))
+            few = [(name, median_of(runs)) for name, runs in rounds.items()]
             many = [(name, measure(pid, port, args.duration, args.many, args.threads))
                     for name, pid, port in proxies]
         finally:
@@ -378,8 +425,8 @@ def main():
     print(f"wrk -t{args.threads} -d{args.duration}s --latency, keep-alive; backend: nginx "
           f"returning a {len(BODY)}-byte body; RSS/PSS: peaks during the run, "
           "master and workers summed")
-    print_table(f"{args.connections} connections:", few)
-    print_table(f"{args.many} connections:", many)
+    print_table(f"{args.connections} connections, median of {args.rounds} interleaved rounds:", few)
+    print_table(f"{args.many} connections, one round:", many)
     n = dict(few)["nginx proxy"]
     u = dict(few)["understudy ALB"]
     u_many = dict(many)["understudy ALB"]
@@ -393,6 +440,8 @@ def main():
          u["p99"] <= p99_limit),
         (f"errors ({args.many} conns)", f"{u_many['errors']} (target 0)", u_many["errors"] == 0),
     ]
+    print(f"understudy ALB CPU per request: {u['cpu_us'] / n['cpu_us']:.2f}x nginx's, "
+          f"{u['cpu_us'] / dict(few)['haproxy']['cpu_us']:.2f}x haproxy's ({args.connections} conns)")
     print("understudy ALB against the targets:")
     for name, figure, ok in checks:
         print(f"  {name:32}{figure:52}{'PASS' if ok else 'FAIL'}")
