@@ -27,7 +27,7 @@ packages=(
   # fuzzing (libFuzzer) and formatting
   clang libclang-rt-14-dev clang-format
   # benchmarks: the peers they compare against
-  wrk nginx-light
+  wrk nginx-light haproxy
 )
 
 if [ "$install" = 1 ]; then

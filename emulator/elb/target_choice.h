@@ -24,10 +24,9 @@ namespace understudy::elb {
 struct TargetRuntime {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> in_flight{0};
-  // Ends each in-flight request when the target's deregistration delay elapses.
-  std::mutex mu;
-  std::map<uint64_t, std::function<void()>> cutters;
-  uint64_t next_cutter = 1;
+  // Moves on when the target's deregistration delay elapses: the exchanges with it that
+  // started before are ended (the data plane keeps them per worker).
+  std::atomic<uint64_t> cut_epoch{0};
 };
 
 struct GroupRuntime {
