@@ -4,8 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include "core/waits.h"
+
+#include <filesystem>
+
+#include "elb/data_plane.h"
 #include "elb/http_test_util.h"
+#include "elb/local_ca.h"
 
 namespace understudy::elb {
 namespace {
@@ -254,6 +260,51 @@ TEST_F(HealthCheckerTest, SlowStartRampsOnTheClock) {
   EXPECT_NEAR(checker_->SlowStartFactor(b.key), 0.5, 1e-9);
   Advance(std::chrono::seconds(50));
   EXPECT_EQ(checker_->SlowStartFactor(b.key), 1.0);
+}
+
+}  // namespace
+}  // namespace understudy::elb
+
+namespace understudy::elb {
+namespace {
+
+// HTTPS checks speak TLS to the target (here the data plane's own HTTPS listener,
+// answering /health with a fixed 200) and accept its certificate unverified.
+TEST_F(HealthCheckerTest, HttpsChecksSpeakTls) {
+  std::string ca_dir = ::testing::TempDir() + "/understudy-hc-ca-" + std::to_string(getpid());
+  auto ca = LocalCa::LoadOrCreate(ca_dir);
+  ASSERT_TRUE(ca.ok());
+  auto issued = (*ca)->Issue({"target.test"});
+  ASSERT_TRUE(issued.ok());
+  DataPlaneOptions options;
+  options.now = [] { return TimePoint{}; };
+  auto plane = DataPlane::Start(options).value();
+  auto port = plane->OpenListener("arn:listener", {});
+  ASSERT_TRUE(port.ok());
+  RoutingSnapshot snapshot;
+  snapshot.version = 1;
+  Listener listener;
+  listener.arn = "arn:listener";
+  listener.protocol = "HTTPS";
+  listener.local_port = *port;
+  listener.certificate_pem = issued->certificate_pem;
+  listener.private_key_pem = issued->private_key_pem;
+  listener.default_action.type = Action::Type::kFixedResponse;
+  listener.default_action.fixed_status = 200;
+  snapshot.listeners = {listener};
+  plane->Publish(snapshot);
+
+  CheckedTarget https = Checked(*port);
+  https.settings.protocol = "HTTPS";
+  CheckedTarget plain = Checked(*port);
+  plain.key.target_group_arn = "arn:tg-plain";  // HTTP to the TLS port: the ALB's 400
+  checker_->SetTargets({https, plain});
+  ASSERT_TRUE(RunUntil([&] {
+    return checker_->Health(https.key).state == Target::Health::kHealthy &&
+           checker_->Health(plain.key).reason == "Elb.InitialHealthChecking";
+  }));
+  plane->Stop();
+  std::filesystem::remove_all(ca_dir);
 }
 
 }  // namespace
