@@ -96,8 +96,20 @@ std::shared_ptr<asio::ssl::context> TlsContext(const std::string& certificate_pe
 struct Upstream {
   explicit Upstream(asio::io_context& io) : stream(io) {}
   beast::tcp_stream stream;
+  // HTTPS target groups: TLS over `stream` (the target's certificate is not verified).
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream&>> tls;
   beast::flat_buffer buffer;
 };
+
+// The TLS settings of connections to HTTPS target groups: as an ALB, any certificate.
+asio::ssl::context& UpstreamTlsContext() {
+  static asio::ssl::context context = [] {
+    asio::ssl::context c(asio::ssl::context::tls_client);
+    c.set_verify_mode(asio::ssl::verify_none);
+    return c;
+  }();
+  return context;
+}
 
 // An exchange with a target under way on a worker: linked into the worker's list while
 // the request is out and the answer read (a WebSocket tunnel's whole life), so that
@@ -784,8 +796,9 @@ class DataPlaneImpl : public DataPlane {
     } guard{runtime, w, exchange};
 
     auto target_started = RealElapsedNow();
+    const bool https_targets = group.group->protocol == "HTTPS";
     std::string pool_key = target.connect_address + ":" + std::to_string(target.port) + "@" +
-                           std::to_string(target.netns_pid);
+                           std::to_string(target.netns_pid) + (https_targets ? "/tls" : "");
     Response response;
     int failure = 0;  // an ALB status when the target could not answer
     std::unique_ptr<Upstream> upstream;
@@ -800,7 +813,7 @@ class DataPlaneImpl : public DataPlane {
         reused = true;
       } else {
         upstream = std::make_unique<Upstream>(w.io);
-        failure = co_await Connect(*upstream, target);
+        failure = co_await Connect(*upstream, target, https_targets);
         if (failure != 0) break;
       }
       // The deregistration delay ending cuts the exchange (502).
@@ -809,17 +822,31 @@ class DataPlaneImpl : public DataPlane {
       exchange.epoch = runtime->cut_epoch.load(std::memory_order_acquire);
       w.Link(exchange);
       upstream->stream.expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
-      ec = co_await WriteMessage(upstream->stream, outgoing);
+      // (if/else, not ?: — GCC 12 miscompiles co_await in a conditional expression)
+      if (upstream->tls) {
+        ec = co_await WriteMessage(*upstream->tls, outgoing);
+      } else {
+        ec = co_await WriteMessage(upstream->stream, outgoing);
+      }
       if (upgrade && !ec) {
-        co_return co_await Tunnel(w, client, client_buffer, std::move(upstream), log, lb);
+        std::shared_ptr<Upstream> kept(std::move(upstream));
+        if (kept->tls) {
+          co_return co_await Tunnel(w, client, client_buffer, *kept->tls, kept, log, lb);
+        }
+        co_return co_await Tunnel(w, client, client_buffer, kept->stream, kept, log, lb);
       }
       http::response_parser<http::string_body> reader;
       reader.header_limit(kMaxResponseHeaderBlock);
       reader.body_limit(kMaxResponseBody);
       if (outgoing.method() == http::verb::head) reader.skip(true);
       if (!ec) {
-        co_await http::async_read(upstream->stream, upstream->buffer, reader,
-                                  asio::redirect_error(use_awaitable, ec));
+        if (upstream->tls) {
+          co_await http::async_read(*upstream->tls, upstream->buffer, reader,
+                                    asio::redirect_error(use_awaitable, ec));
+        } else {
+          co_await http::async_read(upstream->stream, upstream->buffer, reader,
+                                    asio::redirect_error(use_awaitable, ec));
+        }
       }
       w.Unlink(exchange);
       if (!ec) {
@@ -894,7 +921,7 @@ class DataPlaneImpl : public DataPlane {
   }
 
   // Connects to the target; 0, or the ALB status for the failure (502 refused, 504 timeout).
-  awaitable<int> Connect(Upstream& upstream, const Target& target) {
+  awaitable<int> Connect(Upstream& upstream, const Target& target, bool https) {
     error_code ec;
     auto address = asio::ip::make_address(target.connect_address, ec);
     if (ec) co_return 502;
@@ -910,21 +937,30 @@ class DataPlaneImpl : public DataPlane {
     if (ec == beast::error::timeout) co_return 504;
     if (ec) co_return 502;
     upstream.stream.socket().set_option(tcp::no_delay(true), ec);
+    if (https) {
+      // A TLS handshake that fails or times out (10 s) is a 502 (§1.8).
+      upstream.tls = std::make_unique<beast::ssl_stream<beast::tcp_stream&>>(upstream.stream,
+                                                                             UpstreamTlsContext());
+      co_await upstream.tls->async_handshake(asio::ssl::stream_base::client,
+                                             asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return 502;
+    }
     co_return 0;
   }
 
   // After the request went out with Upgrade: relays the 101 and then bytes both ways.
-  template <class Stream>
-  awaitable<bool> Tunnel(Worker& w, Stream& client, beast::flat_buffer& client_buffer,
-                         std::unique_ptr<Upstream> upstream, AccessLogEntry& log,
+  // `up` is the upstream connection's stream (plain or TLS); `kept` owns it.
+  template <class Stream, class UpStream>
+  awaitable<bool> Tunnel(Worker& w, Stream& client, beast::flat_buffer& client_buffer, UpStream& up,
+                         std::shared_ptr<Upstream> kept, AccessLogEntry& log,
                          const LoadBalancerSettings& lb) {
     // The exchange stays linked as long as the tunnel (Handle's guard unlinks it), so a
     // deregistration delay ending closes it.
     error_code ec;
     http::response_parser<http::empty_body> reader;
     reader.header_limit(kMaxResponseHeaderBlock);
-    upstream->stream.expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
-    co_await http::async_read_header(upstream->stream, upstream->buffer, reader,
+    kept->stream.expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
+    co_await http::async_read_header(up, kept->buffer, reader,
                                      asio::redirect_error(use_awaitable, ec));
     if (ec) {
       Response error = AlbResponse(ec == beast::error::timeout ? 504 : 502, 11, false);
@@ -952,22 +988,20 @@ class DataPlaneImpl : public DataPlane {
     log.type = log.type == "https" ? "wss" : "ws";
     WriteLog(lb, log);
     // Bytes already read past either head go first.
-    auto shared = std::shared_ptr<Upstream>(std::move(upstream));
-    if (shared->buffer.size() > 0) {
-      co_await asio::async_write(client, shared->buffer.data(),
+    if (kept->buffer.size() > 0) {
+      co_await asio::async_write(client, kept->buffer.data(),
                                  asio::redirect_error(use_awaitable, ec));
-      shared->buffer.consume(shared->buffer.size());
+      kept->buffer.consume(kept->buffer.size());
     }
     if (client_buffer.size() > 0) {
-      co_await asio::async_write(shared->stream.socket(), client_buffer.data(),
-                                 asio::redirect_error(use_awaitable, ec));
+      co_await asio::async_write(up, client_buffer.data(), asio::redirect_error(use_awaitable, ec));
       client_buffer.consume(client_buffer.size());
     }
     beast::get_lowest_layer(client).expires_never();
-    shared->stream.expires_never();
+    kept->stream.expires_never();
     auto done = std::make_shared<bool>(false);
-    asio::co_spawn(w.io, Pipe(shared->stream.socket(), client, shared, done), asio::detached);
-    co_await Pipe(client, shared->stream.socket(), shared, done);
+    asio::co_spawn(w.io, Pipe(up, client, kept, done), asio::detached);
+    co_await Pipe(client, up, kept, done);
     co_return false;
   }
 

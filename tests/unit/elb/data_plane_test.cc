@@ -409,3 +409,47 @@ TEST_F(DataPlaneTest, HttpsListenerTerminatesTlsWithTheLocalCa) {
 
 }  // namespace
 }  // namespace understudy::elb
+
+namespace understudy::elb {
+namespace {
+
+// An HTTPS target group: the ALB speaks TLS to its targets (here the plane's own
+// HTTPS listener answering with a fixed response) without verifying them.
+TEST_F(DataPlaneTest, HttpsTargetGroupsGetTls) {
+  std::string ca_dir = ::testing::TempDir() + "/understudy-tg-ca-" + std::to_string(getpid());
+  auto ca = LocalCa::LoadOrCreate(ca_dir);
+  ASSERT_TRUE(ca.ok());
+  auto issued = (*ca)->Issue({"target.test"});
+  ASSERT_TRUE(issued.ok());
+  const std::string kSecure = kListener + "-secure";
+  auto secure_port = plane_->OpenListener(kSecure, {});
+  ASSERT_TRUE(secure_port.ok());
+  Listener secure;
+  secure.arn = kSecure;
+  secure.load_balancer_arn = kLb;
+  secure.protocol = "HTTPS";
+  secure.port = 443;
+  secure.local_port = *secure_port;
+  secure.certificate_pem = issued->certificate_pem;
+  secure.private_key_pem = issued->private_key_pem;
+  secure.default_action.type = Action::Type::kFixedResponse;
+  secure.default_action.fixed_status = 200;
+  secure.default_action.fixed_body = "over tls";
+  snapshot_.listeners.push_back(secure);
+  group(kGroupA).protocol = "HTTPS";
+  group(kGroupA).targets = {HealthyTarget(*secure_port)};
+  Publish();
+  TestClient client(port_);
+  for (int i = 0; i < 3; ++i) {  // the second and third reuse the TLS connection
+    TestResponse response = client.Get("/");
+    EXPECT_EQ(response.result_int(), 200u);
+    EXPECT_EQ(response.body(), "over tls");
+  }
+  group(kGroupA).protocol = "HTTP";  // plain HTTP to the TLS port: its 400 comes back
+  Publish();
+  EXPECT_EQ(TestClient(port_).Get("/").result_int(), 400u);
+  std::filesystem::remove_all(ca_dir);
+}
+
+}  // namespace
+}  // namespace understudy::elb
