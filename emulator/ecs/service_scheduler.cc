@@ -84,10 +84,14 @@ void Services::OnTaskEvent(const Json& event) {
 }
 
 void Services::Kick(const Key& key) {
-  auto hold = std::make_shared<Hold>(clock_.Acquire("service reconcile"));
-  loop_.Post([this, key, hold, alive = std::weak_ptr<bool>(alive_)] {
-    if (alive.lock()) Reconcile(key);
-    hold->Release();
+  // One pending reconcile per service; its hold lives in kicks_, so it is released
+  // while the clock is still there even if the loop never runs the posted work.
+  if (kicks_.count(key)) return;
+  kicks_.emplace(key, clock_.Acquire("service reconcile"));
+  loop_.Post([this, key, alive = std::weak_ptr<bool>(alive_)] {
+    if (!alive.lock()) return;
+    kicks_.erase(key);
+    Reconcile(key);
   });
 }
 

@@ -129,6 +129,7 @@ Status Services::Reset() {
   }
   services_.clear();
   by_task_.clear();
+  kicks_.clear();
   return store_.Run("DELETE FROM ecs_services");
 }
 

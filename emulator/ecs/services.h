@@ -156,6 +156,7 @@ class Services {
   LoadBalancing lb_;
   uint64_t subscription_ = 0;
   std::map<Key, Record> services_;
+  std::map<Key, Hold> kicks_;  // services with a reconcile posted, holding the clock
   std::map<std::pair<std::string, std::string>, Key> by_task_;  // (account, task id) -> service
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
