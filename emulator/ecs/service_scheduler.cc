@@ -252,6 +252,7 @@ void Services::Settle(const Key& key, const std::string& task_id) {
 void Services::OnStopped(const Key& key, Record& record, const std::string& task_id) {
   auto it = record.tasks.find(task_id);
   if (it == record.tasks.end()) return;
+  record.steady = false;  // until the next reconcile has looked at what is left
   ServiceTask& task = it->second;
   if (task.registered && !task.stopping) {
     // It stopped by itself (or from outside): its targets leave the target groups now.
