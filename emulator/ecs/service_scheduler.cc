@@ -235,6 +235,9 @@ void Services::Settle(const Key& key, const std::string& task_id) {
     return;
   }
   std::optional<int> netns = tasks_.NamespaceFor(address);
+  // Inside its own namespace the task is reached on that namespace's loopback, as the
+  // ALB reaches it.
+  if (netns) address = "127.0.0.1";
   bool accepts = lb_.port_accepts ? lb_.port_accepts(netns, address, port)
                                   : RealPortAccepts(netns, address, port);
   if (accepts || ++task.settle_attempts >= kSettleAttempts) {
