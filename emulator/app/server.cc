@@ -126,7 +126,7 @@ Status Serve(const ServeOptions& options) {
                                                ec2::Ec2Options{options.strict_references}));
   ec2->Install(front_door, control);
   auto task_runtime = runtime::NewProcessRuntime(loop);
-  ecs::EcsOptions ecs_options{options.images_file, options.secrets_file, {}};
+  ecs::EcsOptions ecs_options{options.images_file, options.secrets_file, {}, {}};
   // awsvpc tasks' subnets and security groups go through EC2's references policy.
   ecs_options.network.subnet_zone =
       [&ec2](const Scope& scope,
@@ -140,6 +140,34 @@ Status Serve(const ServeOptions& options) {
     auto group = ec2->ResolveSecurityGroup(scope, id);
     if (!group.ok()) return group.error();
     return std::nullopt;
+  };
+  // Services register their tasks in ALB target groups. The ALB is opened after ECS
+  // (it reaches awsvpc tasks through ECS), so the hooks go through a pointer set below.
+  elb::Elbv2* alb = nullptr;
+  ecs_options.load_balancing.target_group =
+      [&alb](const Scope& scope, const std::string& arn) -> std::optional<ecs::TargetGroupInfo> {
+    if (alb == nullptr) return std::nullopt;
+    auto tg = alb->FindTargetGroup(scope, arn);
+    if (!tg) return std::nullopt;
+    return ecs::TargetGroupInfo{tg->target_type, tg->load_balancer_arns,
+                                tg->deregistration_delay_seconds};
+  };
+  ecs_options.load_balancing.register_target = [&alb](const Scope& scope, const std::string& arn,
+                                                      const std::string& id, int port) {
+    return alb == nullptr ? Status::Unavailable("no ALB")
+                          : alb->RegisterTarget(scope, arn, id, port);
+  };
+  ecs_options.load_balancing.deregister_target = [&alb](const Scope& scope, const std::string& arn,
+                                                        const std::string& id, int port) {
+    return alb == nullptr ? Status::Unavailable("no ALB")
+                          : alb->DeregisterTarget(scope, arn, id, port);
+  };
+  ecs_options.load_balancing.target_health = [&alb](const Scope& scope, const std::string& arn,
+                                                    const std::string& id, int port) {
+    if (alb == nullptr) return ecs::TargetState{"unused", "", ""};
+    Json health = alb->TargetHealth(scope, arn, id, port);
+    return ecs::TargetState{health.value("State", ""), health.value("Reason", ""),
+                            health.value("Description", "")};
   };
   US_ASSIGN_OR_RETURN(auto ecs, ecs::Ecs::Open(loop, *store, journal, *clock, random.Fork("ecs"),
                                                *task_runtime, *logs, bus, ecs_options));
@@ -188,6 +216,7 @@ Status Serve(const ServeOptions& options) {
       auto elbv2, elb::Elbv2::Open(loop, *store, journal, *clock, random.Fork("elbv2"), *data_plane,
                                    *target_health, elb_options));
   elbv2->Install(front_door, control);
+  alb = elbv2.get();
 
   api::HttpServerOptions http_options;
   http_options.host = options.host;

@@ -1,6 +1,7 @@
 #include "ecs/ecs.h"
 
 #include "ecs/clusters.h"
+#include "ecs/services.h"
 #include "ecs/task_definitions.h"
 #include "ecs/tasks.h"
 
@@ -13,8 +14,10 @@ class EcsImpl final : public Ecs {
           runtime::TaskRuntime& runtime, logs::LogSink& logs, EventBus& bus)
       : clusters_(store, journal, clock),
         task_definitions_(store, journal, clock),
-        tasks_(loop, store, journal, clock, std::move(random), clusters_, task_definitions_,
-               runtime, logs, bus) {
+        tasks_(loop, store, journal, clock, random, clusters_, task_definitions_, runtime, logs,
+               bus),
+        services_(loop, store, journal, clock, random.Fork("services"), clusters_,
+                  task_definitions_, tasks_, bus) {
     clusters_.SetTaskCounter(
         [this](const Scope& scope, const std::string& arn) { return tasks_.Counts(scope, arn); });
   }
@@ -22,7 +25,8 @@ class EcsImpl final : public Ecs {
   Status Open() {
     US_RETURN_IF_ERROR(clusters_.Open());
     US_RETURN_IF_ERROR(task_definitions_.Open());
-    return tasks_.Open();
+    US_RETURN_IF_ERROR(tasks_.Open());
+    return services_.Open();
   }
 
   // Ecs
@@ -40,9 +44,78 @@ class EcsImpl final : public Ecs {
     add("UpdateCluster", &Clusters::Update);
     add("UpdateClusterSettings", &Clusters::UpdateSettings);
     add("PutClusterCapacityProviders", &Clusters::PutCapacityProviders);
-    add("TagResource", &Clusters::TagResource);
-    add("UntagResource", &Clusters::UntagResource);
-    add("ListTagsForResource", &Clusters::ListTagsForResource);
+    // Tags: service ARNs go to the services, every other ARN to the clusters.
+    auto add_tags = [&](const char* op,
+                        api::ApiResult (Clusters::*on_cluster)(const Scope&, const Json&),
+                        api::ApiResult (Services::*on_service)(const Scope&, const Json&)) {
+      front_door.Register(
+          "ecs", op,
+          [this, on_cluster, on_service](const api::RequestContext& ctx, const Json& input) {
+            std::string arn = input.value("resourceArn", "");
+            if (arn.find(":service/") != std::string::npos)
+              return (services_.*on_service)(ctx.scope, input);
+            return (clusters_.*on_cluster)(ctx.scope, input);
+          });
+    };
+    add_tags("TagResource", &Clusters::TagResource, &Services::TagResource);
+    add_tags("UntagResource", &Clusters::UntagResource, &Services::UntagResource);
+    add_tags("ListTagsForResource", &Clusters::ListTagsForResource, &Services::ListTagsForResource);
+    auto add_service = [&](const char* op,
+                           api::ApiResult (Services::*method)(const Scope&, const Json&)) {
+      front_door.Register("ecs", op,
+                          [this, method](const api::RequestContext& ctx, const Json& input) {
+                            return (services_.*method)(ctx.scope, input);
+                          });
+    };
+    add_service("CreateService", &Services::Create);
+    add_service("UpdateService", &Services::Update);
+    add_service("DeleteService", &Services::Delete);
+    add_service("DescribeServices", &Services::Describe);
+    add_service("ListServices", &Services::List);
+    control.AddCondition(
+        "ecsService", [this](const Scope& scope, const Json& params) -> Result<api::WaitCondition> {
+          if (!params.is_object() || !params.contains("service") ||
+              !params["service"].is_string() ||
+              (params.contains("steady") && !params["steady"].is_boolean()) ||
+              (params.contains("status") && !params["status"].is_string()) ||
+              (params.contains("cluster") && !params["cluster"].is_string())) {
+            return Status::InvalidArgument(
+                "expected {\"service\": \"<name or ARN>\", \"cluster\": \"<name>\", "
+                "\"steady\": true | false, \"status\": \"ACTIVE\" | \"DRAINING\" | "
+                "\"INACTIVE\"}");
+          }
+          std::string service = params["service"].get<std::string>();
+          std::string cluster = params.value("cluster", "default");
+          std::string want_status = params.value("status", "");
+          std::optional<bool> want_steady;
+          if (params.contains("steady")) want_steady = params["steady"].get<bool>();
+          if (!want_steady && want_status.empty()) want_steady = true;
+          auto current = [this, scope, cluster, service]() -> Json {
+            auto s = services_.Find(scope, cluster, service);
+            if (!s) return Json{{"service", service}, {"status", "MISSING"}};
+            Json deployments = Json::array();
+            for (const auto& d : (*s)["deployments"]) {
+              deployments.push_back(Json{{"id", d["id"]},
+                                         {"status", d["status"]},
+                                         {"rolloutState", d.value("rolloutState", "")},
+                                         {"runningCount", d["runningCount"]}});
+            }
+            return Json{{"service", service},
+                        {"status", (*s)["status"]},
+                        {"desiredCount", (*s)["desiredCount"]},
+                        {"runningCount", (*s)["runningCount"]},
+                        {"pendingCount", (*s)["pendingCount"]},
+                        {"steady", services_.Steady(scope, cluster, service)},
+                        {"deployments", deployments}};
+          };
+          return api::WaitCondition{
+              [current, want_status, want_steady] {
+                Json now = current();
+                return (want_status.empty() || now["status"] == want_status) &&
+                       (!want_steady || now.value("steady", false) == *want_steady);
+              },
+              current};
+        });
     auto add_td = [&](const char* op,
                       api::ApiResult (TaskDefinitions::*method)(const Scope&, const Json&)) {
       front_door.Register("ecs", op,
@@ -138,6 +211,7 @@ class EcsImpl final : public Ecs {
   }
 
   Status Reset() override {
+    US_RETURN_IF_ERROR(services_.Reset());
     US_RETURN_IF_ERROR(tasks_.Reset());
     US_RETURN_IF_ERROR(clusters_.Reset());
     return task_definitions_.Reset();
@@ -147,6 +221,7 @@ class EcsImpl final : public Ecs {
     tasks_.environment().aws_endpoint = endpoint;
   }
   TaskEnvironment& environment() { return tasks_.environment(); }
+  Services& services() { return services_; }
   std::optional<int> TaskNamespaceForAddress(const std::string& address) const override {
     return tasks_.NamespaceFor(address);
   }
@@ -161,6 +236,7 @@ class EcsImpl final : public Ecs {
   Clusters clusters_;
   TaskDefinitions task_definitions_;
   Tasks tasks_;
+  Services services_;
 };
 
 }  // namespace
@@ -178,6 +254,7 @@ Result<std::unique_ptr<Ecs>> Ecs::Open(EventLoop& loop, Store& store, Journal& j
     US_ASSIGN_OR_RETURN(ecs->environment().secrets, SecretStore::Load(options.secrets_file));
   }
   ecs->environment().network = options.network;
+  ecs->services().set_load_balancing(options.load_balancing);
   US_RETURN_IF_ERROR(ecs->Open());
   return std::unique_ptr<Ecs>(std::move(ecs));
 }

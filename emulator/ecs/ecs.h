@@ -1,9 +1,9 @@
 // Ecs: Amazon ECS's API on the front door.
 //
 // Clusters (create, describe, list, update, delete, settings, capacity
-// providers, tags), task definitions, and tasks run as real containers through a
-// TaskRuntime; persisted in the store and reloaded at start. Every resource
-// belongs to one (account, region) scope. Loop thread only.
+// providers, tags), task definitions, tasks run as real containers through a
+// TaskRuntime, and services kept by a scheduler with rolling deployments; persisted in the store
+// and reloaded at start. Every resource belongs to one (account, region) scope. Loop thread only.
 #pragma once
 
 #include <functional>
@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "api/api_error.h"
 #include "api/control_api.h"
@@ -38,12 +39,47 @@ struct NetworkLookup {
       security_group;
 };
 
+// What a service needs to know of one ALB target group.
+struct TargetGroupInfo {
+  std::string target_type = "ip";               // "ip", "instance", ...
+  std::vector<std::string> load_balancer_arns;  // load balancers forwarding to it
+  int64_t deregistration_delay_seconds = 300;   // how long a deregistered target drains
+};
+
+// The state of one target in a target group, as DescribeTargetHealth words it.
+struct TargetState {
+  std::string state;  // "initial", "healthy", "unhealthy", "draining", "unused", ...
+  std::string reason;
+  std::string description;
+};
+
+// How services reach the ALB (the app wires them to ELBv2). Unset members: every
+// target group exists, is attached and has no deregistration delay; registration
+// does nothing and every target reads healthy.
+struct LoadBalancing {
+  // The target group `arn` of `scope`, or nothing when there is none.
+  std::function<std::optional<TargetGroupInfo>(const Scope&, const std::string& arn)> target_group;
+  // Registers / deregisters target `id`:`port` in target group `arn`.
+  std::function<Status(const Scope&, const std::string& arn, const std::string& id, int port)>
+      register_target;
+  std::function<Status(const Scope&, const std::string& arn, const std::string& id, int port)>
+      deregister_target;
+  std::function<TargetState(const Scope&, const std::string& arn, const std::string& id, int port)>
+      target_health;
+  // Whether `address`:`port` accepts a TCP connection (inside the network namespace of
+  // process `netns_pid` when given): how a service task is seen to have settled.
+  // Unset: a real connect.
+  std::function<bool(std::optional<int> netns_pid, const std::string& address, int port)>
+      port_accepts;
+};
+
 // Local stand-ins for what images and secret stores supply (docs/ecs-tasks.md), and
-// the EC2 lookups.
+// the EC2 and ALB lookups.
 struct EcsOptions {
   std::string images_file;   // --images: image -> entry point, command, working dir, environment
   std::string secrets_file;  // --secrets: valueFrom -> secret value
   NetworkLookup network;     // default: every subnet and security group id accepted
+  LoadBalancing load_balancing;  // default: see LoadBalancing
 };
 
 class Ecs {
@@ -58,7 +94,8 @@ class Ecs {
   virtual ~Ecs() = default;
 
   // Registers ECS's operations, its reset hook and its wait conditions
-  // ("ecsCluster": {"cluster", "status"}; "ecsTask": {"cluster", "task", "lastStatus"}).
+  // ("ecsCluster": {"cluster", "status"}; "ecsTask": {"cluster", "task", "lastStatus"};
+  // "ecsService": {"cluster", "service", "steady"?, "status"?}).
   virtual void Install(api::FrontDoor& front_door, api::ControlApi& control) = 0;
   // Drops every ECS resource in every scope, killing running tasks.
   virtual Status Reset() = 0;

@@ -238,6 +238,45 @@ std::pair<int64_t, int64_t> Tasks::Counts(const Scope& scope,
 }
 
 ApiResult Tasks::Run(const Scope& scope, const Json& input) {
+  return Launch(scope, input, /*for_service=*/false);
+}
+
+ApiResult Tasks::RunForService(const Scope& scope, const Json& input) {
+  return Launch(scope, input, /*for_service=*/true);
+}
+
+const Json* Tasks::FindById(const Scope& scope, const std::string& task_id) const {
+  auto it = tasks_.find(Key{scope.account, scope.region, task_id});
+  return it == tasks_.end() ? nullptr : &it->second;
+}
+
+void Tasks::Deactivate(const Scope& scope, const std::string& task_id, const std::string& stop_code,
+                       const std::string& reason) {
+  Key key{scope.account, scope.region, task_id};
+  Json* task = Doc(key);
+  auto live = live_.find(key);
+  if (task == nullptr || live == live_.end() || live->second->stopping) return;
+  (*task)["desiredStatus"] = "STOPPED";
+  if (!task->contains("stopCode")) {
+    (*task)["stopCode"] = stop_code;
+    (*task)["stoppedReason"] = reason;
+  }
+  if (!task->contains("stoppingAt")) (*task)["stoppingAt"] = ToEpochSeconds(clock_.Now());
+  if ((*task)["lastStatus"] == "RUNNING") {
+    SetStatus(key, "DEACTIVATING");
+  } else {
+    (*task)["version"] = task->value("version", 1) + 1;
+    (void)Save(key);
+    PublishChange(key);
+  }
+}
+
+void Tasks::StopForService(const Scope& scope, const std::string& task_id,
+                           const std::string& stop_code, const std::string& reason) {
+  BeginStop(Key{scope.account, scope.region, task_id}, stop_code, reason);
+}
+
+ApiResult Tasks::Launch(const Scope& scope, const Json& input, bool for_service) {
   std::string cluster_name = input.value("cluster", "default");
   const Json* cluster = clusters_.Find(scope, cluster_name);
   if (cluster == nullptr || (*cluster)["status"] != "ACTIVE") {
@@ -251,9 +290,10 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
   int64_t count = input.value("count", int64_t{1});
   if (count < 1 || count > 10) return InvalidParameter("count must be between 1 and 10.");
   std::string started_by = input.value("startedBy", "");
-  if (started_by.size() > 36 || !std::all_of(started_by.begin(), started_by.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-      })) {
+  if (!for_service &&
+      (started_by.size() > 36 || !std::all_of(started_by.begin(), started_by.end(), [](char c) {
+         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+       }))) {
     return InvalidParameter(
         "startedBy may contain up to 36 letters (uppercase and lowercase), "
         "numbers, hyphens, and underscores.");
@@ -450,7 +490,7 @@ ApiResult Tasks::Run(const Scope& scope, const Json& input) {
       return ApiError::Server("ServerException", saved.message());
     }
     auto live = std::make_unique<Live>();
-    live->hold = clock_.Acquire("task " + id);
+    if (!for_service) live->hold = clock_.Acquire("task " + id);
     live->definition = def;
     for (size_t c = 0; c < def["containerDefinitions"].size(); ++c) {
       live->bindings[def["containerDefinitions"][c]["name"].get<std::string>()] = bindings[c];

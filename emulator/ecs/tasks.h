@@ -70,6 +70,20 @@ class Tasks {
   api::ApiResult Describe(const Scope& scope, const Json& input);
   api::ApiResult List(const Scope& scope, const Json& input);
 
+  // For the service scheduler (services.h). RunForService is RunTask for a service's
+  // task: `startedBy` may be a deployment id, and the task does not hold the clock
+  // (the scheduler holds it while the task settles). Deactivate marks a RUNNING task
+  // DEACTIVATING with desiredStatus STOPPED, `stop_code` and `reason` while its
+  // targets drain; StopForService then stops it (SIGTERM, ...). Both do nothing for
+  // a task that is not live.
+  api::ApiResult RunForService(const Scope& scope, const Json& input);
+  void Deactivate(const Scope& scope, const std::string& task_id, const std::string& stop_code,
+                  const std::string& reason);
+  void StopForService(const Scope& scope, const std::string& task_id, const std::string& stop_code,
+                      const std::string& reason);
+  // The task with id `task_id` in `scope` (any cluster), or nullptr.
+  const Json* FindById(const Scope& scope, const std::string& task_id) const;
+
   // The task metadata endpoint v4 (and v3): `path` is what follows
   // /_understudy/task-metadata/v4/ — "<container id>", "<id>/task", "<id>/taskWithTags",
   // "<id>/stats" or "<id>/task/stats". NotFound for unknown ids and paths.
@@ -92,7 +106,8 @@ class Tasks {
   std::string NextTaskAddress();
   static std::string PrivateDnsName(const std::string& address);  // "ip-10-0-0-4.ec2.internal"
   static std::string TaskAddress(const Json& task);  // its ENI's address; 127.0.0.1 without one
-  void Advance(const Key& key);                      // moves a task to its next state when it can
+  api::ApiResult Launch(const Scope& scope, const Json& input, bool for_service);
+  void Advance(const Key& key);  // moves a task to its next state when it can
   void StartContainers(const Key& key);
   // Starts every container whose dependsOn conditions hold; RUNNING once all have started.
   void Progress(const Key& key);

@@ -6,6 +6,11 @@
 namespace understudy::elb {
 namespace {
 
+Status AsStatus(const ApiResult& result) {
+  if (result.ok()) return Status::Ok();
+  return Status::InvalidArgument(result.error().code + ": " + result.error().message);
+}
+
 class Elbv2Impl final : public Elbv2 {
  public:
   Elbv2Impl(EventLoop& loop, Store& store, Journal& journal, Clock& clock, Random random,
@@ -100,6 +105,37 @@ class Elbv2Impl final : public Elbv2 {
 
   Status Reset() override { return service_.Reset(); }
   Json Describe() const override { return service_.Describe(); }
+
+  std::optional<TargetGroupView> FindTargetGroup(const Scope& scope,
+                                                 const std::string& arn) const override {
+    const TargetGroupRecord* tg = service_.FindTargetGroup(scope, arn);
+    if (tg == nullptr) return std::nullopt;
+    TargetGroupView view;
+    view.target_type = tg->doc.value("TargetType", "instance");
+    view.load_balancer_arns = service_.LoadBalancersUsing(arn);
+    auto delay = tg->attributes.find("deregistration_delay.timeout_seconds");
+    if (delay != tg->attributes.end())
+      view.deregistration_delay_seconds = std::stoll(delay->second);
+    return view;
+  }
+  Status RegisterTarget(const Scope& scope, const std::string& arn, const std::string& id,
+                        int port) override {
+    return AsStatus(service_.RegisterTargets(
+        scope,
+        Json{{"TargetGroupArn", arn}, {"Targets", Json::array({{{"Id", id}, {"Port", port}}})}}));
+  }
+  Status DeregisterTarget(const Scope& scope, const std::string& arn, const std::string& id,
+                          int port) override {
+    return AsStatus(service_.DeregisterTargets(
+        scope,
+        Json{{"TargetGroupArn", arn}, {"Targets", Json::array({{{"Id", id}, {"Port", port}}})}}));
+  }
+  Json TargetHealth(const Scope& scope, const std::string& arn, const std::string& id,
+                    int port) const override {
+    const TargetGroupRecord* tg = service_.FindTargetGroup(scope, arn);
+    if (tg == nullptr) return Json{{"State", "unused"}, {"Reason", "Target.NotRegistered"}};
+    return service_.TargetHealthOf(*tg, id, static_cast<uint16_t>(port));
+  }
 
  private:
   Service service_;

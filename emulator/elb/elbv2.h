@@ -85,6 +85,26 @@ class Elbv2 {
   // Every load balancer with its listeners and their local ports, as GET
   // /_understudy/elb answers.
   virtual Json Describe() const = 0;
+
+  // For other components (ECS services register their tasks): the target operations
+  // by scope and target group ARN, without the query protocol.
+  struct TargetGroupView {
+    std::string target_type;                      // "ip", "instance", "lambda", "alb"
+    std::vector<std::string> load_balancer_arns;  // load balancers forwarding to it
+    int64_t deregistration_delay_seconds = 300;   // deregistration_delay.timeout_seconds
+  };
+  // Target group `arn` of `scope`, or nothing when it does not exist.
+  virtual std::optional<TargetGroupView> FindTargetGroup(const Scope& scope,
+                                                         const std::string& arn) const = 0;
+  // RegisterTargets / DeregisterTargets of one target; the error's message on failure.
+  virtual Status RegisterTarget(const Scope& scope, const std::string& arn, const std::string& id,
+                                int port) = 0;
+  virtual Status DeregisterTarget(const Scope& scope, const std::string& arn, const std::string& id,
+                                  int port) = 0;
+  // The TargetHealth shape ({State, Reason?, Description?}) DescribeTargetHealth shows
+  // for the target; State "unused" when the group does not exist.
+  virtual Json TargetHealth(const Scope& scope, const std::string& arn, const std::string& id,
+                            int port) const = 0;
 };
 
 }  // namespace understudy::elb

@@ -35,9 +35,9 @@ class EcsFixture : public ::testing::Test {
                                                    api::FrontDoorOptions{});
     control_ = std::make_unique<api::ControlApi>(*front_door_, *clock_, *waits_, *journal_,
                                                  api::ControlInfo{}, "us-east-1");
-    ecs_ =
-        std::move(Ecs::Open(loop_, *store_, *journal_, *clock_, Random(7), runtime_, logs_, bus_))
-            .value();
+    ecs_ = std::move(Ecs::Open(loop_, *store_, *journal_, *clock_, Random(7), runtime_, logs_, bus_,
+                               options_))
+               .value();
     ecs_->Install(*front_door_, *control_);
   }
 
@@ -55,6 +55,7 @@ class EcsFixture : public ::testing::Test {
   }
 
   Duration hold_limit_ = std::chrono::seconds(30);  // set before SetUp to change
+  EcsOptions options_;                              // set before SetUp to change
   EventLoop loop_;
   FakeTaskRuntime runtime_;
   EventBus bus_;

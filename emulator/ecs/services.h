@@ -1,0 +1,164 @@
+// Services: ECS services, their deployments and the scheduler that keeps them.
+// Internal to ecs/.
+//
+// The API half (services.cc) creates, updates, deletes, describes, lists and tags
+// services, persisted in `ecs_services` and reloaded at start. The scheduler half
+// (service_scheduler.cc) runs on the clock: each service is reconciled when one of
+// its tasks changes state (the EventBus's "ECS Task State Change") and on a tick of
+// clock time, keeping desiredCount tasks running by the rolling-update arithmetic of
+// aws-semantics §2.6, registering tasks in the service's target groups, draining them
+// before they stop, replacing unhealthy tasks, and failing (and rolling back)
+// deployments by the circuit breaker of §2.7. Events (service_events.cc) are worded
+// as ECS words them (§2.9) and published on the bus (§2.12). Loop thread only.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "api/api_error.h"
+#include "core/arn.h"
+#include "core/clock.h"
+#include "core/event_bus.h"
+#include "core/event_loop.h"
+#include "core/journal.h"
+#include "core/random.h"
+#include "core/store.h"
+#include "ecs/clusters.h"
+#include "ecs/ecs.h"
+#include "ecs/task_definitions.h"
+#include "ecs/tasks.h"
+
+namespace understudy::ecs {
+
+class Services {
+ public:
+  Services(EventLoop& loop, Store& store, Journal& journal, Clock& clock, Random random,
+           Clusters& clusters, TaskDefinitions& task_definitions, Tasks& tasks, EventBus& bus);
+  ~Services();
+  // Migrates the table, loads every service and schedules a first reconcile of each
+  // (their tasks did not survive the previous run).
+  Status Open();
+  // Forgets every service (their tasks are Tasks::Reset's).
+  Status Reset();
+  void set_load_balancing(LoadBalancing lb) { lb_ = std::move(lb); }
+
+  api::ApiResult Create(const Scope& scope, const Json& input);
+  api::ApiResult Update(const Scope& scope, const Json& input);
+  api::ApiResult Delete(const Scope& scope, const Json& input);
+  api::ApiResult Describe(const Scope& scope, const Json& input);
+  api::ApiResult List(const Scope& scope, const Json& input);
+  // Tags of a service ARN (the ECS tag operations route service ARNs here).
+  api::ApiResult TagResource(const Scope& scope, const Json& input);
+  api::ApiResult UntagResource(const Scope& scope, const Json& input);
+  api::ApiResult ListTagsForResource(const Scope& scope, const Json& input);
+
+  // The service `name_or_arn` of cluster `cluster` (name or ARN) as DescribeServices
+  // shows it, or nothing.
+  std::optional<Json> Find(const Scope& scope, const std::string& cluster,
+                           const std::string& name_or_arn) const;
+  // True when the service has one deployment, COMPLETED, with runningCount ==
+  // desiredCount and nothing pending or draining.
+  bool Steady(const Scope& scope, const std::string& cluster, const std::string& name) const;
+
+ private:
+  // What the scheduler knows of one of a service's tasks while it lives.
+  struct ServiceTask {
+    std::string id;
+    std::string arn;
+    std::string deployment;
+    bool running = false;
+    TimePoint running_since{};
+    bool healthy_seen = false;  // it once counted healthy
+    bool stopping = false;      // the scheduler is stopping it (draining, then stop)
+    bool registered = false;
+    std::string capacity_provider;
+    int settle_attempts = 0;
+    std::vector<std::tuple<std::string, std::string, int>> targets;  // (tg, id, port)
+    Hold hold;  // held from launch until the task settles (its port accepts) or stops
+    std::shared_ptr<bool> settle_alive;
+    TimerId drain_timer = 0;
+  };
+  struct Record {
+    Scope scope;
+    Json doc;                                  // the Service shape; internal fields start with '_'
+    std::map<std::string, ServiceTask> tasks;  // by task id
+    TimerId tick = 0;
+    bool steady = false;
+    int64_t replaced_unhealthy = 0;  // told in the next "has started" event
+    bool stall_reported = false;
+    bool reloaded = false;  // loaded at start: its previous targets are deregistered first
+  };
+  // account, region, cluster ARN, service name
+  using Key = std::tuple<std::string, std::string, std::string, std::string>;
+
+  // services.cc
+  Record* FindRecord(const Scope& scope, const std::string& cluster,
+                     const std::string& name_or_arn);
+  const Record* FindRecord(const Scope& scope, const std::string& cluster,
+                           const std::string& name_or_arn) const;
+  Status Save(const Key& key);
+  Json View(const Record& record, bool with_tags) const;
+  // Checks loadBalancers against the task definition and the ALB; the error or nothing.
+  std::optional<api::ApiError> CheckLoadBalancers(const Scope& scope, const Json& lbs,
+                                                  const Json& definition) const;
+  std::optional<api::ApiError> CheckDeploymentConfiguration(const Json& config) const;
+  // A new PRIMARY deployment of the service as it is configured now.
+  Json NewDeployment(const Record& record);
+
+  // service_scheduler.cc
+  void OnTaskEvent(const Json& event);
+  // Reconciles soon (on the next loop turn), holding the clock until then.
+  void Kick(const Key& key);
+  void Reconcile(const Key& key);
+  void ScheduleTick(const Key& key);
+  void Launch(const Key& key, Record& record, int64_t count);
+  // Starts stopping a task: deregisters it, drains, then stops it.
+  // `stops`: (task id, stoppedReason).
+  void Retire(const Key& key, Record& record,
+              const std::vector<std::pair<std::string, std::string>>& stops);
+  bool Healthy(const Record& record, const ServiceTask& task) const;
+  // Why a RUNNING task must be replaced (stoppedReason, event text; empty when it
+  // need not): a failed container health check or an unhealthy target after the
+  // grace period.
+  std::pair<std::string, std::string> Unhealthy(const Record& record,
+                                                const ServiceTask& task) const;
+  void OnRunning(const Key& key, Record& record, ServiceTask& task);
+  void OnStopped(const Key& key, Record& record, const std::string& task_id);
+  void Settle(const Key& key, const std::string& task_id);
+  void UpdateCounts(Record& record);
+  void TripBreaker(const Key& key, Record& record);
+  bool HasHealthCheck(const Scope& scope, const std::string& task_definition) const;
+
+  // service_events.cc
+  // Adds "(service <name>) <text>" to the service's events (newest first, ≤100).
+  void AddEvent(Record& record, const std::string& text);
+  // Adds `message` as it is.
+  void AddRawEvent(Record& record, const std::string& message);
+  void PublishServiceAction(const Record& record, const std::string& event_type,
+                            const std::string& event_name);
+  void PublishDeploymentChange(const Record& record, const std::string& event_type,
+                               const std::string& event_name, const std::string& deployment_id,
+                               const std::string& reason);
+
+  EventLoop& loop_;
+  Store& store_;
+  Journal& journal_;
+  Clock& clock_;
+  Random random_;
+  Clusters& clusters_;
+  TaskDefinitions& task_definitions_;
+  Tasks& tasks_;
+  EventBus& bus_;
+  LoadBalancing lb_;
+  uint64_t subscription_ = 0;
+  std::map<Key, Record> services_;
+  std::map<Key, Hold> kicks_;  // services with a reconcile posted, holding the clock
+  std::map<std::pair<std::string, std::string>, Key> by_task_;  // (account, task id) -> service
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace understudy::ecs
