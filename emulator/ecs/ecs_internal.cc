@@ -20,4 +20,17 @@ std::optional<std::string> DecodePageToken(const std::string& token) {
   return (*json)["after"].get<std::string>();
 }
 
+Json EcsEvent(Random& random, const Scope& scope, TimePoint now, const std::string& detail_type,
+              const std::string& resource_arn, Json detail) {
+  return Json{{"version", "0"},
+              {"id", random.Uuid()},
+              {"detail-type", detail_type},
+              {"source", "aws.ecs"},
+              {"account", scope.account},
+              {"time", FormatIso8601(now).substr(0, 19) + "Z"},
+              {"region", scope.region},
+              {"resources", Json::array({resource_arn})},
+              {"detail", std::move(detail)}};
+}
+
 }  // namespace understudy::ecs

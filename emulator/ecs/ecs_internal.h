@@ -6,6 +6,10 @@
 #include <string>
 
 #include "api/api_error.h"
+#include "core/arn.h"
+#include "core/json.h"
+#include "core/random.h"
+#include "core/time.h"
 
 namespace understudy::ecs {
 
@@ -17,5 +21,9 @@ inline api::ApiError InvalidParameter(std::string message) {
 std::string EncodePageToken(const std::string& after);
 // The sort key a token resumes after; nothing when the token was not made here.
 std::optional<std::string> DecodePageToken(const std::string& token);
+
+// An ECS event as EventBridge carries it (source aws.ecs): the envelope around `detail`.
+Json EcsEvent(Random& random, const Scope& scope, TimePoint now, const std::string& detail_type,
+              const std::string& resource_arn, Json detail);
 
 }  // namespace understudy::ecs

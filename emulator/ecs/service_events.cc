@@ -1,5 +1,6 @@
 // Services: service events as ECS words them (aws-semantics §2.9) and the
 // "ECS Service Action" / "ECS Deployment State Change" events on the bus (§2.12).
+#include "ecs/ecs_internal.h"
 #include "ecs/services.h"
 
 namespace understudy::ecs {
@@ -24,39 +25,25 @@ void Services::AddRawEvent(Record& record, const std::string& message) {
 
 void Services::PublishServiceAction(const Record& record, const std::string& event_type,
                                     const std::string& event_name) {
-  std::string now = FormatIso8601(clock_.Now()).substr(0, 19) + "Z";
-  bus_.Publish(Json{{"version", "0"},
-                    {"id", random_.Uuid()},
-                    {"detail-type", "ECS Service Action"},
-                    {"source", "aws.ecs"},
-                    {"account", record.scope.account},
-                    {"time", now},
-                    {"region", record.scope.region},
-                    {"resources", Json::array({record.doc["serviceArn"]})},
-                    {"detail", Json{{"eventType", event_type},
-                                    {"eventName", event_name},
-                                    {"clusterArn", record.doc["clusterArn"]},
-                                    {"createdAt", FormatIso8601(clock_.Now())}}}});
+  bus_.Publish(EcsEvent(random_, record.scope, clock_.Now(), "ECS Service Action",
+                        record.doc["serviceArn"],
+                        Json{{"eventType", event_type},
+                             {"eventName", event_name},
+                             {"clusterArn", record.doc["clusterArn"]},
+                             {"createdAt", FormatIso8601(clock_.Now())}}));
 }
 
 void Services::PublishDeploymentChange(const Record& record, const std::string& event_type,
                                        const std::string& event_name,
                                        const std::string& deployment_id,
                                        const std::string& reason) {
-  std::string now = FormatIso8601(clock_.Now()).substr(0, 19) + "Z";
-  bus_.Publish(Json{{"version", "0"},
-                    {"id", random_.Uuid()},
-                    {"detail-type", "ECS Deployment State Change"},
-                    {"source", "aws.ecs"},
-                    {"account", record.scope.account},
-                    {"time", now},
-                    {"region", record.scope.region},
-                    {"resources", Json::array({record.doc["serviceArn"]})},
-                    {"detail", Json{{"eventType", event_type},
-                                    {"eventName", event_name},
-                                    {"deploymentId", deployment_id},
-                                    {"updatedAt", FormatIso8601(clock_.Now())},
-                                    {"reason", reason}}}});
+  bus_.Publish(EcsEvent(random_, record.scope, clock_.Now(), "ECS Deployment State Change",
+                        record.doc["serviceArn"],
+                        Json{{"eventType", event_type},
+                             {"eventName", event_name},
+                             {"deploymentId", deployment_id},
+                             {"updatedAt", FormatIso8601(clock_.Now())},
+                             {"reason", reason}}));
 }
 
 }  // namespace understudy::ecs

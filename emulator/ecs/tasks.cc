@@ -202,15 +202,8 @@ void Tasks::PublishChange(const Key& key) {
       detail[field] = FormatIso8601(FromEpochSeconds(detail[field].get<double>()));
     }
   }
-  bus_.Publish(Json{{"version", "0"},
-                    {"id", random_.Uuid()},
-                    {"detail-type", "ECS Task State Change"},
-                    {"source", "aws.ecs"},
-                    {"account", std::get<0>(key)},
-                    {"time", FormatIso8601(clock_.Now()).substr(0, 19) + "Z"},
-                    {"region", std::get<1>(key)},
-                    {"resources", Json::array({(*task)["taskArn"]})},
-                    {"detail", detail}});
+  bus_.Publish(EcsEvent(random_, Scope{std::get<0>(key), std::get<1>(key)}, clock_.Now(),
+                        "ECS Task State Change", (*task)["taskArn"], std::move(detail)));
 }
 
 const Json* Tasks::Find(const Scope& scope, const std::string& cluster,
