@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -329,10 +330,19 @@ class DataPlaneImpl : public DataPlane {
       acceptor = it->second;
       listeners_.erase(it);
     }
-    asio::post(workers_[0]->io, [acceptor] {
+    // The acceptor belongs to worker 0's thread; the port is free once this returns.
+    if (stopped_) {
       error_code ignored;
       acceptor->close(ignored);
-    });
+    } else {
+      std::promise<void> closed;
+      asio::post(workers_[0]->io, [acceptor, &closed] {
+        error_code ignored;
+        acceptor->close(ignored);
+        closed.set_value();
+      });
+      closed.get_future().wait();
+    }
     for (auto& worker : workers_) {
       Worker* w = worker.get();
       asio::post(w->io, [w, arn] {

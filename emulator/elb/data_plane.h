@@ -41,7 +41,8 @@ class DataPlane {
   // bound, else one the kernel picks. Returns the bound port.
   virtual Result<uint16_t> OpenListener(const std::string& arn,
                                         const std::vector<uint16_t>& preferred) = 0;
-  // Stops accepting on the listener and closes its connections.
+  // Stops accepting on the listener (its port is closed when this returns) and closes
+  // its connections. Not from a data-plane thread.
   virtual void CloseListener(const std::string& arn) = 0;
   // Swaps in the routing every new request uses.
   virtual void Publish(RoutingSnapshot snapshot) = 0;

@@ -166,9 +166,10 @@ TEST_F(DataPlaneTest, RefusedConnectionIs502) {
 }
 
 TEST_F(DataPlaneTest, TargetSilentPastIdleTimeoutIs504) {
+  testing::Gate answer;
   TestTarget target("slow");
-  target.SetHandler([](const TestRequest&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // the slow target itself
+  target.SetHandler([&](const TestRequest&) {
+    answer.Wait();  // silent until the ALB has given up
     return TestResponse{http::status::ok, 11};
   });
   snapshot_.load_balancers[kLb].idle_timeout_seconds = 1;
@@ -176,6 +177,7 @@ TEST_F(DataPlaneTest, TargetSilentPastIdleTimeoutIs504) {
   Publish();
   TestClient client(port_);
   TestResponse response = client.Get("/");
+  answer.Open();
   EXPECT_EQ(response.result_int(), 504u);
   EXPECT_NE(response.body().find("504 Gateway Time-out"), std::string::npos);
 }
@@ -276,10 +278,10 @@ TEST_F(DataPlaneTest, LbCookieStickinessKeepsATarget) {
 }
 
 TEST_F(DataPlaneTest, DrainingTargetFinishesNothingNewAndIsCutWith502) {
+  testing::Gate release;
   TestTarget slow("slow");
-  std::atomic<bool> release{false};
   slow.SetHandler([&](const TestRequest&) {
-    testing::WaitFor([&] { return release.load(); }, std::chrono::seconds(20));
+    release.Wait();
     return TestResponse{http::status::ok, 11};
   });
   group(kGroupA).targets = {HealthyTarget(slow.port())};
@@ -290,7 +292,7 @@ TEST_F(DataPlaneTest, DrainingTargetFinishesNothingNewAndIsCutWith502) {
     TestClient client(port_);
     cut_response = client.Get("/slow");
   });
-  ASSERT_TRUE(testing::WaitFor([&] { return slow.request_count() == 1; }));
+  ASSERT_TRUE(slow.WaitForRequests(1));
   EXPECT_EQ(plane_->Counters(kGroupA, "127.0.0.1", slow.port()).in_flight, 1u);
   // Deregistered: draining gets no new request...
   group(kGroupA).targets[0].health = Target::Health::kDraining;
@@ -300,7 +302,7 @@ TEST_F(DataPlaneTest, DrainingTargetFinishesNothingNewAndIsCutWith502) {
   // ...and the delay ending cuts the one in flight.
   plane_->CutTarget(kGroupA, "127.0.0.1", slow.port());
   client_thread.join();
-  release = true;
+  release.Open();
   EXPECT_EQ(cut_response.result_int(), 502u);
 }
 
@@ -342,14 +344,12 @@ TEST_F(DataPlaneTest, WebSocketUpgradeEchoes) {
 
 TEST_F(DataPlaneTest, ClosingAListenerStopsIt) {
   Publish();
-  plane_->CloseListener(kListener);
-  EXPECT_TRUE(testing::WaitFor([&] {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::socket socket(io);
-    boost::system::error_code ec;
-    socket.connect({boost::asio::ip::make_address("127.0.0.1"), port_}, ec);
-    return static_cast<bool>(ec);
-  }));
+  plane_->CloseListener(kListener);  // closed when it returns
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  boost::system::error_code ec;
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), port_}, ec);
+  EXPECT_EQ(ec, boost::asio::error::connection_refused);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -74,6 +75,11 @@ class TestTarget {
     return requests_.size();
   }
   size_t connection_count() const { return connection_count_.load(); }
+  // Blocks until `n` requests have arrived; false when `timeout` passed first.
+  bool WaitForRequests(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    std::unique_lock lock(mu_);
+    return arrived_.wait_for(lock, timeout, [&] { return requests_.size() >= n; });
+  }
 
  private:
   void AcceptLoop() {
@@ -116,6 +122,7 @@ class TestTarget {
         std::lock_guard lock(mu_);
         requests_.push_back(request);
         handler = handler_;
+        arrived_.notify_all();
       }
       TestResponse response{http::status::ok, request.version()};
       if (handler) {
@@ -141,6 +148,7 @@ class TestTarget {
   std::vector<std::thread> connections_;
   std::vector<tcp::socket*> open_;
   mutable std::mutex mu_;
+  std::condition_variable arrived_;
   std::function<TestResponse(const TestRequest&)> handler_;
   std::vector<TestRequest> requests_;
   std::atomic<size_t> connection_count_{0};
@@ -189,15 +197,25 @@ class TestClient {
   beast::flat_buffer buffer_;
 };
 
-// Polls `condition` until it holds or `timeout` passes.
-inline bool WaitFor(const std::function<bool()>& condition,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+// A one-way gate a target's handler waits at until the test opens it: a target that
+// stays silent for exactly as long as the test needs, with no sleep.
+class Gate {
+ public:
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
   }
-  return condition();
-}
+  // True once open; false when `timeout` passed first (a test that forgot to open it).
+  bool Wait(std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] { return open_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
 
 }  // namespace understudy::elb::testing

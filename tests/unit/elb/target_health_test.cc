@@ -172,9 +172,10 @@ TEST_F(HealthCheckerTest, RefusedConnectionsFailInitialChecks) {
 }
 
 TEST_F(HealthCheckerTest, SlowAnswerPastTheTimeoutIsTargetTimeout) {
+  testing::Gate answer;
   TestTarget target("slow");
-  target.SetHandler([](const TestRequest&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2300));  // the slow target itself
+  target.SetHandler([&](const TestRequest&) {
+    answer.Wait();  // silent past the 2 s timeout, until the test has its answer
     return TestResponse{http::status::ok, 11};
   });
   CheckedTarget checked = Checked(target.port());
@@ -188,6 +189,7 @@ TEST_F(HealthCheckerTest, SlowAnswerPastTheTimeoutIsTargetTimeout) {
   EXPECT_EQ(report.state, Target::Health::kUnhealthy);
   EXPECT_EQ(report.reason, "Target.Timeout");
   EXPECT_EQ(report.description, "Request timed out");
+  answer.Open();
 }
 
 TEST_F(HealthCheckerTest, RemovedTargetsAreForgotten) {
