@@ -35,7 +35,6 @@ import os
 import re
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,18 +43,14 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+
+from bench_support import free_port, wait_http
 import xml.etree.ElementTree as ET
 
 TARGET_THROUGHPUT = 0.90  # of nginx's requests/s
 TARGET_P99_SLACK_MS = 0.5  # over nginx's p99
 BODY = "understudy bench: a small static body\n"
 NOFILE = 65536  # wanted; the hard limit may be lower
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def raise_nofile():
@@ -66,17 +61,6 @@ def raise_nofile():
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def wait_http(url, deadline=15.0):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def spawn(cmd, **kwargs):

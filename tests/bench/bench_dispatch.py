@@ -13,32 +13,16 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
+from bench_support import free_port, wait_http
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET_RATIO = 0.40
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url, deadline=10.0):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def start_nginx(workdir, port):
