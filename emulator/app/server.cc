@@ -183,14 +183,26 @@ Status Serve(const ServeOptions& options) {
   auto target_health = elb::HealthCheckerSource(health_checker);
   // HTTPS listeners present certificates from the emulator's own CA, kept in the
   // state dir; clients trust <state-dir>/ca/ca.pem (also GET /_understudy/elb/ca.pem).
-  US_ASSIGN_OR_RETURN(auto local_ca, elb::LocalCa::LoadOrCreate(state_dir->path() + "/ca"));
-  front_door.RegisterInternal("GET", "/_understudy/elb/ca.pem",
-                              [ca = local_ca.get()](const api::HttpRequest&, api::HttpReply reply) {
-                                api::HttpResponse response;
-                                response.SetHeader("Content-Type", "application/x-pem-file");
-                                response.body = ca->ca_pem();
-                                reply(std::move(response));
-                              });
+  // Made on first use, so start-up pays no key generation.
+  std::unique_ptr<elb::LocalCa> local_ca;
+  auto ca = [&local_ca, dir = state_dir->path() + "/ca"]() -> Result<elb::LocalCa*> {
+    if (!local_ca) {
+      US_ASSIGN_OR_RETURN(local_ca, elb::LocalCa::LoadOrCreate(dir));
+    }
+    return local_ca.get();
+  };
+  front_door.RegisterInternal(
+      "GET", "/_understudy/elb/ca.pem", [ca](const api::HttpRequest&, api::HttpReply reply) {
+        auto authority = ca();
+        if (!authority.ok()) {
+          reply(api::ControlError(500, "LocalCaUnavailable", authority.status().message()));
+          return;
+        }
+        api::HttpResponse response;
+        response.SetHeader("Content-Type", "application/x-pem-file");
+        response.body = (*authority)->ca_pem();
+        reply(std::move(response));
+      });
   elb::Elbv2Options elb_options;
   elb_options.state_dir = state_dir->path();
   // Targets at an awsvpc task's address are reached inside its network namespace.
@@ -198,9 +210,9 @@ Status Serve(const ServeOptions& options) {
     return ecs->TaskNamespaceForAddress(ip);
   };
   elb_options.issue_certificate =
-      [ca = local_ca.get()](
-          const std::vector<std::string>& names) -> Result<std::pair<std::string, std::string>> {
-    US_ASSIGN_OR_RETURN(auto issued, ca->Issue(names));
+      [ca](const std::vector<std::string>& names) -> Result<std::pair<std::string, std::string>> {
+    US_ASSIGN_OR_RETURN(auto authority, ca());
+    US_ASSIGN_OR_RETURN(auto issued, authority->Issue(names));
     return std::make_pair(issued.certificate_pem, issued.private_key_pem);
   };
   // Subnets go through EC2's references policy too; ELBv2 answers an unknown one
