@@ -171,6 +171,15 @@ bool Services::Steady(const Scope& scope, const std::string& cluster,
 Json Services::View(const Record& record, bool with_tags) const {
   Json out = Shown(record.doc);
   if (!with_tags) out.erase("tags");
+  const Json& sds = record.doc.value("_serviceDeployments", Json::array());
+  if (!sds.empty()) out["currentServiceDeployment"] = sds[0]["serviceDeploymentArn"];
+  Json revisions = Json::array();
+  for (const auto& d : record.doc["deployments"]) {
+    std::string id = d["id"].get<std::string>();
+    std::string arn = RevisionArnOf(record, id);
+    if (!arn.empty()) revisions.push_back(RevisionSummary(record, id, arn));
+  }
+  out["currentServiceRevisions"] = revisions;
   return out;
 }
 
@@ -267,6 +276,10 @@ Json Services::NewDeployment(const Record& record) {
                             "platformFamily", "networkConfiguration"}) {
     if (s.contains(field)) d[field] = s[field];
   }
+  if (ShiftsTraffic(s)) {
+    d["_targetGroups"] = TrafficShiftTargetGroups(record);
+    d["_stage"] = "PRE_SCALE_UP";
+  }
   return d;
 }
 
@@ -318,6 +331,7 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
   }
   Json lbs = input.value("loadBalancers", Json::array());
   if (auto error = CheckLoadBalancers(scope, lbs, *def)) return *error;
+  if (auto error = CheckTrafficShift(scope, config, lbs)) return *error;
   std::string network_mode = def->value("networkMode", "bridge");
   if (network_mode == "awsvpc") {
     if (!input.contains("networkConfiguration")) {
@@ -388,6 +402,7 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
   record.doc = doc;
   Json deployment = NewDeployment(record);
   record.doc["deployments"] = Json::array({deployment});
+  OpenServiceDeployment(record, deployment);
   Status saved = Save(key);
   if (!saved.ok()) {
     services_.erase(key);
@@ -440,6 +455,10 @@ ApiResult Services::Update(const Scope& scope, const Json& input) {
   } else if (input.contains("taskDefinition")) {
     if (auto error = CheckLoadBalancers(scope, doc["loadBalancers"], *def)) return *error;
   }
+  if (input.contains("deploymentConfiguration") || input.contains("loadBalancers")) {
+    if (auto error = CheckTrafficShift(scope, doc["deploymentConfiguration"], doc["loadBalancers"]))
+      return *error;
+  }
   if (input.contains("launchType") && input.contains("capacityProviderStrategy")) {
     return InvalidParameter(
         "Specifying both a launchType and capacityProviderStrategy is not supported. Remove "
@@ -481,7 +500,9 @@ ApiResult Services::Update(const Scope& scope, const Json& input) {
       deployments.push_back(d);
     }
     r.doc["deployments"] = deployments;
+    OpenServiceDeployment(r, deployment);
     r.stall_reported = false;
+    r.ResetThrottle();
     started = deployment["id"].get<std::string>();
   } else if (!r.doc["deployments"].empty()) {
     r.doc["deployments"][0]["desiredCount"] = r.doc["desiredCount"];

@@ -38,6 +38,18 @@ TEST(ServiceMathTest, FailureThreshold) {
 }
 
 // Bases first, then weights: FARGATE base 1 weight 1, FARGATE_SPOT weight 3.
+// The service throttle (aws-semantics §2.6): growing back-off, at most 15 minutes.
+TEST(ServiceMathTest, StartBackoff) {
+  using std::chrono::seconds;
+  EXPECT_EQ(StartBackoff(0), Duration{0});
+  EXPECT_EQ(StartBackoff(1), seconds(10));
+  EXPECT_EQ(StartBackoff(2), seconds(20));
+  EXPECT_EQ(StartBackoff(4), seconds(80));
+  EXPECT_EQ(StartBackoff(7), seconds(640));
+  EXPECT_EQ(StartBackoff(8), seconds(900));
+  EXPECT_EQ(StartBackoff(1000), seconds(900));
+}
+
 TEST(ServiceMathTest, PickCapacityProvider) {
   Json strategy = Json::parse(R"([{"capacityProvider":"FARGATE","base":1,"weight":1},
                                   {"capacityProvider":"FARGATE_SPOT","weight":3}])");
