@@ -3,7 +3,7 @@
 
 A service of 10 awsvpc fixture-app tasks behind an ALB target group with the defaults
 that make a real deployment slow (300 s deregistration delay, health checks every 30 s
-with 5 healthy probes, a 300 s health check grace period) is created, reaches a steady
+a new target needs one passing check, a 300 s health check grace period) is created, reaches a steady
 state, and is then updated to a new revision (100 % / 200 %). Prints, for the creation
 and the rolling update, the virtual time the clock crossed and the wall time it took.
 Target (issue: ECS services): the rolling update of 10 tasks in under 10 s of wall time
@@ -103,7 +103,7 @@ def main():
         proc.terminate()
         proc.wait(60)
     print(f"{args.tasks} tasks, deregistration delay 300 s, grace period 300 s, "
-          "health checks 30 s x 5")
+          "health checks every 30 s")
     print(f"{'':28}{'virtual (s)':>14}{'wall (s)':>10}{'target':>10}")
     for phase, virtual, wall in figures:
         target = "< 10" if phase == "rolling update" else ""
