@@ -2,9 +2,8 @@
 """Rolling deployment benchmark: 10 tasks behind an ALB on the virtual clock.
 
 A service of 10 awsvpc fixture-app tasks behind an ALB target group with the defaults
-that make a real deployment slow (300 s deregistration delay, health checks every 30 s
-a new target needs one passing check, a 300 s health check grace period) is created, reaches a steady
-state, and is then updated to a new revision (100 % / 200 %). Prints, for the creation
+that make a real deployment slow (300 s deregistration delay, health checks every 30 s,
+a 300 s health check grace period) is created, reaches a steady state, and is then updated to a new revision (100 % / 200 %). Prints, for the creation
 and the rolling update, the virtual time the clock crossed and the wall time it took.
 Target (issue: ECS services): the rolling update of 10 tasks in under 10 s of wall time
 with `--clock virtual`. On AWS the same deployment takes at least the 300 s drain plus
