@@ -405,7 +405,9 @@ void Services::Launch(const Key& key, Record& record, int64_t count) {
     if (primary.value("platformVersion", "LATEST") != "LATEST")
       input["platformVersion"] = primary["platformVersion"];
     Json tags = Json::array();
-    if (record.doc.value("propagateTags", "NONE") == "SERVICE") tags = record.doc["tags"];
+    std::string propagate = record.doc.value("propagateTags", "NONE");
+    if (propagate == "SERVICE") tags = record.doc["tags"];
+    if (propagate == "TASK_DEFINITION") input["propagateTags"] = "TASK_DEFINITION";
     if (record.doc.value("enableECSManagedTags", false)) {
       tags.push_back(Json{{"key", "aws:ecs:serviceName"}, {"value", record.doc["serviceName"]}});
       std::string cluster = record.doc["clusterArn"].get<std::string>();
