@@ -434,5 +434,66 @@ TEST(PatternMatcherTest, AgreesWithSinglePatterns) {
   EXPECT_EQ(m.size(), 0u);
 }
 
+// Proves keys with dots collide with nesting, as event-ruler names both "a.b".
+TEST(EventPatternTest, DottedKeysCollideWithNesting) {
+  ExpectMatches({
+      {R"({"a.b":["x"]})", R"({"a":{"b":"x"}})", true},
+      {R"({"a":{"b":["x"]}})", R"({"a.b":"x"})", true},
+      {R"({"a":{"b":{"c":["x"]}}})", R"({"a":{"b.c":"x"}})", true},
+      {R"({"a":{"b":["x"]}})", R"({"a.b":"y"})", false},
+  });
+}
+
+// Proves the many-pattern matcher returns exactly what matching each pattern alone
+// returns, over patterns whose index key does not decide the match ($or with
+// different sources, sources in arrays, absent fields, arrays of objects).
+TEST(PatternMatcherTest, AgreesOnMixedShapes) {
+  const std::vector<const char*> patterns = {
+      R"({"source":["a"],"detail":{"n":[1]}})",
+      R"({"$or":[{"source":["a"],"detail":{"n":[1]}},{"source":["b"]}]})",
+      R"({"source":["a","b"],"detail":{"items":{"k":["x"],"v":[2]}}})",
+      R"({"detail-type":["T"],"detail":{"gone":[{"exists":false}]}})",
+      R"({"source":[{"anything-but":"a"}]})",
+      R"({"detail":{"n":[{"numeric":[">=",1]}]}})",
+      R"({"source":["10.0.0.1"]})",
+  };
+  const std::vector<const char*> events = {
+      R"({"source":"a","detail":{"n":1}})",
+      R"({"source":"a","detail":{"n":2}})",
+      R"({"source":"b","detail":{"n":2}})",
+      R"({"source":["a","b"],"detail":{"n":2}})",
+      R"({"source":"b","detail":{"items":[{"k":"x","v":1},{"k":"y","v":2}]}})",
+      R"({"source":"a","detail":{"items":[{"k":"x","v":2}]}})",
+      R"({"detail-type":"T","detail":{}})",
+      R"({"detail-type":"T","detail":{"gone":1}})",
+      R"({"source":"10.0.0.1"})",
+      R"({"source":"c"})",
+      R"([1,2])",
+  };
+  PatternMatcher m;
+  std::vector<EventPattern> parsed;
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    auto p = EventPattern::Parse(patterns[i]);
+    ASSERT_THAT(p, IsOk()) << patterns[i];
+    m.Add("p" + std::to_string(i), *p);
+    parsed.push_back(*p);
+  }
+  for (const char* text : events) {
+    Json event = ParseJson(text).value();
+    std::vector<std::string> expected;
+    for (size_t i = 0; i < parsed.size(); ++i) {
+      if (parsed[i].Matches(event)) expected.push_back("p" + std::to_string(i));
+    }
+    EXPECT_EQ(m.Match(event), expected) << text;
+  }
+  // Spot checks that the single-pattern answers are themselves right.
+  EXPECT_EQ(m.Match(ParseJson(R"({"source":"b","detail":{"n":2}})").value()),
+            (std::vector<std::string>{"p1", "p4", "p5"}));
+  EXPECT_EQ(m.Match(ParseJson(R"({"source":"a","detail":{"n":2}})").value()),
+            (std::vector<std::string>{"p5"}));
+  EXPECT_EQ(m.Match(ParseJson(R"({"source":"10.0.0.1"})").value()),
+            (std::vector<std::string>{"p4", "p6"}));
+}
+
 }  // namespace
 }  // namespace understudy::events
