@@ -1344,6 +1344,11 @@ bool WalkLeaves(const Json& node, const Field& f, size_t i, bool dotted,
 // Whether any object key in `v` contains a dot.
 bool HasDottedKey(const Json& v);
 
+// A chosen leaf's array steps: EventView::trails()[begin, end).
+struct Chosen {
+  uint32_t begin, end;
+};
+
 // One event as the matchers see it: the leaves of each field path, found once per
 // event and shared by every pattern that names the path.
 class EventView {
@@ -1363,6 +1368,8 @@ class EventView {
   const Json& event() const { return event_; }
   const std::vector<ArrayStep>& trails() const { return trails_; }
   const CachedLeaf& leaf(uint32_t i) const { return leaves_[i]; }
+  // Reused by each match against this event (the leaves chosen so far).
+  std::vector<Chosen>& scratch() { return scratch_; }
 
   Span Leaves(const Field& f) {
     for (const Cached& c : cache_) {
@@ -1392,11 +1399,7 @@ class EventView {
   std::vector<Cached> cache_;
   std::vector<CachedLeaf> leaves_;
   std::vector<ArrayStep> trails_;
-};
-
-// A chosen leaf's array steps: trails()[begin, end).
-struct Chosen {
-  uint32_t begin, end;
+  std::vector<Chosen> scratch_;
 };
 
 // Whether a leaf's array steps agree with those of the leaves already chosen:
@@ -1443,7 +1446,7 @@ bool MatchFields(const std::vector<Field>& fields, size_t i, EventView* view,
 // `known_path`: a field already known to match (PatternMatcher's index key), or 0.
 bool MatchNode(const EventPattern::Node& node, EventView* view, int known_path = 0) {
   if (!view->event().is_object()) return false;
-  std::vector<Chosen> chosen;
+  std::vector<Chosen>& chosen = view->scratch();
   for (const auto& alternative : node.alternatives) {
     chosen.clear();
     if (MatchFields(alternative.fields, 0, view, &chosen, known_path)) return true;
