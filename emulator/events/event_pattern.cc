@@ -1560,11 +1560,12 @@ struct PatternMatcher::Index {
     std::string key_path;                 // "" when not indexed
     int key_path_id = 0;
     bool single_alternative = false;  // then a key hit satisfies the key field
+    uint32_t rank = 0;                // position of `id` in id order
     std::vector<std::string> keys;
   };
   std::vector<Slot> slots;
   std::vector<uint32_t> free_slots;
-  std::unordered_map<std::string, uint32_t> by_id;
+  std::map<std::string, uint32_t> by_id;  // in id order
   // key path -> key value -> slots
   struct KeyTable {
     int path_id = 0;
@@ -1572,6 +1573,12 @@ struct PatternMatcher::Index {
   };
   std::map<std::string, KeyTable> by_key;
   std::vector<uint32_t> unindexed;
+
+  // Numbers the slots in id order, so matches come out sorted without comparing ids.
+  void Rerank() {
+    uint32_t rank = 0;
+    for (const auto& [id, slot] : by_id) slots[slot].rank = rank++;
+  }
 
   static void Erase(std::vector<uint32_t>* v, uint32_t slot) {
     v->erase(std::remove(v->begin(), v->end(), slot), v->end());
@@ -1621,6 +1628,7 @@ void PatternMatcher::Add(const std::string& id, EventPattern pattern) {
     for (const std::string& k : s.keys) table.slots[k].push_back(slot);
   }
   x.by_id.emplace(id, slot);
+  x.Rerank();
 }
 
 bool PatternMatcher::Remove(const std::string& id) {
@@ -1644,6 +1652,7 @@ bool PatternMatcher::Remove(const std::string& id) {
   s.id.clear();
   x.free_slots.push_back(slot);
   x.by_id.erase(it);
+  x.Rerank();
   return true;
 }
 
@@ -1677,10 +1686,11 @@ std::vector<std::string> PatternMatcher::Match(const Json& event) const {
   }
   std::vector<std::string> out;
   if (candidates.empty()) return out;
-  std::sort(candidates.begin(), candidates.end());
+  // In id order; a pattern reached twice (an event's key array) is tried once.
+  std::sort(candidates.begin(), candidates.end(),
+            [&](uint32_t a, uint32_t b) { return x.slots[a].rank < x.slots[b].rank; });
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   EventView view(event);
-  std::vector<const std::string*> matched;
   for (uint32_t slot : candidates) {
     const Index::Slot& s = x.slots[slot];
     int known = 0;
@@ -1688,12 +1698,8 @@ std::vector<std::string> PatternMatcher::Match(const Json& event) const {
         std::find(plain_paths.begin(), plain_paths.end(), s.key_path_id) != plain_paths.end()) {
       known = s.key_path_id;
     }
-    if (MatchNode(*s.pattern->root_, &view, known)) matched.push_back(&s.id);
+    if (MatchNode(*s.pattern->root_, &view, known)) out.push_back(s.id);
   }
-  std::sort(matched.begin(), matched.end(),
-            [](const std::string* a, const std::string* b) { return *a < *b; });
-  out.reserve(matched.size());
-  for (const std::string* id : matched) out.push_back(*id);
   return out;
 }
 
