@@ -495,5 +495,59 @@ TEST(PatternMatcherTest, AgreesOnMixedShapes) {
             (std::vector<std::string>{"p4", "p6"}));
 }
 
+// Proves malformed input never crashes the parser or the matcher: every truncation
+// and many byte changes of valid patterns either parse or fail with AWS's prefix.
+TEST(EventPatternTest, SurvivesMutations) {
+  const std::vector<std::string> seeds = {
+      R"({"source":["a"],"detail":{"n":[{"numeric":[">",0,"<=",5]}],"s":[{"prefix":"x"}]}})",
+      R"({"$or":[{"a":[{"anything-but":{"wildcard":["a*","b\\*"]}}]},{"b":[{"cidr":"10.0.0.0/8"}]}]})",
+      R"({"a":[{"suffix":{"equals-ignore-case":"X"}},{"exists":false},null,true,1.5e3,"::1"]})",
+  };
+  const Json event =
+      ParseJson(R"({"source":"a","a":"abc","b":"10.1.2.3","detail":{"n":3,"s":"xy"}})").value();
+  uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  const std::string alphabet = "{}[]\":,.-+eE0123456789 \\/*?#$abcxyz\x01\xc3\xa9";
+  int parsed = 0;
+  for (const std::string& seed : seeds) {
+    std::vector<std::string> inputs;
+    for (size_t n = 0; n <= seed.size(); ++n) inputs.push_back(seed.substr(0, n));
+    for (int k = 0; k < 3000; ++k) {
+      std::string m = seed;
+      const int edits = 1 + static_cast<int>(next() % 3);
+      for (int e = 0; e < edits && !m.empty(); ++e) {
+        const size_t at = next() % m.size();
+        const char c = alphabet[next() % alphabet.size()];
+        switch (next() % 3) {
+          case 0:
+            m[at] = c;
+            break;
+          case 1:
+            m.insert(m.begin() + static_cast<std::ptrdiff_t>(at), c);
+            break;
+          default:
+            m.erase(at, 1);
+            break;
+        }
+      }
+      inputs.push_back(std::move(m));
+    }
+    for (const std::string& input : inputs) {
+      auto p = EventPattern::Parse(input);
+      if (p.ok()) {
+        ++parsed;
+        (void)p->Matches(event);
+      } else {
+        EXPECT_EQ(p.status().message().rfind("Event pattern is not valid. Reason: ", 0), 0u)
+            << input;
+      }
+    }
+  }
+  EXPECT_GT(parsed, 0);
+}
+
 }  // namespace
 }  // namespace understudy::events
