@@ -157,11 +157,83 @@ std::optional<IpBytes> ParseIp(std::string_view s) {
 }
 
 // ---------------------------------------------------------------------------
-// Case folding for the ignore-case matchers (ASCII and Latin-1 letters).
+// Case folding for the ignore-case matchers: one-to-one lower-casing of ASCII,
+// Latin-1, Latin Extended-A, Greek and Cyrillic letters, compared code point by
+// code point (bytes that are not UTF-8 compare as themselves).
+
+uint32_t LowerCodePoint(uint32_t c) {
+  if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+  if ((c >= 0xC0 && c <= 0xDE && c != 0xD7)) return c + 32;  // Latin-1
+  if (c == 0x178) return 0xFF;
+  if (c >= 0x100 && c <= 0x17F) {  // Latin Extended-A: upper/lower pairs
+    if (c == 0x130) return 'i';
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) return (c % 2 == 1) ? c + 1 : c;
+    if (c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F) return c;
+    return (c % 2 == 0) ? c + 1 : c;
+  }
+  if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return c + 32;  // Greek
+  if (c == 0x386) return 0x3AC;                               // Greek with tonos
+  if (c >= 0x388 && c <= 0x38A) return c + 37;
+  if (c == 0x38C) return 0x3CC;
+  if (c == 0x38E || c == 0x38F) return c + 63;
+  if (c >= 0x410 && c <= 0x42F) return c + 32;  // Cyrillic
+  if (c >= 0x400 && c <= 0x40F) return c + 80;
+  return c;
+}
+
+// Decodes the code point at s[*i] and advances; a byte that does not start a valid
+// sequence is returned as itself (offset past the code point range) and skipped.
+uint32_t NextCodePoint(std::string_view s, size_t* i) {
+  const unsigned char b = static_cast<unsigned char>(s[*i]);
+  int len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || *i + static_cast<size_t>(len) > s.size()) {
+    ++*i;
+    return 0x110000u + b;
+  }
+  uint32_t c = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+  for (int k = 1; k < len; ++k) {
+    const unsigned char n = static_cast<unsigned char>(s[*i + static_cast<size_t>(k)]);
+    if ((n & 0xC0) != 0x80) {
+      ++*i;
+      return 0x110000u + b;
+    }
+    c = (c << 6) | (n & 0x3F);
+  }
+  *i += static_cast<size_t>(len);
+  return c;
+}
+
+void AppendUtf8(std::string* out, uint32_t cp) {
+  if (cp >= 0x110000u) {
+    out->push_back(static_cast<char>(cp - 0x110000u));
+  } else if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
 
 std::string Fold(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) AppendUtf8(&out, LowerCodePoint(NextCodePoint(s, &i)));
+  return out;
+}
+
+// The code points of `s`, lower-cased (for suffix comparisons).
+std::vector<uint32_t> FoldedCodePoints(std::string_view s) {
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i < s.size();) out.push_back(LowerCodePoint(NextCodePoint(s, &i)));
   return out;
 }
 
@@ -276,14 +348,38 @@ struct LeafValue {
   }
 };
 
-bool EqualsFolded(std::string_view s, std::string_view folded) {
-  if (s.size() != folded.size()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (static_cast<char>(std::tolower(static_cast<unsigned char>(s[i]))) != folded[i]) {
-      return false;
-    }
+// Whether `s` lower-cased starts with (or, `whole`, equals) `folded`.
+bool StartsFolded(std::string_view s, std::string_view folded, bool whole) {
+  size_t i = 0, j = 0;
+  while (j < folded.size()) {
+    if (i >= s.size()) return false;
+    if (LowerCodePoint(NextCodePoint(s, &i)) != NextCodePoint(folded, &j)) return false;
   }
-  return true;
+  return !whole || i == s.size();
+}
+
+bool EqualsFolded(std::string_view s, std::string_view folded) {
+  if (s.size() == folded.size()) {  // fast path: ASCII-only equal lengths
+    bool ascii = true;
+    for (size_t i = 0; i < s.size(); ++i) {
+      const unsigned char a = static_cast<unsigned char>(s[i]);
+      if (a >= 0x80 || static_cast<unsigned char>(folded[i]) >= 0x80) {
+        ascii = false;
+        break;
+      }
+      if (static_cast<char>(std::tolower(a)) != folded[i]) return false;
+    }
+    if (ascii) return true;
+  }
+  return StartsFolded(s, folded, true);
+}
+
+// Whether `s` lower-cased ends with the code points `folded`.
+bool EndsFolded(std::string_view s, const std::vector<uint32_t>& folded) {
+  std::vector<uint32_t> cps = FoldedCodePoints(s);
+  if (cps.size() < folded.size()) return false;
+  return std::equal(folded.begin(), folded.end(),
+                    cps.end() - static_cast<std::ptrdiff_t>(folded.size()));
 }
 
 // One array element passed on the way to a leaf.
@@ -708,10 +804,11 @@ enum class MatchKind {
 
 struct Matcher {
   MatchKind kind = MatchKind::kExactString;
-  std::string text;                 // exact/prefix/suffix/equals-ignore-case (folded)
-  std::optional<int64_t> number;    // kExactNumber when comparable
-  std::vector<std::string> values;  // anything-but strings (folded for ignore-case)
-  std::vector<int64_t> numbers;     // anything-but numbers
+  std::string text;                   // exact/prefix/suffix/equals-ignore-case (folded)
+  std::vector<uint32_t> code_points;  // suffix-ignore-case: `text` as code points
+  std::optional<int64_t> number;      // kExactNumber when comparable
+  std::vector<std::string> values;    // anything-but strings (folded for ignore-case)
+  std::vector<int64_t> numbers;       // anything-but numbers
   std::vector<std::vector<WildcardToken>> wildcards;  // wildcard / anything-but wildcard
   // numeric range
   bool has_low = false, low_open = false, has_high = false, high_open = false;
@@ -753,12 +850,11 @@ bool Matcher::Accepts(const LeafValue& leaf) const {
     case MatchKind::kPrefix:
       return is_string && starts(text);
     case MatchKind::kPrefixIgnoreCase:
-      return is_string && v.size() >= text.size() && EqualsFolded(v.substr(0, text.size()), text);
+      return is_string && StartsFolded(v, text, false);
     case MatchKind::kSuffix:
       return is_string && ends(text);
     case MatchKind::kSuffixIgnoreCase:
-      return is_string && v.size() >= text.size() &&
-             EqualsFolded(v.substr(v.size() - text.size()), text);
+      return is_string && EndsFolded(v, code_points);
     case MatchKind::kEqualsIgnoreCase:
       return is_string && EqualsFolded(v, text);
     case MatchKind::kWildcard:
@@ -1080,6 +1176,7 @@ class Compiler {
     Matcher m;
     m.kind = prefix ? MatchKind::kPrefixIgnoreCase : MatchKind::kSuffixIgnoreCase;
     m.text = Fold(r_.Text());
+    m.code_points = FoldedCodePoints(m.text);
     ExpectEndObject();
     ExpectEndObject();
     return m;

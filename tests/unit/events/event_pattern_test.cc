@@ -118,6 +118,20 @@ TEST(EventPatternTest, PrefixSuffixIgnoreCase) {
       {R"({"n":[{"equals-ignore-case":"alice"}]})", R"({"n":"ALICE"})", true},
       {R"({"n":[{"equals-ignore-case":"alice"}]})", R"({"n":"alicia"})", false},
       {R"({"n":[{"equals-ignore-case":"alice"}]})", R"({"n":["bob","AlIcE"]})", true},
+      // Letters beyond ASCII fold too.
+      {R"({"n":[{"equals-ignore-case":"müller"}]})", R"({"n":"MÜLLER"})", true},
+      {R"({"n":[{"equals-ignore-case":"ΑΘΉΝΑ"}]})", R"({"n":"αθήνα"})", true},
+      // Letter by letter, as event-ruler: a final sigma is not the capital sigma's
+      // lower case.
+      {R"({"n":[{"equals-ignore-case":"ΣΩΚΡΑΤΗΣ"}]})", R"({"n":"σωκρατησ"})", true},
+      {R"({"n":[{"equals-ignore-case":"ΣΩΚΡΑΤΗΣ"}]})", R"({"n":"σωκρατης"})", false},
+      {R"({"n":[{"equals-ignore-case":"Москва"}]})", R"({"n":"МОСКВА"})", true},
+      {R"({"n":[{"equals-ignore-case":"Łódź"}]})", R"({"n":"łÓdŹ"})", true},
+      {R"({"n":[{"equals-ignore-case":"müller"}]})", R"({"n":"MULLER"})", false},
+      {R"({"r":[{"prefix":{"equals-ignore-case":"ÉCOLE"}}]})", R"({"r":"école-42"})", true},
+      {R"({"f":[{"suffix":{"equals-ignore-case":"ÄRGER"}}]})", R"({"f":"großer ärger"})", true},
+      {R"({"f":[{"suffix":{"equals-ignore-case":"ÄRGER"}}]})", R"({"f":"arger"})", false},
+      {R"({"u":[{"anything-but":{"equals-ignore-case":["JOSÉ"]}}]})", R"({"u":"josé"})", false},
   });
 }
 
