@@ -22,6 +22,9 @@ ApiError ServiceNotFound() {
   return ApiError::Client("ServiceNotFoundException", "Service not found.");
 }
 
+// DAEMON services run one task on each container instance: this machine is one.
+constexpr int64_t kDaemonInstances = 1;
+
 bool IsValidServiceName(const std::string& name) {
   if (name.empty() || name.size() > 255) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -300,10 +303,32 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
     return InvalidParameter("Creation of service was not idempotent.");
   }
   std::string strategy = input.value("schedulingStrategy", "REPLICA");
-  if (strategy != "REPLICA") {
-    return InvalidParameter("understudy schedules REPLICA services only.");
-  }
   std::string controller = input.value("deploymentController", Json::object()).value("type", "ECS");
+  bool daemon = strategy == "DAEMON";
+  if (daemon) {
+    // One task on each container instance; this machine is the cluster's one instance.
+    if (input.contains("desiredCount")) {
+      return InvalidParameter(
+          "The daemon scheduling strategy does not support a desired count for services. Remove "
+          "the desired count value and try again");
+    }
+    if (!input.value("placementStrategy", Json::array()).empty()) {
+      return InvalidParameter(
+          "The daemon scheduling strategy does not support placement strategies. Remove the "
+          "placement strategy and try again");
+    }
+    if (input.contains("capacityProviderStrategy") ||
+        (!input.contains("launchType") && !(*cluster)["defaultCapacityProviderStrategy"].empty())) {
+      return InvalidParameter(
+          "Specifying a capacity provider strategy is not supported when you create a service "
+          "using the DAEMON scheduling strategy.");
+    }
+    if (input.value("launchType", "EC2") == "FARGATE" || controller != "ECS") {
+      return InvalidParameter(
+          "The DAEMON scheduling strategy does not support the FARGATE launch type or the "
+          "CODE_DEPLOY and EXTERNAL deployment controllers.");
+    }
+  }
   if (controller != "ECS") {
     return InvalidParameter("understudy supports the ECS deployment controller only.");
   }
@@ -315,7 +340,7 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
   if ((*def)["status"] != "ACTIVE") {
     return InvalidParameter("TaskDefinition is inactive");
   }
-  int64_t desired = input.value("desiredCount", int64_t{0});
+  int64_t desired = daemon ? kDaemonInstances : input.value("desiredCount", int64_t{0});
   if (desired < 0) return InvalidParameter("desiredCount must be greater than or equal to 0.");
   if (input.contains("launchType") && input.contains("capacityProviderStrategy")) {
     return InvalidParameter(
@@ -324,8 +349,8 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
   }
   Json config = input.value("deploymentConfiguration", Json::object());
   if (auto error = CheckDeploymentConfiguration(config)) return *error;
-  if (!config.contains("maximumPercent")) config["maximumPercent"] = 200;
-  if (!config.contains("minimumHealthyPercent")) config["minimumHealthyPercent"] = 100;
+  if (!config.contains("maximumPercent")) config["maximumPercent"] = daemon ? 100 : 200;
+  if (!config.contains("minimumHealthyPercent")) config["minimumHealthyPercent"] = daemon ? 0 : 100;
   if (!config.contains("deploymentCircuitBreaker")) {
     config["deploymentCircuitBreaker"] = Json{{"enable", false}, {"rollback", false}};
   }
@@ -369,7 +394,7 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
            {"createdAt", now},
            {"placementConstraints", input.value("placementConstraints", Json::array())},
            {"placementStrategy", input.value("placementStrategy", Json::array())},
-           {"schedulingStrategy", "REPLICA"},
+           {"schedulingStrategy", strategy},
            {"deploymentController", Json{{"type", "ECS"}}},
            {"createdBy", "arn:aws:iam::" + scope.account + ":root"},
            {"enableECSManagedTags", input.value("enableECSManagedTags", false)},
@@ -438,6 +463,11 @@ ApiResult Services::Update(const Scope& scope, const Json& input) {
   }
   if (def == nullptr) return InvalidParameter("TaskDefinition not found.");
   if (input.contains("desiredCount")) {
+    if (doc.value("schedulingStrategy", "REPLICA") == "DAEMON") {
+      return InvalidParameter(
+          "The daemon scheduling strategy does not support a desired count for services. Remove "
+          "the desired count value and try again");
+    }
     int64_t desired = input["desiredCount"].get<int64_t>();
     if (desired < 0) return InvalidParameter("desiredCount must be greater than or equal to 0.");
     doc["desiredCount"] = desired;
@@ -535,7 +565,8 @@ ApiResult Services::Delete(const Scope& scope, const Json& input) {
     return Json{{"service", View(*record, false)}};
   }
   bool force = input.value("force", false);
-  if (!force && record->doc["desiredCount"].get<int64_t>() > 0) {
+  bool daemon = record->doc.value("schedulingStrategy", "REPLICA") == "DAEMON";
+  if (!force && !daemon && record->doc["desiredCount"].get<int64_t>() > 0) {
     return InvalidParameter("The service cannot be stopped while it is scaled above 0.");
   }
   record->doc["status"] = "DRAINING";

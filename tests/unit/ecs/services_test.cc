@@ -385,6 +385,44 @@ TEST_F(ServicesTest, CircuitBreakerRollsBack) {
   EXPECT_EQ(failures, 1);
 }
 
+// DAEMON: one task on the one container instance (this machine), no desiredCount, and
+// ECS's errors for what the strategy does not take.
+TEST_F(ServicesTest, DaemonRunsOneTaskPerInstance) {
+  auto [status, body] = Call("CreateService", {{"cluster", "web"},
+                                               {"serviceName", "agent"},
+                                               {"taskDefinition", "app"},
+                                               {"schedulingStrategy", "DAEMON"}});
+  ASSERT_EQ(status, 200) << body.dump();
+  EXPECT_EQ(body["service"]["schedulingStrategy"], "DAEMON");
+  EXPECT_EQ(body["service"]["desiredCount"], 1);
+  EXPECT_EQ(body["service"]["deploymentConfiguration"]["maximumPercent"], 100);
+  EXPECT_EQ(body["service"]["deploymentConfiguration"]["minimumHealthyPercent"], 0);
+  loop_.RunUntilIdleForTest();
+  Advance(std::chrono::seconds(45));
+  EXPECT_EQ(Service("agent")["runningCount"], 1);
+  auto [s2, refused] =
+      Call("UpdateService", {{"cluster", "web"}, {"service", "agent"}, {"desiredCount", 2}});
+  EXPECT_EQ(s2, 400);
+  EXPECT_EQ(refused["message"],
+            "The daemon scheduling strategy does not support a desired count for services. "
+            "Remove the desired count value and try again");
+  auto [s3, fargate] = Call("CreateService", {{"cluster", "web"},
+                                              {"serviceName", "agent2"},
+                                              {"taskDefinition", "app"},
+                                              {"launchType", "FARGATE"},
+                                              {"schedulingStrategy", "DAEMON"}});
+  EXPECT_EQ(s3, 400);
+  EXPECT_EQ(fargate["__type"], "InvalidParameterException");
+  auto [s4, counted] = Call("CreateService", {{"cluster", "web"},
+                                              {"serviceName", "agent3"},
+                                              {"taskDefinition", "app"},
+                                              {"desiredCount", 1},
+                                              {"schedulingStrategy", "DAEMON"}});
+  EXPECT_EQ(s4, 400);
+  // A DAEMON service is deleted without scaling it to 0 first.
+  EXPECT_EQ(Call("DeleteService", {{"cluster", "web"}, {"service", "agent"}}).first, 200);
+}
+
 // minimumHealthyPercent = maximumPercent = 100 can neither start nor stop: the stall event.
 TEST_F(ServicesTest, StallsWhenNeitherStartNorStopIsAllowed) {
   Call("CreateService",
