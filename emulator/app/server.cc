@@ -236,8 +236,8 @@ Status Serve(const ServeOptions& options) {
   // CloudWatch: metrics measured from ECS tasks and the ALB data plane each minute,
   // alarms, and Application Auto Scaling acting on ECS services' desired counts.
   US_ASSIGN_OR_RETURN(auto cloudwatch, cloudwatch::CloudWatch::Open(
-                                           *store, journal, *clock, random.Fork("cloudwatch"),
-                                           bus, Scope{options.account_id, options.region}));
+                                           *store, journal, *clock, random.Fork("cloudwatch"), bus,
+                                           Scope{options.account_id, options.region}));
   cloudwatch->Install(front_door, control);
   cloudwatch::EcsCollector ecs_metrics(*cloudwatch, [&ecs] {
     std::vector<cloudwatch::TaskReading> out;
@@ -253,7 +253,8 @@ Status Serve(const ServeOptions& options) {
     auto path = [](const std::string& arn) { return arn.substr(arn.rfind(':') + 1); };
     for (const auto& g : elbv2->SampleTargetGroups()) {
       cloudwatch::TargetGroupReading r{g.scope, path(g.arn), {}, {}};
-      for (const auto& lb : g.load_balancer_arns) r.load_balancers.push_back(lb.substr(lb.find("loadbalancer/") + 13));
+      for (const auto& lb : g.load_balancer_arns)
+        r.load_balancers.push_back(lb.substr(lb.find("loadbalancer/") + 13));
       for (const auto& t : g.targets) {
         r.targets.push_back({g.arn + "|" + t.id + "|" + std::to_string(t.port),
                              t.state == "healthy", t.state == "unhealthy", t.counters.requests,
@@ -278,9 +279,9 @@ Status Serve(const ServeOptions& options) {
                                        const std::string& service, int64_t desired) {
     return ecs->SetServiceDesiredCount(scope, cluster, service, desired);
   };
-  US_ASSIGN_OR_RETURN(auto scaling, autoscaling::AutoScaling::Open(
-                                        *store, journal, *clock, random.Fork("autoscaling"),
-                                        *cloudwatch, scaling_options));
+  US_ASSIGN_OR_RETURN(auto scaling, autoscaling::AutoScaling::Open(*store, journal, *clock,
+                                                                   random.Fork("autoscaling"),
+                                                                   *cloudwatch, scaling_options));
   scaling->Install(front_door, control);
 
   api::HttpServerOptions http_options;

@@ -326,7 +326,9 @@ class CloudWatchImpl final : public CloudWatch {
       auto s = metrics_.Aggregate(scope, id, FromSecs(t), FromSecs(t + period), unit);
       if (!s) continue;
       Json point{{"Timestamp", static_cast<double>(t)},
-                 {"Unit", unit.empty() ? UnitOf(scope, id, t, period) : unit}};
+                 {"Unit", !unit.empty()     ? unit
+                          : s->unit.empty() ? "None"
+                                            : s->unit}};
       for (const auto& stat : stats) {
         std::string name = stat.get<std::string>();
         if (auto v = s->Get(name)) point[name] = *v;
@@ -335,8 +337,6 @@ class CloudWatchImpl final : public CloudWatch {
     }
     return Json{{"Label", id.name}, {"Datapoints", points}};
   }
-
-  std::string UnitOf(const Scope&, const MetricId&, int64_t, int64_t) const { return "None"; }
 
   ApiResult GetMetricData(const Scope& scope, const Json& input) {
     int64_t start = static_cast<int64_t>(std::floor(input["StartTime"].get<double>()));

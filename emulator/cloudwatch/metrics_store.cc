@@ -31,8 +31,12 @@ bool MetricId::operator<(const MetricId& other) const {
 
 void StatSet::Add(const StatSet& other) {
   if (other.count <= 0) return;
+  if (unit.empty()) unit = other.unit;
   if (count <= 0) {
-    *this = other;
+    count = other.count;
+    sum = other.sum;
+    min = other.min;
+    max = other.max;
     return;
   }
   count += other.count;
@@ -99,7 +103,9 @@ std::optional<StatSet> MetricsStore::Aggregate(const Scope& scope, const MetricI
        ++b) {
     if (!unit.empty() && b->second.unit != unit && !(unit == "None" && b->second.unit.empty()))
       continue;
-    total.Add(b->second.stats);
+    StatSet stats = b->second.stats;
+    stats.unit = b->second.unit;
+    total.Add(stats);
   }
   if (total.count <= 0) return std::nullopt;
   return total;

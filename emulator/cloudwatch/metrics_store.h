@@ -33,10 +33,14 @@ struct MetricId {
 };
 
 struct StatSet {
+  StatSet() = default;
+  StatSet(double count_, double sum_, double min_, double max_)
+      : count(count_), sum(sum_), min(min_), max(max_) {}
   double count = 0;
   double sum = 0;
   double min = 0;
   double max = 0;
+  std::string unit;  // the unit of the values ("" = None)
   void Add(const StatSet& other);
   // "SampleCount", "Average", "Sum", "Minimum", "Maximum"; nothing for others.
   std::optional<double> Get(const std::string& statistic) const;

@@ -244,9 +244,8 @@ class EcsImpl final : public Ecs {
       auto usage = tasks_.UsageOf(scope, task_id);
       if (!usage) continue;
       out.push_back(ServiceTaskUsage{scope, cluster, service, task_id, usage->cpu_ns,
-                                     usage->system_cpu_ns, usage->online_cpus,
-                                     usage->memory_bytes, usage->reserved_vcpus,
-                                     usage->reserved_memory_mib});
+                                     usage->system_cpu_ns, usage->online_cpus, usage->memory_bytes,
+                                     usage->reserved_vcpus, usage->reserved_memory_mib});
     }
     return out;
   }

@@ -167,8 +167,9 @@ std::optional<Services::Scale> Services::ScaleOf(const Scope& scope, const std::
   const Record* record = FindRecord(scope, cluster, service);
   if (record == nullptr || record->doc["status"] != "ACTIVE") return std::nullopt;
   const Json& deployments = record->doc["deployments"];
-  bool deploying = deployments.size() > 1 ||
-                   (!deployments.empty() && deployments[0].value("rolloutState", "") == "IN_PROGRESS");
+  bool deploying =
+      deployments.size() > 1 ||
+      (!deployments.empty() && deployments[0].value("rolloutState", "") == "IN_PROGRESS");
   return Scale{record->doc["desiredCount"].get<int64_t>(),
                record->doc["runningCount"].get<int64_t>(), deploying};
 }
@@ -180,7 +181,8 @@ std::vector<std::tuple<Scope, std::string, std::string, std::string>> Services::
     const std::string& cluster_arn = std::get<2>(key);
     std::string cluster = cluster_arn.substr(cluster_arn.rfind('/') + 1);
     for (const auto& [id, task] : record.tasks) {
-      if (task.running && !task.stopping) out.emplace_back(record.scope, cluster, std::get<3>(key), id);
+      if (task.running && !task.stopping)
+        out.emplace_back(record.scope, cluster, std::get<3>(key), id);
     }
   }
   return out;

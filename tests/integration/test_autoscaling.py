@@ -320,9 +320,11 @@ class RealLoadTest(unittest.TestCase):
                 Statistic="Average", Period=60, EvaluationPeriods=1, Threshold=50,
                 ComparisonOperator="GreaterThanThreshold", AlarmActions=[arn])
             # Up to two whole minutes of real time: the first reading only starts the count.
-            status, answer = emulator.post("/_understudy/wait", {
-                "until": {"cloudwatchAlarm": {"alarm": "burn", "state": "ALARM"}}, "timeout": "190s"})
-            self.assertEqual(status, 200, answer)
+            status, _, raw = emulator.request(
+                "POST", "/_understudy/wait",
+                {"until": {"cloudwatchAlarm": {"alarm": "burn", "state": "ALARM"}}, "timeout": "190s"},
+                {"Content-Type": "application/json"}, timeout=200)
+            self.assertEqual(status, 200, raw)
             stats = cloudwatch.get_metric_statistics(
                 Namespace="AWS/ECS", MetricName="CPUUtilization",
                 Dimensions=[{"Name": "ClusterName", "Value": "web"}, {"Name": "ServiceName", "Value": "api"}],
