@@ -325,10 +325,12 @@ class RealLoadTest(unittest.TestCase):
                 {"until": {"cloudwatchAlarm": {"alarm": "burn", "state": "ALARM"}}, "timeout": "190s"},
                 {"Content-Type": "application/json"}, timeout=200)
             self.assertEqual(status, 200, raw)
+            now = datetime.datetime.now(datetime.timezone.utc)  # the real clock
             stats = cloudwatch.get_metric_statistics(
                 Namespace="AWS/ECS", MetricName="CPUUtilization",
                 Dimensions=[{"Name": "ClusterName", "Value": "web"}, {"Name": "ServiceName", "Value": "api"}],
-                StartTime=datetime.datetime(2000, 1, 1), EndTime=datetime.datetime(2100, 1, 1),
+                StartTime=now - datetime.timedelta(minutes=10),
+                EndTime=now + datetime.timedelta(minutes=1),
                 Period=60, Statistics=["Maximum"])["Datapoints"]
             self.assertTrue(any(p["Maximum"] > 50 for p in stats), stats)
             service = ecs.describe_services(cluster="web", services=["api"])["services"][0]
