@@ -279,6 +279,21 @@ Status Serve(const ServeOptions& options) {
                                        const std::string& service, int64_t desired) {
     return ecs->SetServiceDesiredCount(scope, cluster, service, desired);
   };
+  // "app/<lb>/<id>/targetgroup/<tg>/<id>": the target group exists and that load
+  // balancer forwards to it.
+  scaling_options.resource_label_exists = [&elbv2](const Scope& scope, const std::string& label) {
+    size_t at = label.find("/targetgroup/");
+    if (at == std::string::npos) return false;
+    auto tg = elbv2->FindTargetGroup(
+        scope, MakeArn("elasticloadbalancing", scope, label.substr(at + 1)));
+    if (!tg) return false;
+    std::string lb = "loadbalancer/" + label.substr(0, at);
+    for (const auto& arn : tg->load_balancer_arns) {
+      if (arn.size() >= lb.size() && arn.compare(arn.size() - lb.size(), lb.size(), lb) == 0)
+        return true;
+    }
+    return false;
+  };
   US_ASSIGN_OR_RETURN(auto scaling, autoscaling::AutoScaling::Open(*store, journal, *clock,
                                                                    random.Fork("autoscaling"),
                                                                    *cloudwatch, scaling_options));

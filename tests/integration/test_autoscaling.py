@@ -201,6 +201,41 @@ class ScalingTest(unittest.TestCase):
         self.scaling.delete_scaling_policy(PolicyName="cpu80", **TARGET)
         self.assertEqual(self.cloudwatch.describe_alarms(AlarmNamePrefix="TargetTracking-")["MetricAlarms"], [])
 
+    # ALBRequestCountPerTarget: the target group's requests per healthy target.
+    def test_request_count_per_target(self):
+        self.start_service()
+        elb = self.emulator.client("elbv2")
+        lb = elb.create_load_balancer(Name="web", Subnets=["subnet-a", "subnet-b"])["LoadBalancers"][0]
+        tg = elb.create_target_group(Name="api", Protocol="HTTP", Port=8080, VpcId="vpc-local",
+                                     TargetType="ip")["TargetGroups"][0]
+        elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+        label = (lb["LoadBalancerArn"].split("loadbalancer/")[1] + "/" +
+                 tg["TargetGroupArn"].split(":")[-1])
+        self.scaling.register_scalable_target(**TARGET, MinCapacity=1, MaxCapacity=5)
+
+        def policy(resource_label):
+            return self.scaling.put_scaling_policy(
+                PolicyName="requests", PolicyType="TargetTrackingScaling", **TARGET,
+                TargetTrackingScalingPolicyConfiguration={
+                    "TargetValue": 100, "PredefinedMetricSpecification": {
+                        "PredefinedMetricType": "ALBRequestCountPerTarget",
+                        "ResourceLabel": resource_label}})
+
+        with self.assertRaises(self.scaling.exceptions.ValidationException):
+            policy("app/web/0000000000000000/targetgroup/nope/0000000000000000")
+        alarms = policy(label)["Alarms"]
+        high = self.cloudwatch.describe_alarms(AlarmNames=[alarms[0]["AlarmName"]])["MetricAlarms"][0]
+        self.assertEqual((high["Namespace"], high["MetricName"], high["Statistic"], high["Dimensions"]),
+                         ("AWS/ApplicationELB", "RequestCountPerTarget", "Sum",
+                          [{"Name": "TargetGroup", "Value": tg["TargetGroupArn"].split(":")[-1]}]))
+        t0 = self.next_minute()
+        status, answer = self.emulator.post("/_understudy/metrics", {
+            "targetGroup": tg["TargetGroupArn"], "value": 250})
+        self.assertEqual(status, 200, answer)
+        # 3 of 3 above 100 at minute 3: ceil(1 x 250 / 100) = 3.
+        self.assert_desired_changes_at(t0, 3, 1, 3)
+
     def test_disable_scale_in_and_suspended_state(self):
         self.start_service()
         self.scaling.register_scalable_target(**TARGET, MinCapacity=1, MaxCapacity=3,
