@@ -236,6 +236,34 @@ class ScalingTest(unittest.TestCase):
         # 3 of 3 above 100 at minute 3: ceil(1 x 250 / 100) = 3.
         self.assert_desired_changes_at(t0, 3, 1, 3)
 
+    # aws-semantics §2.6: scale-in is suspended while a deployment is in progress.
+    def test_scale_in_waits_for_deployments(self):
+        self.start_service()
+        self.ecs.update_service(cluster="web", service="api", desiredCount=2)
+        self.wait_steady()
+        self.scaling.register_scalable_target(**TARGET, MinCapacity=1, MaxCapacity=2)
+        self.scaling.put_scaling_policy(
+            PolicyName="cpu80", PolicyType="TargetTrackingScaling", **TARGET,
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": 80, "PredefinedMetricSpecification": {
+                    "PredefinedMetricType": "ECSServiceAverageCPUUtilization"}})
+        # A revision whose health check keeps failing (10 times 5 minutes before the task
+        # counts as unhealthy) keeps its deployment in progress.
+        self.ecs.register_task_definition(family="api", containerDefinitions=[
+            {"name": "api", "image": "local/fixture", "memory": 64, "cpu": 256,
+             "command": [APP, "--port", "0", "--name", "v2"],
+             "healthCheck": {"command": ["CMD", "/bin/false"], "interval": 300, "retries": 10,
+                             "startPeriod": 300, "timeout": 5}}])
+        self.ecs.update_service(cluster="web", service="api", taskDefinition="api")
+        t0 = self.next_minute()
+        self.override([("0s", 20)])
+        self.to(t0 + datetime.timedelta(minutes=20))  # AlarmLow is in ALARM from minute 15
+        self.assertEqual(self.desired(), 2)
+        _, journal = self.emulator.get("/_understudy/journal?after=0&limit=100000")
+        self.assertTrue(any(e["detail"].get("notScaled") ==
+                            "scale-in is paused while a deployment is in progress"
+                            for e in journal["entries"] if isinstance(e["detail"], dict)))
+
     def test_disable_scale_in_and_suspended_state(self):
         self.start_service()
         self.scaling.register_scalable_target(**TARGET, MinCapacity=1, MaxCapacity=3,
