@@ -284,8 +284,8 @@ Status Serve(const ServeOptions& options) {
   scaling_options.resource_label_exists = [&elbv2](const Scope& scope, const std::string& label) {
     size_t at = label.find("/targetgroup/");
     if (at == std::string::npos) return false;
-    auto tg = elbv2->FindTargetGroup(
-        scope, MakeArn("elasticloadbalancing", scope, label.substr(at + 1)));
+    auto tg =
+        elbv2->FindTargetGroup(scope, MakeArn("elasticloadbalancing", scope, label.substr(at + 1)));
     if (!tg) return false;
     std::string lb = "loadbalancer/" + label.substr(0, at);
     for (const auto& arn : tg->load_balancer_arns) {

@@ -533,7 +533,15 @@ class AutoScalingImpl final : public AutoScaling {
         continue;
       if (!names.empty() && std::find(names.begin(), names.end(), doc["PolicyName"]) == names.end())
         continue;
-      found.push_back(Shown(doc));
+      Json shown = Shown(doc);
+      if (doc["PolicyType"] == "StepScaling") {
+        // A step policy's alarms are those whose actions name it.
+        shown["Alarms"] = Json::array();
+        for (const auto& [name, arn] : cloudwatch_.AlarmsWithAction(scope, doc["PolicyARN"])) {
+          shown["Alarms"].push_back(Json{{"AlarmName", name}, {"AlarmARN", arn}});
+        }
+      }
+      found.push_back(shown);
     }
     return Page(found, input, "ScalingPolicies", 50);
   }

@@ -198,6 +198,20 @@ class CloudWatchImpl final : public CloudWatch {
     return it->second["StateValue"].get<std::string>();
   }
 
+  std::vector<std::pair<std::string, std::string>> AlarmsWithAction(
+      const Scope& scope, const std::string& action_arn) const override {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [key, alarm] : alarms_) {
+      if (std::get<0>(key) != scope.account || std::get<1>(key) != scope.region) continue;
+      bool has = false;
+      for (const char* list : {"OKActions", "AlarmActions", "InsufficientDataActions"}) {
+        for (const auto& a : alarm[list]) has |= a == action_arn;
+      }
+      if (has) out.emplace_back(std::get<2>(key), alarm["AlarmArn"].get<std::string>());
+    }
+    return out;
+  }
+
   void RunMinute(TimePoint now) override {
     TimePoint period_start = now - std::chrono::seconds(kMinute);
     published_.clear();

@@ -70,6 +70,9 @@ class CloudWatch {
   // The alarm's state, or nothing when there is no such alarm.
   virtual std::optional<std::string> AlarmState(const Scope& scope,
                                                 const std::string& name) const = 0;
+  // (name, ARN) of the alarms of `scope` with `action_arn` among their actions.
+  virtual std::vector<std::pair<std::string, std::string>> AlarmsWithAction(
+      const Scope& scope, const std::string& action_arn) const = 0;
   // Evaluates every alarm now (as at a whole minute), after the minute sources ran.
   virtual void RunMinute(TimePoint now) = 0;
 };

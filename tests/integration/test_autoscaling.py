@@ -113,6 +113,9 @@ class ScalingTest(unittest.TestCase):
                 AlarmName=name, Namespace="AWS/ECS", MetricName="CPUUtilization", Dimensions=dims,
                 Statistic="Average", Period=60, EvaluationPeriods=3, DatapointsToAlarm=3,
                 Threshold=60, ComparisonOperator=op, AlarmActions=[arn])
+        policies = self.scaling.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
+        self.assertEqual({p["PolicyName"]: [a["AlarmName"] for a in p["Alarms"]] for p in policies},
+                         {"scale-out": ["cpu-high"], "scale-in": ["cpu-low"]})
         t0 = self.next_minute()
         # CPU 10 % for 2 minutes, 85 % from minute 2 to minute 8, then 20 %.
         self.override([("0s", 10), ("2m", 85), ("8m", 20)])
