@@ -253,6 +253,35 @@ class CloudWatchTest(unittest.TestCase):
         self.assertGreater(value("TargetResponseTime", both, "Average"), 0)
 
 
+class RestartTest(unittest.TestCase):
+    """Alarms, datapoints, scalable targets and policies survive a restart on a state dir."""
+
+    def test_state_survives_a_restart(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as state:
+            args = ("--clock", "virtual", "--start", START, "--state-dir", state)
+            with Understudy(BINARY, *args) as emulator:
+                cw = emulator.client("cloudwatch")
+                cw.put_metric_data(Namespace="App", MetricData=[
+                    {"MetricName": "Jobs", "Timestamp": minute(0), "Value": 3}])
+                cw.put_metric_alarm(AlarmName="jobs", Namespace="App", MetricName="Jobs",
+                                    Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+                                    ComparisonOperator="GreaterThanThreshold")
+                status, _ = emulator.post("/_understudy/clock", {"to": "2026-11-23T08:01:00Z"})
+                self.assertEqual(status, 200)
+                self.assertEqual(cw.describe_alarms()["MetricAlarms"][0]["StateValue"], "ALARM")
+            with Understudy(BINARY, *args) as emulator:
+                cw = emulator.client("cloudwatch")
+                alarm = cw.describe_alarms()["MetricAlarms"][0]
+                self.assertEqual((alarm["AlarmName"], alarm["StateValue"]), ("jobs", "ALARM"))
+                points = cw.get_metric_statistics(
+                    Namespace="App", MetricName="Jobs", StartTime=minute(0), EndTime=minute(1),
+                    Period=60, Statistics=["Sum"])["Datapoints"]
+                self.assertEqual([p["Sum"] for p in points], [3.0])
+                history = cw.describe_alarm_history(AlarmName="jobs")["AlarmHistoryItems"]
+                self.assertEqual(history[0]["HistorySummary"], "Alarm updated from INSUFFICIENT_DATA to ALARM")
+
+
 @unittest.skipUnless(os.environ.get("UNDERSTUDY_FIXTURE_APP"), "needs the fixture app")
 class DeploymentAlarmTest(unittest.TestCase):
     """deploymentConfiguration.alarms: an alarm going to ALARM fails the deployment in
