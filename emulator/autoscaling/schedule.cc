@@ -66,30 +66,19 @@ bool ParseField(const std::string& field, int lo, int hi, const std::vector<std:
   return true;
 }
 
-Result<int64_t> ParseOffset(const std::string& tz) {
-  if (tz.empty() || tz == "UTC" || tz == "Etc/UTC" || tz == "GMT" || tz == "Etc/GMT" ||
-      tz == "Etc/Universal" || tz == "Etc/Zulu")
-    return 0;
+Result<TimeZone> ParseZone(const std::string& tz) {
   if (tz.rfind("Etc/GMT", 0) == 0 && tz.size() > 8 && (tz[7] == '+' || tz[7] == '-')) {
     auto n = Number(tz.substr(8), {}, 0);
-    if (n && *n <= 14) return (tz[7] == '+' ? -1 : 1) * int64_t{*n} * 3600;
+    if (n && *n <= 14) return TimeZone::Fixed((tz[7] == '+' ? -1 : 1) * int64_t{*n} * 3600);
   }
-  if (tz.size() == 6 && (tz[0] == '+' || tz[0] == '-') && tz[3] == ':') {
-    auto h = Number(tz.substr(1, 2), {}, 0);
-    auto m = Number(tz.substr(4, 2), {}, 0);
-    if (h && m) return (tz[0] == '+' ? 1 : -1) * (int64_t{*h} * 3600 + int64_t{*m} * 60);
-  }
-  return Status::InvalidArgument(
-      "understudy understands the timezones UTC, Etc/GMT+N, Etc/GMT-N "
-      "and +hh:mm offsets only, not '" +
-      tz + "'");
+  return TimeZone::Load(tz);
 }
 
 }  // namespace
 
 Result<Schedule> Schedule::Parse(const std::string& expression, const std::string& timezone) {
   Schedule s;
-  US_ASSIGN_OR_RETURN(s.offset_seconds_, ParseOffset(timezone));
+  US_ASSIGN_OR_RETURN(s.zone_, ParseZone(timezone));
   auto inner = [&](const char* prefix) -> std::optional<std::string> {
     std::string p = prefix;
     if (expression.rfind(p + "(", 0) != 0 || expression.back() != ')') return std::nullopt;
@@ -99,7 +88,8 @@ Result<Schedule> Schedule::Parse(const std::string& expression, const std::strin
     auto t = ParseIso8601(*at + "Z");
     if (!t.ok() || at->size() != 19) return Status::InvalidArgument("bad at() expression");
     s.kind_ = Kind::kAt;
-    s.at_ = *t - std::chrono::seconds(s.offset_seconds_);
+    int64_t local = std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count();
+    s.at_ = TimePoint(std::chrono::seconds(s.zone_.ToUtc(local)));
     return s;
   }
   if (auto rate = inner("rate")) {
@@ -153,7 +143,8 @@ std::optional<TimePoint> Schedule::Next(TimePoint after, TimePoint origin) const
       break;
   }
   // Local time, whole minutes, strictly after `after`.
-  auto local = floor<minutes>(after + seconds(offset_seconds_)) + minutes(1);
+  int64_t after_s = duration_cast<seconds>(after.time_since_epoch()).count();
+  auto local = floor<minutes>(sys_seconds{seconds(after_s + zone_.OffsetAt(after_s))}) - minutes(1);
   auto day = floor<days>(local);
   for (int i = 0; i < 366 * 5; ++i, day += days(1)) {
     year_month_day ymd{day};
@@ -170,8 +161,9 @@ std::optional<TimePoint> Schedule::Next(TimePoint after, TimePoint origin) const
         if (!minutes_.test(static_cast<size_t>(m))) continue;
         auto t = day + hours(h) + minutes(m);
         if (t < local) continue;
-        return TimePoint(
-            duration_cast<Duration>((t - seconds(offset_seconds_)).time_since_epoch()));
+        TimePoint utc(seconds(zone_.ToUtc(duration_cast<seconds>(t.time_since_epoch()).count())));
+        if (utc <= after) continue;
+        return utc;
       }
     }
   }

@@ -2,9 +2,10 @@
 // cron(minutes hours day-of-month month day-of-week year), in a timezone.
 //
 // Cron fields take *, ?, numbers, names (JAN..DEC, SUN..SAT with SUN = 1), lists,
-// ranges and /steps; L, W and # are not supported. Timezones: UTC, Etc/UTC, GMT and
-// Etc/GMT±N (POSIX sign: Etc/GMT+5 is five hours behind UTC) and fixed offsets
-// (+hh:mm). Pure; any thread.
+// ranges and /steps; L, W and # are not supported. Timezones: names of the tz database
+// ("America/New_York", with its daylight saving time; timezone.h), UTC, Etc/GMT±N
+// (POSIX sign: Etc/GMT+5 is five hours behind UTC) and fixed offsets (+hh:mm).
+// Pure; any thread.
 #pragma once
 
 #include <array>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "autoscaling/timezone.h"
 #include "core/status.h"
 #include "core/time.h"
 
@@ -29,7 +31,7 @@ class Schedule {
   Kind kind_ = Kind::kAt;
   TimePoint at_{};
   Duration rate_{0};
-  int64_t offset_seconds_ = 0;  // local = UTC + offset
+  TimeZone zone_;
   std::bitset<60> minutes_;
   std::bitset<24> hours_;
   std::bitset<32> days_;     // 1..31

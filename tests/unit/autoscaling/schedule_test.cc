@@ -1,6 +1,8 @@
 // Scheduled actions' schedules: at(), rate() and cron() with a timezone.
 #include "autoscaling/schedule.h"
 
+#include "autoscaling/timezone.h"
+
 #include <gtest/gtest.h>
 
 namespace understudy::autoscaling {
@@ -43,6 +45,31 @@ TEST(ScheduleTest, Cron) {
   EXPECT_FALSE(Schedule::Parse("cron(0 9 * *)", "").ok());
   EXPECT_FALSE(Schedule::Parse("cron(0 25 * * ? *)", "").ok());
   EXPECT_FALSE(Schedule::Parse("cron(0 9 * * ? *)", "America/Nowhere").ok());
+}
+
+// Named zones come from the tz database, daylight saving time included.
+TEST(ScheduleTest, NamedTimezone) {
+  auto zone = TimeZone::Load("America/New_York");
+  if (!zone.ok()) GTEST_SKIP() << "no tz database here: " << zone.status().message();
+  auto s = Schedule::Parse("cron(0 9 * * ? *)", "America/New_York");
+  ASSERT_TRUE(s.ok());
+  // EST (UTC-5) in November, EDT (UTC-4) in July.
+  EXPECT_EQ(s->Next(At("2026-11-23T00:00:00Z"), {}), At("2026-11-23T14:00:00Z"));
+  EXPECT_EQ(s->Next(At("2026-07-01T00:00:00Z"), {}), At("2026-07-01T13:00:00Z"));
+  // Across the change on 2026-03-08 (02:00 EST -> 03:00 EDT).
+  EXPECT_EQ(s->Next(At("2026-03-07T15:00:00Z"), {}), At("2026-03-08T13:00:00Z"));
+  // Far past the file's last transition, the footer's rule applies.
+  EXPECT_EQ(s->Next(At("2090-07-01T00:00:00Z"), {}), At("2090-07-01T13:00:00Z"));
+  auto berlin = TimeZone::Load("Europe/Berlin");
+  ASSERT_TRUE(berlin.ok());
+  EXPECT_EQ(berlin->OffsetAt(static_cast<int64_t>(ToEpochSeconds(At("2026-01-15T12:00:00Z")))),
+            3600);
+  EXPECT_EQ(berlin->OffsetAt(static_cast<int64_t>(ToEpochSeconds(At("2026-07-15T12:00:00Z")))),
+            7200);
+  EXPECT_EQ(berlin->OffsetAt(static_cast<int64_t>(ToEpochSeconds(At("2080-07-15T12:00:00Z")))),
+            7200);
+  EXPECT_FALSE(TimeZone::Load("Mars/Olympus_Mons").ok());
+  EXPECT_FALSE(TimeZone::Load("../../etc/passwd").ok());
 }
 
 }  // namespace
