@@ -698,8 +698,11 @@ class AutoScalingImpl final : public AutoScaling {
 
   // --- activities ----------------------------------------------------------------
 
+  // Records an activity; one with `not_scaled` reasons is shown only with
+  // IncludeNotScaledActivities.
   void Record(const Scope& scope, const Json& target, const std::string& description,
-              const std::string& cause, const std::string& status, const std::string& message) {
+              const std::string& cause, const std::string& status, const std::string& message,
+              const Json& not_scaled = Json()) {
     double now = ToEpochSeconds(clock_.Now());
     Json activity{{"ActivityId", random_.Uuid()},
                   {"ServiceNamespace", target["ServiceNamespace"]},
@@ -711,6 +714,15 @@ class AutoScalingImpl final : public AutoScaling {
                   {"EndTime", now},
                   {"StatusCode", status},
                   {"StatusMessage", message}};
+    if (message.empty()) activity.erase("StatusMessage");
+    if (!not_scaled.is_null()) {
+      activity["NotScaledReasons"] = not_scaled;
+      activity.erase("EndTime");
+    } else {
+      last_not_scaled_.erase(Key{
+          scope.account, scope.region,
+          TargetId(target["ServiceNamespace"], target["ResourceId"], target["ScalableDimension"])});
+    }
     (void)store_.Run(
         "INSERT INTO aas_activities(account, region, ns, resource, dim, doc) VALUES(?1, ?2, ?3, "
         "?4, ?5, ?6)",
@@ -734,7 +746,10 @@ class AutoScalingImpl final : public AutoScaling {
     std::vector<Json> found;
     US_RETURN_IF_ERROR_API(store_.Query(sql, params, [&](const SqlRow& row) {
       auto doc = ParseJson(row.Text(0));
-      if (doc.ok()) found.push_back(*doc);
+      if (!doc.ok()) return;
+      if (doc->contains("NotScaledReasons") && !input.value("IncludeNotScaledActivities", false))
+        return;
+      found.push_back(*doc);
     }));
     return Page(found, input, "ScalingActivities", 50);
   }
@@ -879,6 +894,7 @@ class AutoScalingImpl final : public AutoScaling {
         want = raw;
       }
     }
+    int64_t unclamped = want;
     want = std::clamp(want, min, max);
     if (out && suspended.value("DynamicScalingOutSuspended", false)) {
       return Skip(*policy, firing.alarm_name, "dynamic scale-out is suspended");
@@ -887,6 +903,21 @@ class AutoScalingImpl final : public AutoScaling {
       return Skip(*policy, firing.alarm_name, "dynamic scale-in is suspended");
     }
     if (want == current) {
+      // A not scaled activity (IncludeNotScaledActivities), once per alarm and reason.
+      Json reason;
+      if (unclamped > max && current == max) {
+        reason = Json{{"Code", "AlreadyAtMaxCapacity"}, {"MaxCapacity", max}};
+      } else if (unclamped < min && current == min) {
+        reason = Json{{"Code", "AlreadyAtMinCapacity"}, {"MinCapacity", min}};
+      } else {
+        reason = Json{{"Code", "AlreadyAtDesiredCapacity"}, {"CurrentCapacity", current}};
+      }
+      std::string seen = cause + "|" + reason.dump();
+      if (last_not_scaled_[target] != seen) {
+        last_not_scaled_[target] = seen;
+        Record(scope, tdoc, "Attempting to scale due to alarm triggered", cause, "Failed", "",
+               Json::array({reason}));
+      }
       return Skip(*policy, firing.alarm_name,
                   "capacity stays at " + std::to_string(current) + " (min " + std::to_string(min) +
                       ", max " + std::to_string(max) + ")");
@@ -920,6 +951,7 @@ class AutoScalingImpl final : public AutoScaling {
   std::map<Key, Json> policies_;
   std::map<Key, Json> scheduled_;
   std::map<Key, TimerId> timers_;
+  std::map<Key, std::string> last_not_scaled_;  // by target: the last not scaled activity
 };
 
 }  // namespace

@@ -145,6 +145,13 @@ class ScalingTest(unittest.TestCase):
              "monitor alarm cpu-high in state ALARM triggered policy scale-out", "Successful",
              "Successfully set desired count to 2. Change successfully fulfilled by ecs."),
         ])
+        # At max capacity the alarm, still in ALARM, did not scale: a not scaled activity.
+        not_scaled = self.scaling.describe_scaling_activities(
+            ServiceNamespace="ecs", IncludeNotScaledActivities=True)["ScalingActivities"]
+        reasons = [(a["Description"], a["StatusCode"], a["NotScaledReasons"]) for a in not_scaled
+                   if "NotScaledReasons" in a]
+        self.assertIn(("Attempting to scale due to alarm triggered", "Failed",
+                       [{"Code": "AlreadyAtMaxCapacity", "MaxCapacity": 2}]), reasons)
         rc, out, err = self.emulator.aws("application-autoscaling", "describe-scaling-activities",
                                          "--service-namespace", "ecs")
         self.assertEqual(rc, 0, err)
