@@ -118,6 +118,9 @@ class AutoScalingImpl final : public AutoScaling {
     add("DeleteScheduledAction", &AutoScalingImpl::DeleteScheduledAction);
     add("DescribeScheduledActions", &AutoScalingImpl::DescribeScheduledActions);
     add("DescribeScalingActivities", &AutoScalingImpl::DescribeScalingActivities);
+    add("TagResource", &AutoScalingImpl::TagResource);
+    add("UntagResource", &AutoScalingImpl::UntagResource);
+    add("ListTagsForResource", &AutoScalingImpl::ListTagsForResource);
     cloudwatch_.SetActionHandler(
         "arn:aws:autoscaling:",
         [this](const Scope& scope, const std::string& arn, const cloudwatch::AlarmFiring& firing) {
@@ -213,7 +216,8 @@ class AutoScalingImpl final : public AutoScaling {
                  {"SuspendedState",
                   {{"DynamicScalingInSuspended", false},
                    {"DynamicScalingOutSuspended", false},
-                   {"ScheduledScalingSuspended", false}}}};
+                   {"ScheduledScalingSuspended", false}}},
+                 {"_tags", input.value("Tags", Json::object())}};
     } else {
       doc = existing->second;
     }
@@ -307,6 +311,51 @@ class AutoScalingImpl final : public AutoScaling {
     Json out{{field, page}};
     if (offset + page.size() < all.size()) out["NextToken"] = PageToken(offset + page.size());
     return out;
+  }
+
+  // --- tags (of scalable targets) ------------------------------------------------
+
+  Json* TargetByArn(const Scope& scope, const std::string& arn, Key* key) {
+    for (auto& [k, doc] : targets_) {
+      if (std::get<0>(k) == scope.account && std::get<1>(k) == scope.region &&
+          doc["ScalableTargetARN"] == arn) {
+        *key = k;
+        return &doc;
+      }
+    }
+    return nullptr;
+  }
+  static ApiError TagTargetNotFound(const std::string& arn) {
+    return ApiError::Client("ResourceNotFoundException", "No scalable target found for " + arn);
+  }
+
+  ApiResult TagResource(const Scope& scope, const Json& input) {
+    Key key;
+    Json* doc = TargetByArn(scope, input["ResourceARN"], &key);
+    if (doc == nullptr) return TagTargetNotFound(input["ResourceARN"]);
+    Json tags = doc->value("_tags", Json::object());
+    for (auto& [k, v] : input["Tags"].items()) tags[k] = v;
+    (*doc)["_tags"] = tags;
+    US_RETURN_IF_ERROR_API(Save("aas_targets", targets_, key));
+    return Json::object();
+  }
+
+  ApiResult UntagResource(const Scope& scope, const Json& input) {
+    Key key;
+    Json* doc = TargetByArn(scope, input["ResourceARN"], &key);
+    if (doc == nullptr) return TagTargetNotFound(input["ResourceARN"]);
+    Json tags = doc->value("_tags", Json::object());
+    for (const auto& k : input["TagKeys"]) tags.erase(k.get<std::string>());
+    (*doc)["_tags"] = tags;
+    US_RETURN_IF_ERROR_API(Save("aas_targets", targets_, key));
+    return Json::object();
+  }
+
+  ApiResult ListTagsForResource(const Scope& scope, const Json& input) {
+    Key key;
+    Json* doc = TargetByArn(scope, input["ResourceARN"], &key);
+    if (doc == nullptr) return TagTargetNotFound(input["ResourceARN"]);
+    return Json{{"Tags", doc->value("_tags", Json::object())}};
   }
 
   // --- policies ----------------------------------------------------------------

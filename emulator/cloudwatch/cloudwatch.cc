@@ -118,6 +118,9 @@ class CloudWatchImpl final : public CloudWatch {
     add("DescribeAlarmHistory", &CloudWatchImpl::DescribeAlarmHistory);
     add("EnableAlarmActions", &CloudWatchImpl::EnableAlarmActions);
     add("DisableAlarmActions", &CloudWatchImpl::DisableAlarmActions);
+    add("TagResource", &CloudWatchImpl::TagResource);
+    add("UntagResource", &CloudWatchImpl::UntagResource);
+    add("ListTagsForResource", &CloudWatchImpl::ListTagsForResource);
     control.AddResetHook([this] { return Reset(); });
     front_door.RegisterInternal("POST", "/_understudy/metrics",
                                 [this](const api::HttpRequest& request, api::HttpReply reply) {
@@ -509,13 +512,14 @@ class CloudWatchImpl final : public CloudWatch {
     auto existing = alarms_.find(key);
     bool created = existing == alarms_.end();
     if (created) {
+      doc["_tags"] = input.value("Tags", Json::array());  // ignored on update, as on AWS
       doc["StateValue"] = "INSUFFICIENT_DATA";
       doc["StateReason"] = "Unchecked: Initial alarm creation";
       doc["StateUpdatedTimestamp"] = now;
       doc["StateTransitionedTimestamp"] = now;
     } else {
       for (const char* kept : {"StateValue", "StateReason", "StateReasonData",
-                               "StateUpdatedTimestamp", "StateTransitionedTimestamp"}) {
+                               "StateUpdatedTimestamp", "StateTransitionedTimestamp", "_tags"}) {
         if (existing->second.contains(kept)) doc[kept] = existing->second[kept];
       }
     }
@@ -573,7 +577,9 @@ class CloudWatchImpl final : public CloudWatch {
     }
     size_t max = input.value("MaxRecords", int64_t{100});
     Json out = Json::array();
-    for (size_t i = offset; i < matched.size() && out.size() < max; ++i) out.push_back(*matched[i]);
+    for (size_t i = offset; i < matched.size() && out.size() < max; ++i) {
+      out.push_back(Shown(*matched[i]));
+    }
     Json result{{"MetricAlarms", out}, {"CompositeAlarms", Json::array()}};
     if (offset + out.size() < matched.size()) result["NextToken"] = PageToken(offset + out.size());
     return result;
@@ -591,7 +597,7 @@ class CloudWatchImpl final : public CloudWatch {
       if (input.contains("Dimensions") && id.dimensions != want.dimensions) continue;
       if (input.contains("Statistic") && input["Statistic"] != stat) continue;
       if (input.contains("Period") && input["Period"].get<int64_t>() != Period(alarm)) continue;
-      out.push_back(alarm);
+      out.push_back(Shown(alarm));
     }
     return Json{{"MetricAlarms", out}};
   }
@@ -697,6 +703,71 @@ class CloudWatchImpl final : public CloudWatch {
       US_RETURN_IF_ERROR_API(SaveAlarm(key));
     }
     return Json::object();
+  }
+
+  // --- tags ----------------------------------------------------------------------
+
+  // The alarm without what the API does not show (fields starting with '_').
+  static Json Shown(const Json& alarm) {
+    Json out = alarm;
+    out.erase("_tags");
+    return out;
+  }
+
+  Json* AlarmByArn(const Scope& scope, const std::string& arn, Key* key) {
+    for (auto& [k, alarm] : alarms_) {
+      if (std::get<0>(k) == scope.account && std::get<1>(k) == scope.region &&
+          alarm["AlarmArn"] == arn) {
+        *key = k;
+        return &alarm;
+      }
+    }
+    return nullptr;
+  }
+  static ApiError TagTargetNotFound(const std::string& arn) {
+    return ApiError::Client("ResourceNotFoundException",
+                            "The specified resource " + arn + " does not exist.", 404);
+  }
+
+  ApiResult TagResource(const Scope& scope, const Json& input) {
+    Key key;
+    Json* alarm = AlarmByArn(scope, input["ResourceARN"], &key);
+    if (alarm == nullptr) return TagTargetNotFound(input["ResourceARN"]);
+    Json tags = alarm->value("_tags", Json::array());
+    for (const auto& t : input["Tags"]) {
+      bool replaced = false;
+      for (auto& existing : tags) {
+        if (existing["Key"] == t["Key"]) {
+          existing["Value"] = t["Value"];
+          replaced = true;
+        }
+      }
+      if (!replaced) tags.push_back(t);
+    }
+    (*alarm)["_tags"] = tags;
+    US_RETURN_IF_ERROR_API(SaveAlarm(key));
+    return Json::object();
+  }
+
+  ApiResult UntagResource(const Scope& scope, const Json& input) {
+    Key key;
+    Json* alarm = AlarmByArn(scope, input["ResourceARN"], &key);
+    if (alarm == nullptr) return TagTargetNotFound(input["ResourceARN"]);
+    Json kept = Json::array();
+    const Json& keys = input["TagKeys"];
+    for (const auto& t : alarm->value("_tags", Json::array())) {
+      if (std::find(keys.begin(), keys.end(), t["Key"]) == keys.end()) kept.push_back(t);
+    }
+    (*alarm)["_tags"] = kept;
+    US_RETURN_IF_ERROR_API(SaveAlarm(key));
+    return Json::object();
+  }
+
+  ApiResult ListTagsForResource(const Scope& scope, const Json& input) {
+    Key key;
+    Json* alarm = AlarmByArn(scope, input["ResourceARN"], &key);
+    if (alarm == nullptr) return TagTargetNotFound(input["ResourceARN"]);
+    return Json{{"Tags", alarm->value("_tags", Json::array())}};
   }
 
   // --- evaluation ----------------------------------------------------------------

@@ -358,7 +358,13 @@ class ScalingTest(unittest.TestCase):
                           "No scaling policy found for service namespace: ecs, resource ID: "
                           "service/web/api, scalable dimension: ecs:service:DesiredCount, policy "
                           "name: p"))
+        arn = self.scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]["ScalableTargetARN"]
+        self.scaling.tag_resource(ResourceARN=arn, Tags={"team": "web", "env": "ci"})
+        self.scaling.untag_resource(ResourceARN=arn, TagKeys=["env"])
+        self.assertEqual(self.scaling.list_tags_for_resource(ResourceARN=arn)["Tags"], {"team": "web"})
         self.scaling.deregister_scalable_target(**TARGET)
+        self.assertEqual(error(lambda: self.scaling.list_tags_for_resource(ResourceARN=arn))[0],
+                         "ResourceNotFoundException")
         self.assertEqual(error(lambda: self.scaling.deregister_scalable_target(**TARGET)),
                          ("ObjectNotFoundException",
                           "No scalable target found for service namespace: ecs, resource ID: "

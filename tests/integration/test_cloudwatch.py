@@ -183,8 +183,18 @@ class CloudWatchTest(unittest.TestCase):
                 EvaluationPeriods=1, DatapointsToAlarm=2, Threshold=5,
                 ComparisonOperator="GreaterThanThreshold")
         self.assertEqual(caught.exception.response["Error"]["Code"], "ValidationError")
+        # Tags (as Terraform reads them after creating an alarm).
+        arn = alarm["AlarmArn"]
+        self.cw.tag_resource(ResourceARN=arn, Tags=[{"Key": "team", "Value": "web"},
+                                                    {"Key": "env", "Value": "ci"}])
+        self.cw.untag_resource(ResourceARN=arn, TagKeys=["env"])
+        self.assertEqual(self.cw.list_tags_for_resource(ResourceARN=arn)["Tags"],
+                         [{"Key": "team", "Value": "web"}])
         self.cw.delete_alarms(AlarmNames=["errors"])
         self.assertEqual(self.cw.describe_alarms()["MetricAlarms"], [])
+        with self.assertRaises(self.cw.exceptions.ClientError) as caught:
+            self.cw.list_tags_for_resource(ResourceARN=arn)
+        self.assertEqual(caught.exception.response["Error"]["Code"], "ResourceNotFoundException")
 
     def test_metric_override(self):
         status, answer = self.emulator.post("/_understudy/metrics", {
