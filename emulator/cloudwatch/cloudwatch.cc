@@ -489,6 +489,9 @@ class CloudWatchImpl final : public CloudWatch {
         op != "LessThanThreshold" && op != "LessThanOrEqualToThreshold") {
       return Validation("understudy does not evaluate " + op + " (anomaly detection) alarms yet.");
     }
+    if (!doc.contains("EvaluationPeriods")) {
+      return Validation("EvaluationPeriods must not be null.");
+    }
     int64_t n = doc["EvaluationPeriods"].get<int64_t>();
     int64_t m = doc.value("DatapointsToAlarm", n);
     if (m > n) {
@@ -940,6 +943,15 @@ class CloudWatchImpl final : public CloudWatch {
     auto body = ParseJson(request.body);
     if (!body.ok() || !body->is_object()) return bad("the body must be a JSON object");
     const Json& b = *body;
+    for (const char* field : {"account", "region", "cluster", "service", "metric", "unit",
+                              "targetGroup", "loadBalancer", "namespace"}) {
+      if (b.contains(field) && !b[field].is_string()) {
+        return bad(std::string("\"") + field + "\" must be a string");
+      }
+    }
+    if (b.contains("dimensions") && !b["dimensions"].is_object()) {
+      return bad("\"dimensions\" must be an object of name to value");
+    }
     Scope scope{b.value("account", default_scope_.account),
                 b.value("region", default_scope_.region)};
     if (scope.account.empty()) scope.account = std::string(kDefaultAccountId);

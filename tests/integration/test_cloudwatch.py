@@ -212,6 +212,14 @@ class CloudWatchTest(unittest.TestCase):
         status, answer = self.emulator.post("/_understudy/metrics", {"service": "x", "metric": "Disk"})
         self.assertEqual(status, 400)
         self.assertEqual(answer["error"], "InvalidMetricOverride")
+        status, answer = self.emulator.post("/_understudy/metrics", {"service": 5, "value": 1})
+        self.assertEqual((status, answer["message"]), (400, '"service" must be a string'))
+        with self.assertRaises(self.cw.exceptions.ClientError) as caught:
+            self.cw.put_metric_alarm(AlarmName="x", Namespace="App", MetricName="M", Period=60,
+                                     Statistic="Sum", Threshold=1,
+                                     ComparisonOperator="GreaterThanThreshold")
+        self.assertEqual(caught.exception.response["Error"]["Message"],
+                         "EvaluationPeriods must not be null.")
         status, _, raw = self.emulator.request("DELETE", "/_understudy/metrics")
         self.assertEqual((status, json.loads(raw)), (200, {"cleared": 1}))
 
