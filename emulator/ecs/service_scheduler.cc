@@ -294,8 +294,9 @@ void Services::OnStopped(const Key& key, Record& record, const std::string& task
 }
 
 void Services::OnAlarmEvent(const Json& event) {
-  const Json& detail = event["detail"];
-  if (detail["state"].value("value", "") != "ALARM") return;
+  Json detail = event.value("detail", Json::object());
+  if (!detail.is_object() || detail.value("state", Json::object()).value("value", "") != "ALARM")
+    return;
   std::string alarm = detail.value("alarmName", "");
   for (auto& [key, record] : services_) {
     if (record.scope.account != event.value("account", "") ||
