@@ -15,6 +15,9 @@
 #include "api/front_door.h"
 #include "api/http_server.h"
 #include "api/model.h"
+#include "autoscaling/autoscaling.h"
+#include "cloudwatch/cloudwatch.h"
+#include "cloudwatch/collectors.h"
 #include "core/clock.h"
 #include "core/event_bus.h"
 #include "core/event_loop.h"
@@ -254,6 +257,72 @@ Status Serve(const ServeOptions& options) {
                                    *target_health, elb_options));
   elbv2->Install(front_door, control);
   alb = elbv2.get();
+
+  // CloudWatch: metrics measured from ECS tasks and the ALB data plane each minute,
+  // alarms, and Application Auto Scaling acting on ECS services' desired counts.
+  US_ASSIGN_OR_RETURN(auto cloudwatch, cloudwatch::CloudWatch::Open(
+                                           *store, journal, *clock, random.Fork("cloudwatch"), bus,
+                                           Scope{options.account_id, options.region}));
+  cloudwatch->Install(front_door, control);
+  cloudwatch::EcsCollector ecs_metrics(*cloudwatch, [&ecs] {
+    std::vector<cloudwatch::TaskReading> out;
+    for (const auto& t : ecs->SampleServiceTasks()) {
+      out.push_back({t.scope, t.cluster, t.service, t.task_id, t.cpu_ns, t.system_cpu_ns,
+                     t.online_cpus, t.memory_bytes, t.reserved_vcpus, t.reserved_memory_mib});
+    }
+    return out;
+  });
+  cloudwatch::AlbCollector alb_metrics(*cloudwatch, [&elbv2] {
+    std::vector<cloudwatch::TargetGroupReading> out;
+    // "targetgroup/<name>/<id>" and "app/<name>/<id>", as the metrics' dimensions.
+    auto path = [](const std::string& arn) { return arn.substr(arn.rfind(':') + 1); };
+    for (const auto& g : elbv2->SampleTargetGroups()) {
+      cloudwatch::TargetGroupReading r{g.scope, path(g.arn), {}, {}};
+      for (const auto& lb : g.load_balancer_arns)
+        r.load_balancers.push_back(lb.substr(lb.find("loadbalancer/") + 13));
+      for (const auto& t : g.targets) {
+        r.targets.push_back({g.arn + "|" + t.id + "|" + std::to_string(t.port),
+                             t.state == "healthy", t.state == "unhealthy", t.counters.requests,
+                             t.counters.responses, t.counters.response_time_us,
+                             t.counters.target_4xx, t.counters.target_5xx});
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  });
+  cloudwatch->AddMinuteSource([&](TimePoint start) { ecs_metrics.Collect(start); });
+  cloudwatch->AddMinuteSource([&](TimePoint start) { alb_metrics.Collect(start); });
+  autoscaling::AutoScalingOptions scaling_options;
+  scaling_options.describe_service =
+      [&ecs](const Scope& scope, const std::string& cluster,
+             const std::string& service) -> std::optional<autoscaling::ServiceCapacity> {
+    auto scale = ecs->FindServiceScale(scope, cluster, service);
+    if (!scale) return std::nullopt;
+    return autoscaling::ServiceCapacity{scale->desired, scale->running, scale->deploying};
+  };
+  scaling_options.set_desired = [&ecs](const Scope& scope, const std::string& cluster,
+                                       const std::string& service, int64_t desired) {
+    return ecs->SetServiceDesiredCount(scope, cluster, service, desired);
+  };
+  // "app/<lb>/<id>/targetgroup/<tg>/<id>": the target group exists and that load
+  // balancer forwards to it.
+  scaling_options.resource_label_exists = [&elbv2](const Scope& scope, const std::string& label) {
+    size_t at = label.find("/targetgroup/");
+    if (at == std::string::npos) return false;
+    auto tg =
+        elbv2->FindTargetGroup(scope, MakeArn("elasticloadbalancing", scope, label.substr(at + 1)));
+    if (!tg) return false;
+    std::string lb = "loadbalancer/" + label.substr(0, at);
+    for (const auto& arn : tg->load_balancer_arns) {
+      if (arn.size() >= lb.size() && arn.compare(arn.size() - lb.size(), lb.size(), lb) == 0)
+        return true;
+    }
+    return false;
+  };
+  US_ASSIGN_OR_RETURN(auto scaling, autoscaling::AutoScaling::Open(*store, journal, *clock,
+                                                                   random.Fork("autoscaling"),
+                                                                   *cloudwatch, scaling_options));
+  scaling->Install(front_door, control);
 
   api::HttpServerOptions http_options;
   http_options.host = options.host;

@@ -233,6 +233,30 @@ class EcsImpl final : public Ecs {
   std::optional<int> TaskNamespaceForAddress(const std::string& address) const override {
     return tasks_.NamespaceFor(address);
   }
+  std::optional<ServiceScale> FindServiceScale(const Scope& scope, const std::string& cluster,
+                                               const std::string& service) const override {
+    auto scale = services_.ScaleOf(scope, cluster, service);
+    if (!scale) return std::nullopt;
+    return ServiceScale{scale->desired, scale->running, scale->deploying};
+  }
+  Status SetServiceDesiredCount(const Scope& scope, const std::string& cluster,
+                                const std::string& service, int64_t desired) override {
+    api::ApiResult result = services_.Update(
+        scope, Json{{"cluster", cluster}, {"service", service}, {"desiredCount", desired}});
+    if (!result.ok()) return Status::FailedPrecondition(result.error().message);
+    return Status::Ok();
+  }
+  std::vector<ServiceTaskUsage> SampleServiceTasks() override {
+    std::vector<ServiceTaskUsage> out;
+    for (const auto& [scope, cluster, service, task_id] : services_.RunningTasks()) {
+      auto usage = tasks_.UsageOf(scope, task_id);
+      if (!usage) continue;
+      out.push_back(ServiceTaskUsage{scope, cluster, service, task_id, usage->cpu_ns,
+                                     usage->system_cpu_ns, usage->online_cpus, usage->memory_bytes,
+                                     usage->reserved_vcpus, usage->reserved_memory_mib});
+    }
+    return out;
+  }
   void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                        std::function<void(const std::vector<uint64_t>&)> close) override {
     tasks_.environment().network_namespaces = true;

@@ -90,6 +90,29 @@ struct EcsOptions {
   LoadBalancing load_balancing;  // default: see LoadBalancing
 };
 
+// One running service task's resource use, for CloudWatch's AWS/ECS metrics:
+// cumulative CPU time, the host's cumulative CPU time (both ns) and online CPUs at the
+// same reading, resident memory, and what the task reserves.
+struct ServiceTaskUsage {
+  Scope scope;
+  std::string cluster;  // name
+  std::string service;  // name
+  std::string task_id;
+  uint64_t cpu_ns = 0;
+  uint64_t system_cpu_ns = 0;
+  int online_cpus = 1;
+  uint64_t memory_bytes = 0;
+  double reserved_vcpus = 1;
+  double reserved_memory_mib = 0;
+};
+
+// A service's counts, for Application Auto Scaling.
+struct ServiceScale {
+  int64_t desired = 0;
+  int64_t running = 0;
+  bool deploying = false;  // a deployment is in progress
+};
+
 class Ecs {
  public:
   // Creates or migrates ECS's tables and loads what they hold.
@@ -114,6 +137,15 @@ class Ecs {
   // The pid holding the network namespace of the running awsvpc task with private
   // address `address`, so the ALB can reach it; nothing when no such task runs.
   virtual std::optional<int> TaskNamespaceForAddress(const std::string& address) const = 0;
+  // The ACTIVE service's counts, or nothing when there is no such service.
+  virtual std::optional<ServiceScale> FindServiceScale(const Scope& scope,
+                                                       const std::string& cluster,
+                                                       const std::string& service) const = 0;
+  // Sets a service's desiredCount as UpdateService does (Application Auto Scaling).
+  virtual Status SetServiceDesiredCount(const Scope& scope, const std::string& cluster,
+                                        const std::string& service, int64_t desired) = 0;
+  // The resource use of every running service task.
+  virtual std::vector<ServiceTaskUsage> SampleServiceTasks() = 0;
   virtual void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                                std::function<void(const std::vector<uint64_t>&)> close) = 0;
 };

@@ -64,6 +64,7 @@ std::string TaskIdOf(const std::string& arn) { return arn.substr(arn.rfind('/') 
 }  // namespace
 
 void Services::OnTaskEvent(const Json& event) {
+  if (event.value("detail-type", "") == "CloudWatch Alarm State Change") return OnAlarmEvent(event);
   if (event.value("detail-type", "") != "ECS Task State Change") return;
   const Json& detail = event["detail"];
   if (detail.value("group", "").rfind("service:", 0) != 0) return;
@@ -309,25 +310,59 @@ void Services::OnStopped(const Key& key, Record& record, const std::string& task
   record.tasks.erase(it);
 }
 
-void Services::TripBreaker(const Key& key, Record& record) {
+void Services::OnAlarmEvent(const Json& event) {
+  Json detail = event.value("detail", Json::object());
+  if (!detail.is_object() || detail.value("state", Json::object()).value("value", "") != "ALARM")
+    return;
+  std::string alarm = detail.value("alarmName", "");
+  for (auto& [key, record] : services_) {
+    if (record.scope.account != event.value("account", "") ||
+        record.scope.region != event.value("region", ""))
+      continue;
+    const Json& alarms = record.doc["deploymentConfiguration"].value("alarms", Json::object());
+    const Json& names = alarms.value("alarmNames", Json::array());
+    if (!alarms.value("enable", false) ||
+        std::find(names.begin(), names.end(), alarm) == names.end())
+      continue;
+    Json& deployments = record.doc["deployments"];
+    if (deployments.empty() || deployments[0].value("rolloutState", "") != "IN_PROGRESS") continue;
+    TripBreaker(key, record, "ECS deployment failed: alarm " + alarm + " is in ALARM state.",
+                "(deployment " + deployments[0]["id"].get<std::string>() +
+                    ") deployment failed: alarm detected.",
+                alarms.value("rollback", false));
+    record.steady = false;
+    (void)Save(key);
+    Kick(key);
+  }
+}
+
+void Services::TripBreaker(const Key& key, Record& record, const std::string& reason_given,
+                           const std::string& event, std::optional<bool> rollback_wanted) {
   Json& deployments = record.doc["deployments"];
   Json& failed = deployments[0];
   std::string failed_id = failed["id"].get<std::string>();
-  std::string reason = "ECS deployment circuit breaker: task failed to start.";
+  std::string reason = reason_given.empty()
+                           ? "ECS deployment circuit breaker: task failed to start."
+                           : reason_given;
   failed["rolloutState"] = "FAILED";
   failed["rolloutStateReason"] = reason;
   failed["updatedAt"] = ToEpochSeconds(clock_.Now());
-  AddEvent(record, "(deployment " + failed_id + ") deployment failed: tasks failed to start.");
+  AddEvent(record, event.empty()
+                       ? "(deployment " + failed_id + ") deployment failed: tasks failed to start."
+                       : event);
   PublishDeploymentChange(record, "ERROR", "SERVICE_DEPLOYMENT_FAILED", failed_id, reason);
+  // The circuit breaker, or a CloudWatch alarm (which says whether to roll back).
+  const bool by_breaker = !rollback_wanted.has_value();
   const Json& breaker =
       record.doc["deploymentConfiguration"].value("deploymentCircuitBreaker", Json::object());
-  bool rollback = breaker.value("rollback", false) && record.doc.contains("_lastCompleted") &&
+  bool rollback = rollback_wanted.value_or(breaker.value("rollback", false)) &&
+                  record.doc.contains("_lastCompleted") &&
                   record.doc["_lastCompleted"]["id"] != failed_id;
   if (!rollback) {
-    ServiceDeploymentFailed(record, failed_id, reason, "", /*breaker=*/true);
+    ServiceDeploymentFailed(record, failed_id, reason, "", by_breaker);
     return;
   }
-  RollBack(key, record, reason, /*breaker=*/true);
+  RollBack(key, record, reason, by_breaker);
 }
 
 void Services::RollBack(const Key& key, Record& record, const std::string& reason, bool breaker) {

@@ -66,6 +66,17 @@ class Services {
   // shows it, or nothing.
   std::optional<Json> Find(const Scope& scope, const std::string& cluster,
                            const std::string& name_or_arn) const;
+  // For Application Auto Scaling and CloudWatch: the ACTIVE service's desired and
+  // running counts and whether a deployment is in progress; nothing when there is none.
+  struct Scale {
+    int64_t desired = 0;
+    int64_t running = 0;
+    bool deploying = false;
+  };
+  std::optional<Scale> ScaleOf(const Scope& scope, const std::string& cluster,
+                               const std::string& service) const;
+  // Every running service task: (scope, cluster name, service name, task id).
+  std::vector<std::tuple<Scope, std::string, std::string, std::string>> RunningTasks() const;
   // True when the service has one deployment, COMPLETED, with runningCount ==
   // desiredCount and nothing pending or draining.
   bool Steady(const Scope& scope, const std::string& cluster, const std::string& name) const;
@@ -149,7 +160,12 @@ class Services {
   void OnStopped(const Key& key, Record& record, const std::string& task_id);
   void Settle(const Key& key, const std::string& task_id);
   void UpdateCounts(Record& record);
-  void TripBreaker(const Key& key, Record& record);
+  // Fails the PRIMARY deployment and rolls back when `rollback` (default: the circuit
+  // breaker's setting); `reason` is its rolloutStateReason, `event` the service event.
+  void TripBreaker(const Key& key, Record& record, const std::string& reason = "",
+                   const std::string& event = "", std::optional<bool> rollback = std::nullopt);
+  // A CloudWatch alarm of deploymentConfiguration.alarms went to ALARM (§2.7).
+  void OnAlarmEvent(const Json& event);
   // Makes the last COMPLETED deployment PRIMARY again (reusing its id) and the
   // current one ACTIVE; `reason` goes to the service deployment's rollback.
   void RollBack(const Key& key, Record& record, const std::string& reason, bool breaker);

@@ -1382,6 +1382,38 @@ Json Tasks::ContainerMetadata(const Key& key, const std::string& container) {
   return doc;
 }
 
+std::optional<Tasks::Usage> Tasks::UsageOf(const Scope& scope, const std::string& task_id) {
+  Key key{scope.account, scope.region, task_id};
+  auto live = live_.find(key);
+  const Json* task = Doc(key);
+  if (live == live_.end() || task == nullptr) return std::nullopt;
+  Usage usage;
+  bool any = false;
+  for (const auto& [name, handle] : live->second->running) {
+    auto stats = runtime_.Stats(handle);
+    if (!stats.ok()) continue;
+    any = true;
+    usage.cpu_ns += stats->cpu_user_ns + stats->cpu_kernel_ns;
+    usage.memory_bytes += stats->memory_bytes;
+    usage.system_cpu_ns = stats->system_cpu_ns;
+    usage.online_cpus = stats->online_cpus;
+  }
+  if (!any) return std::nullopt;
+  const Json& def = live->second->definition;
+  double cpu_units = 0, memory_mib = 0;
+  if (task->contains("cpu")) cpu_units = std::stod((*task)["cpu"].get<std::string>());
+  if (task->contains("memory")) memory_mib = std::stod((*task)["memory"].get<std::string>());
+  for (const auto& c : def.value("containerDefinitions", Json::array())) {
+    if (!task->contains("cpu")) cpu_units += c.value("cpu", int64_t{0});
+    if (!task->contains("memory")) {
+      memory_mib += c.value("memory", c.value("memoryReservation", int64_t{0}));
+    }
+  }
+  usage.reserved_vcpus = cpu_units > 0 ? cpu_units / 1024.0 : 1.0;
+  usage.reserved_memory_mib = memory_mib;
+  return usage;
+}
+
 Json Tasks::StatsDocument(const Key& key, const std::string& container) {
   auto live = live_.find(key);
   if (live == live_.end()) return nullptr;  // a stopped task has no stats, as on ECS

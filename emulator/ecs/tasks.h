@@ -95,6 +95,18 @@ class Tasks {
   // The task `id_or_arn` of `cluster` names, or nullptr.
   const Json* Find(const Scope& scope, const std::string& cluster,
                    const std::string& id_or_arn) const;
+  // Resource use of a live task, summed over its running containers, and what it
+  // reserves (task-level cpu and memory, else the containers' sums; no reservation
+  // counts as one vCPU / nothing); nothing once it is not live.
+  struct Usage {
+    uint64_t cpu_ns = 0;
+    uint64_t system_cpu_ns = 0;
+    int online_cpus = 1;
+    uint64_t memory_bytes = 0;
+    double reserved_vcpus = 0;
+    double reserved_memory_mib = 0;
+  };
+  std::optional<Usage> UsageOf(const Scope& scope, const std::string& task_id);
   // (running, pending) counts of a cluster, for DescribeClusters.
   std::pair<int64_t, int64_t> Counts(const Scope& scope, const std::string& cluster_arn) const;
 

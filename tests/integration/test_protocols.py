@@ -167,15 +167,15 @@ class ProtocolsTest(unittest.TestCase):
                          "1 validation error detected: Value null at 'Namespace' failed to "
                          "satisfy constraint: Member must not be null")
         status, headers, body = self.emulator.request(
-            "POST", "/service/GraniteServiceVersion20100801/operation/ListMetrics",
-            cbor({"Namespace": "AWS/ECS"}),
+            "POST", "/service/GraniteServiceVersion20100801/operation/ListDashboards",
+            cbor({"DashboardNamePrefix": "web"}),
             {"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor",
              "Accept": "application/cbor"})
         self.assertEqual(status, 400)
         self.assertEqual(headers["smithy-protocol"], "rpc-v2-cbor")
         self.assertEqual(uncbor(body), {"__type": "UnknownOperationException",
                                         "message": "understudy does not implement CloudWatch "
-                                                   "ListMetrics yet"})
+                                                   "ListDashboards yet"})
 
     # awsJson1_0 (CloudWatch's JSON protocol, which older SDKs use).
     def test_json10(self):
