@@ -31,6 +31,7 @@
 #include "logs/logs.h"
 #include "runtime/task_runtime.h"
 #include "runtime/tcp_forwarder.h"
+#include "servicediscovery/servicediscovery.h"
 
 namespace understudy::app {
 namespace {
@@ -122,11 +123,16 @@ Status Serve(const ServeOptions& options) {
 
   US_ASSIGN_OR_RETURN(auto logs, logs::Logs::Open(*store, journal, *clock));
   logs->Install(front_door, control);
+  // Cloud Map: the registries ECS services put their tasks in (docs/service-discovery.md).
+  US_ASSIGN_OR_RETURN(auto service_discovery,
+                      servicediscovery::ServiceDiscovery::Open(*store, journal, *clock,
+                                                               random.Fork("servicediscovery")));
+  service_discovery->Install(front_door, control);
   US_ASSIGN_OR_RETURN(auto ec2, ec2::Ec2::Open(*store, journal, random.Fork("ec2"),
                                                ec2::Ec2Options{options.strict_references}));
   ec2->Install(front_door, control);
   auto task_runtime = runtime::NewProcessRuntime(loop);
-  ecs::EcsOptions ecs_options{options.images_file, options.secrets_file, {}, {}};
+  ecs::EcsOptions ecs_options{options.images_file, options.secrets_file, {}, {}, {}};
   // awsvpc tasks' subnets and security groups go through EC2's references policy.
   ecs_options.network.subnet_zone =
       [&ec2](const Scope& scope,
@@ -169,6 +175,39 @@ Status Serve(const ServeOptions& options) {
     return ecs::TargetState{health.value("State", ""), health.value("Reason", ""),
                             health.value("Description", "")};
   };
+  // Services register their tasks in Cloud Map services (serviceRegistries).
+  {
+    servicediscovery::ServiceDiscovery* sd = service_discovery.get();
+    ecs_options.service_discovery.registry =
+        [sd](const Scope& scope,
+             const std::string& arn) -> std::optional<ecs::ServiceRegistryInfo> {
+      auto info = sd->FindService(scope, arn);
+      if (!info) return std::nullopt;
+      return ecs::ServiceRegistryInfo{info->namespace_arn, info->custom_health, info->srv_records};
+    };
+    ecs_options.service_discovery.namespace_arn =
+        [sd](const Scope& scope, const std::string& name_or_arn) -> std::optional<std::string> {
+      auto info = sd->FindNamespace(scope, name_or_arn);
+      if (!info) return std::nullopt;
+      return info->arn;
+    };
+    ecs_options.service_discovery.register_instance =
+        [sd](const Scope& scope, const std::string& arn, const std::string& id,
+             const std::map<std::string, std::string>& attributes) {
+          return sd->RegisterInstance(scope, arn, id, attributes);
+        };
+    ecs_options.service_discovery.deregister_instance =
+        [sd](const Scope& scope, const std::string& arn, const std::string& id) {
+          return sd->DeregisterInstance(scope, arn, id);
+        };
+    ecs_options.service_discovery.set_health = [sd](const Scope& scope, const std::string& arn,
+                                                    const std::string& id, bool healthy) {
+      return sd->SetCustomHealth(scope, arn, id, healthy);
+    };
+    ecs_options.service_discovery.instances = [sd](const Scope& scope, const std::string& arn) {
+      return sd->Instances(scope, arn);
+    };
+  }
   US_ASSIGN_OR_RETURN(auto ecs, ecs::Ecs::Open(loop, *store, journal, *clock, random.Fork("ecs"),
                                                *task_runtime, *logs, bus, ecs_options));
   ecs->Install(front_door, control);

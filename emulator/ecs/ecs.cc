@@ -72,6 +72,7 @@ class EcsImpl final : public Ecs {
     add_service("DeleteService", &Services::Delete);
     add_service("DescribeServices", &Services::Describe);
     add_service("ListServices", &Services::List);
+    add_service("ListServicesByNamespace", &Services::ListByNamespace);
     control.AddCondition(
         "ecsService", [this](const Scope& scope, const Json& params) -> Result<api::WaitCondition> {
           if (!params.is_object() || !params.contains("service") ||
@@ -255,6 +256,7 @@ Result<std::unique_ptr<Ecs>> Ecs::Open(EventLoop& loop, Store& store, Journal& j
   }
   ecs->environment().network = options.network;
   ecs->services().set_load_balancing(options.load_balancing);
+  ecs->services().set_service_discovery(options.service_discovery);
   US_RETURN_IF_ERROR(ecs->Open());
   return std::unique_ptr<Ecs>(std::move(ecs));
 }

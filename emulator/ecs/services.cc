@@ -318,6 +318,10 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
   }
   Json lbs = input.value("loadBalancers", Json::array());
   if (auto error = CheckLoadBalancers(scope, lbs, *def)) return *error;
+  if (auto error =
+          CheckServiceRegistries(scope, input.value("serviceRegistries", Json::array()), *def)) {
+    return *error;
+  }
   std::string network_mode = def->value("networkMode", "bridge");
   if (network_mode == "awsvpc") {
     if (!input.contains("networkConfiguration")) {
@@ -380,6 +384,9 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
     doc["networkConfiguration"] = input["networkConfiguration"];
   }
   if (input.contains("role")) doc["roleArn"] = input["role"];
+  if (input.contains("serviceConnectConfiguration")) {
+    doc["serviceConnectConfiguration"] = input["serviceConnectConfiguration"];
+  }
 
   // A deleted (INACTIVE) service of the same name is replaced.
   services_.erase(key);
