@@ -14,6 +14,7 @@
 #include "api/front_door.h"
 #include "api/http_server.h"
 #include "api/model.h"
+#include "app/task_names.h"
 #include "core/clock.h"
 #include "core/event_bus.h"
 #include "core/event_loop.h"
@@ -289,7 +290,42 @@ Status Serve(const ServeOptions& options) {
   // Everything opened inside a task's namespace, by id, so the task's end can close it.
   std::map<uint64_t, std::function<void()>> in_task;
   uint64_t next_in_task = 1;
+  // What names resolve to inside awsvpc tasks (docs/service-discovery.md): Cloud Map's
+  // <service>.<namespace> to the registered addresses, relayed into the tasks behind
+  // them; load balancers' DNS names to an address of their own (10.1.x.y) whose listener
+  // ports are relayed to the listeners on the host's loopback.
+  auto name_targets = [&service_discovery, &elbv2]() {
+    std::vector<NameTarget> targets;
+    for (const auto& name : service_discovery->DnsNames()) {
+      for (const auto& a : name.addresses) {
+        NameTarget t{name.name, a.ipv4, {}, a.ipv4.rfind("127.", 0) == 0};
+        if (a.port > 0) t.ports.push_back({a.port, a.port});
+        targets.push_back(std::move(t));
+      }
+    }
+    Json described = elbv2->Describe();
+    for (const auto& lb : described["loadBalancers"]) {
+      uint32_t h = 2166136261u;  // FNV-1a of the ARN: a stable address per load balancer
+      for (char c : lb["arn"].get<std::string>()) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+      NameTarget t{lb["dnsName"].get<std::string>(),
+                   "10.1." + std::to_string((h >> 8) & 0xff) + "." + std::to_string(h % 250 + 4),
+                   {},
+                   true};
+      for (const auto& l : lb["listeners"]) {
+        int local = l.value("localPort", 0);
+        if (local != 0) t.ports.push_back({l["port"].get<int>(), local});
+      }
+      targets.push_back(std::move(t));
+    }
+    return targets;
+  };
+  std::unique_ptr<TaskNames> task_names;
   if (runtime::NetworkNamespacesAvailable()) {
+    task_names = std::make_unique<TaskNames>(
+        loop, *clock, state_dir->path() + "/task-hosts", name_targets,
+        [&ecs](const std::string& address) { return ecs->TaskNamespaceForAddress(address); },
+        [&ecs](int pid) { return ecs->TaskPortsInNamespace(pid); });
+    service_discovery->SetOnChange([&task_names] { task_names->Changed(); });
     uint16_t port = server->port();
     api::HttpServer* http = server.get();
     ecs->SetTaskNetworks(
@@ -323,6 +359,16 @@ Status Serve(const ServeOptions& options) {
             in_task[id] = [shared] { shared->Stop(); };
             ids.push_back(id);
           }
+          // Service discovery and load balancer names, in the task's own /etc/hosts.
+          Status named = task_names->Open(pid);
+          if (named.ok()) {
+            uint64_t id = next_in_task++;
+            in_task[id] = [&task_names, pid] { task_names->Close(pid); };
+            ids.push_back(id);
+          } else {
+            Log(LogLevel::kWarn, "service discovery names are not served in the task of process " +
+                                     std::to_string(pid) + ": " + named.message());
+          }
           return ids;
         },
         [&](const std::vector<uint64_t>& ids) {
@@ -337,6 +383,10 @@ Status Serve(const ServeOptions& options) {
     Log(LogLevel::kWarn,
         "network namespaces are not available: awsvpc tasks fall back to bridge (dynamic host "
         "ports on 127.0.0.1)");
+    Log(LogLevel::kWarn,
+        "network namespaces are not available: service discovery names (<service>.<namespace>) "
+        "and load balancer DNS names do NOT resolve inside tasks; find instances with "
+        "servicediscovery DiscoverInstances instead (docs/service-discovery.md)");
   }
   journal.Input("understudy.serve", Json{{"seed", options.seed},
                                          {"clock", ClockModeName(options.clock)},

@@ -226,6 +226,9 @@ class EcsImpl final : public Ecs {
   std::optional<int> TaskNamespaceForAddress(const std::string& address) const override {
     return tasks_.NamespaceFor(address);
   }
+  std::vector<int> TaskPortsInNamespace(int pid) const override {
+    return tasks_.PortsInNamespace(pid);
+  }
   void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                        std::function<void(const std::vector<uint64_t>&)> close) override {
     tasks_.environment().network_namespaces = true;

@@ -138,6 +138,8 @@ class Ecs {
   // The pid holding the network namespace of the running awsvpc task with private
   // address `address`, so the ALB can reach it; nothing when no such task runs.
   virtual std::optional<int> TaskNamespaceForAddress(const std::string& address) const = 0;
+  // The container ports mapped by the running task whose namespace process `pid` holds.
+  virtual std::vector<int> TaskPortsInNamespace(int pid) const = 0;
   virtual void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                                std::function<void(const std::vector<uint64_t>&)> close) = 0;
 };

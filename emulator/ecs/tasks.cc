@@ -573,6 +573,19 @@ std::optional<int> Tasks::NamespaceFor(const std::string& address) const {
   return std::nullopt;
 }
 
+std::vector<int> Tasks::PortsInNamespace(int pid) const {
+  std::vector<int> ports;
+  for (const auto& [key, live] : live_) {
+    if (!live->pause || live->pause->pid != pid) continue;
+    for (const auto& c : live->definition["containerDefinitions"]) {
+      for (const auto& pm : c.value("portMappings", Json::array())) {
+        ports.push_back(pm.value("containerPort", 0));
+      }
+    }
+  }
+  return ports;
+}
+
 bool Tasks::Namespaced(const Json& definition) const {
   return environment_.network_namespaces && definition.value("networkMode", "bridge") == "awsvpc";
 }
