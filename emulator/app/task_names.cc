@@ -48,6 +48,9 @@ TaskNames::TaskNames(EventLoop& loop, Clock& clock, std::string dir,
       targets_(std::move(targets)),
       namespace_of_(std::move(namespace_of)),
       own_ports_(std::move(own_ports)) {
+  // Files a previous run left (its tasks are gone).
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
   std::ifstream in("/etc/hosts");
   std::stringstream text;
   text << in.rdbuf();

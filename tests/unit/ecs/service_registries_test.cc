@@ -52,6 +52,11 @@ class ServiceRegistriesTest : public EcsFixture {
       log_.push_back(std::string(healthy ? "healthy " : "unhealthy ") + id);
       return Status::Ok();
     };
+    options_.service_discovery.instances = [this](const Scope&, const std::string&) {
+      std::vector<std::pair<std::string, std::map<std::string, std::string>>> out;
+      for (const auto& [id, attributes] : instances_) out.emplace_back(id, attributes);
+      return out;
+    };
     EcsFixture::SetUp();
     ASSERT_EQ(Call("CreateCluster", {{"clusterName", "web"}}).first, 200);
     Json c{
@@ -163,6 +168,32 @@ TEST_F(ServiceRegistriesTest, TasksRegisterReportHealthAndDeregister) {
   EXPECT_THAT(log_, ::testing::Contains("deregister " + first));
   ASSERT_EQ(instances_.size(), 1u);
   EXPECT_NE(instances_.begin()->first, first);
+}
+
+// Proves: after a restart, the instance the previous run's task left is deregistered by
+// the first reconcile and the replacement task registers; instances of other services in
+// the same registry are left alone.
+TEST_F(ServiceRegistriesTest, RestartDeregistersLeftovers) {
+  ASSERT_EQ(Call("CreateService", {{"cluster", "web"},
+                                   {"serviceName", "api"},
+                                   {"taskDefinition", "api"},
+                                   {"desiredCount", 1},
+                                   {"serviceRegistries", {{{"registryArn", kRegistry}}}}})
+                .first,
+            200);
+  loop_.RunUntilIdleForTest();
+  ASSERT_EQ(instances_.size(), 1u);
+  std::string before = instances_.begin()->first;
+  instances_["other"] = {{"ECS_SERVICE_NAME", "web"}, {"ECS_CLUSTER_NAME", "web"}};
+  Open();
+  loop_.RunUntilIdleForTest();
+  Advance(std::chrono::seconds(1));
+  // The fixture's seed is the same on reopen, so the replacement may get the same id.
+  ASSERT_EQ(log_.size(), 3u) << ::testing::PrintToString(log_);
+  EXPECT_EQ(log_[1], "deregister " + before);
+  EXPECT_EQ(log_[2].rfind("register srv-1 ", 0), 0u);
+  EXPECT_EQ(instances_.count("other"), 1u);
+  EXPECT_EQ(instances_.size(), 2u);  // "other" and the replacement
 }
 
 }  // namespace
