@@ -297,8 +297,12 @@ Status Serve(const ServeOptions& options) {
   auto name_targets = [&service_discovery, &elbv2]() {
     std::vector<NameTarget> targets;
     for (const auto& name : service_discovery->DnsNames()) {
-      for (const auto& a : name.addresses) {
-        NameTarget t{name.name, a.ipv4, {}, a.ipv4.rfind("127.", 0) == 0};
+      // Every instance is reachable at its address; the DNS answer (at most 8, healthy
+      // first) is what the name resolves to.
+      for (const auto& a : name.instances) {
+        bool answered = false;
+        for (const auto& in : name.addresses) answered |= in.ipv4 == a.ipv4 && in.port == a.port;
+        NameTarget t{name.name, a.ipv4, {}, a.ipv4.rfind("127.", 0) == 0, answered};
         if (a.port > 0) t.ports.push_back({a.port, a.port});
         targets.push_back(std::move(t));
       }
@@ -322,7 +326,7 @@ Status Serve(const ServeOptions& options) {
   std::unique_ptr<TaskNames> task_names;
   if (runtime::NetworkNamespacesAvailable()) {
     task_names = std::make_unique<TaskNames>(
-        loop, *clock, state_dir->path() + "/task-hosts", name_targets,
+        loop, state_dir->path() + "/task-hosts", name_targets,
         [&ecs](const std::string& address) { return ecs->TaskNamespaceForAddress(address); },
         [&ecs](int pid) { return ecs->TaskPortsInNamespace(pid); });
     service_discovery->SetOnChange([&task_names] { task_names->Changed(); });

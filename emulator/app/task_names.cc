@@ -38,12 +38,11 @@ bool IsLoopback(const std::string& address) { return address.rfind("127.", 0) ==
 
 }  // namespace
 
-TaskNames::TaskNames(EventLoop& loop, Clock& clock, std::string dir,
+TaskNames::TaskNames(EventLoop& loop, std::string dir,
                      std::function<std::vector<NameTarget>()> targets,
                      std::function<std::optional<int>(const std::string& address)> namespace_of,
                      std::function<std::vector<int>(int pid)> own_ports)
     : loop_(loop),
-      clock_(clock),
       dir_(std::move(dir)),
       targets_(std::move(targets)),
       namespace_of_(std::move(namespace_of)),
@@ -62,7 +61,6 @@ TaskNames::TaskNames(EventLoop& loop, Clock& clock, std::string dir,
 }
 
 TaskNames::~TaskNames() {
-  *alive_ = false;
   for (auto& [pid, task] : tasks_) {
     for (auto& [key, relay] : task.relays) relay.second->Stop();
   }
@@ -70,7 +68,9 @@ TaskNames::~TaskNames() {
 
 std::string TaskNames::HostsText(const std::string& base, const std::vector<NameTarget>& targets) {
   std::string text = base + "# understudy: service discovery and load balancer names\n";
-  for (const auto& t : targets) text += t.address + "\t" + t.name + "\n";
+  for (const auto& t : targets) {
+    if (t.listed) text += t.address + "\t" + t.name + "\n";
+  }
   return text;
 }
 
@@ -101,13 +101,9 @@ void TaskNames::Close(int pid) {
 }
 
 void TaskNames::Changed() {
-  if (pending_.active()) return;
-  pending_ = clock_.Acquire("task names");
-  loop_.Post([this, alive = std::weak_ptr<bool>(alive_)] {
-    if (!alive.lock()) return;
-    Apply();
-    pending_.Release();
-  });
+  // At once, not on a later loop turn: whatever a client can observe next (a wait that
+  // holds, DiscoverInstances) already shows in every task's hosts file.
+  Apply();
 }
 
 void TaskNames::Apply() {
@@ -124,12 +120,12 @@ void TaskNames::ApplyTo(int pid, Task& task, const std::vector<NameTarget>& targ
   for (int port : own_ports_(pid)) own.insert(port);
   std::vector<NameTarget> listed;
   for (const auto& t : targets) {
+    listed.push_back(t);  // resolves as DNS would answer, reachable or not
     std::optional<int> behind;
     if (!t.to_host) {
       behind = namespace_of_(t.address);
-      if (!behind) continue;  // no task of ours holds that address: nothing would answer
+      if (!behind) continue;  // no task of ours holds that address: nothing to relay to
     }
-    listed.push_back(t);
     if (behind && *behind == pid) {  // itself: its own address on its loopback answers
       addresses.insert(t.address);
       continue;

@@ -20,7 +20,6 @@
 #include <tuple>
 #include <vector>
 
-#include "core/clock.h"
 #include "core/event_loop.h"
 #include "core/status.h"
 #include "runtime/tcp_forwarder.h"
@@ -38,6 +37,7 @@ struct NameTarget {
   };
   std::vector<Port> ports;
   bool to_host = false;
+  bool listed = true;  // in the hosts file; false: only relayed (reachable by address)
 };
 
 class TaskNames {
@@ -46,8 +46,7 @@ class TaskNames {
   // the pid holding the network namespace of the task with a private address;
   // `own_ports` the ports the task whose namespace a pid holds listens on (never relayed
   // there, even before its app has bound them).
-  TaskNames(EventLoop& loop, Clock& clock, std::string dir,
-            std::function<std::vector<NameTarget>()> targets,
+  TaskNames(EventLoop& loop, std::string dir, std::function<std::vector<NameTarget>()> targets,
             std::function<std::optional<int>(const std::string& address)> namespace_of,
             std::function<std::vector<int>(int pid)> own_ports);
   ~TaskNames();
@@ -56,15 +55,14 @@ class TaskNames {
   Status Open(int pid);
   // Forgets the task (its namespaces are going away).
   void Close(int pid);
-  // The names may have changed: applied on the next loop turn, holding the clock until then.
+  // The names may have changed: applied to every open task before it returns.
   void Changed();
-  // Applies the current names to every open task now.
-  void Apply();
 
   // The hosts file text for `targets` (the base /etc/hosts, then one line per address).
   static std::string HostsText(const std::string& base, const std::vector<NameTarget>& targets);
 
  private:
+  void Apply();
   struct Task {
     std::string hosts_path;
     std::map<std::string, std::string> aliases;  // address -> loopback label
@@ -77,15 +75,12 @@ class TaskNames {
   void ApplyTo(int pid, Task& task, const std::vector<NameTarget>& targets);
 
   EventLoop& loop_;
-  Clock& clock_;
   std::string dir_;
   std::function<std::vector<NameTarget>()> targets_;
   std::function<std::optional<int>(const std::string&)> namespace_of_;
   std::function<std::vector<int>(int)> own_ports_;
   std::string base_hosts_;
   std::map<int, Task> tasks_;
-  Hold pending_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace understudy::app

@@ -935,6 +935,12 @@ void Tasks::RunHealthCheck(const Key& key, const std::string& container) {
     spec->argv = command;
   }
   spec->name = container + "-healthcheck";
+  if (live.pause) {
+    // Inside the task's namespaces, as the container's own command runs: its
+    // `localhost` is the task's loopback.
+    spec->network = runtime::ContainerSpec::Network::kJoin;
+    spec->network_of = live.pause->pid;
+  }
   std::weak_ptr<bool> alive = alive_;
   runtime::ContainerCallbacks callbacks;
   callbacks.output = [](const std::string&, bool) {};

@@ -244,7 +244,7 @@ class ServiceDiscoveryImpl final : public ServiceDiscovery {
       const Json* ns = Find(namespaces_, scope, s["NamespaceId"].get<std::string>());
       if (ns == nullptr || (*ns)["Type"] == "HTTP") continue;
       DnsName name{
-          scope, s["Name"].get<std::string>() + "." + (*ns)["Name"].get<std::string>(), {}};
+          scope, s["Name"].get<std::string>() + "." + (*ns)["Name"].get<std::string>(), {}, {}};
       std::vector<DnsAddress> healthy, unhealthy;
       for (const Json* i : InstancesOf(scope, s["Id"].get<std::string>())) {
         const Json& attrs = (*i)["Attributes"];
@@ -258,6 +258,7 @@ class ServiceDiscoveryImpl final : public ServiceDiscovery {
         }
         ((*i).value("_health", "UNKNOWN") == "UNHEALTHY" ? unhealthy : healthy)
             .push_back(DnsAddress{ip, port});
+        name.instances.push_back(DnsAddress{ip, port});
       }
       std::vector<DnsAddress>& chosen = healthy.empty() ? unhealthy : healthy;
       if (chosen.size() > kMaxDnsAddresses) chosen.resize(kMaxDnsAddresses);

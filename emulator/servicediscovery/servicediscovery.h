@@ -59,6 +59,9 @@ struct DnsName {
   Scope scope;
   std::string name;
   std::vector<DnsAddress> addresses;
+  // Every registered instance with an AWS_INSTANCE_IPV4, in the answer or not (an
+  // unhealthy instance is still reachable at its address).
+  std::vector<DnsAddress> instances;
 };
 
 class ServiceDiscovery {

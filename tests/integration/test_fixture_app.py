@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 import unittest
+import urllib.parse
 
 from understudy_process import wait_until
 
@@ -349,6 +350,11 @@ class EndpointsTest(unittest.TestCase):
         status, body = self.app.get_json(f"/fetch?url=http://127.0.0.1:{free}/")
         self.assertEqual(status, 502)
         self.assertIn("error", body)
+        target = urllib.parse.quote(f"http://127.0.0.1:{self.app.port}/echo/posted")
+        status, body = self.app.get_json(f"/fetch?url={target}&method=POST&body=%7B%7D")
+        self.assertEqual((status, body["status"]), (200, 200))
+        self.assertEqual((json.loads(body["body"])["method"], json.loads(body["body"])["body"]), ("POST", "{}"))
+        self.assertEqual(self.app.get_json(f"/fetch?url={target}&method=PUT")[0], 400)
         self.assertEqual(self.app.get_json("/fetch?url=ftp://x/")[0], 400)
         self.assertEqual(self.app.get_json("/resolve")[0], 400)
 

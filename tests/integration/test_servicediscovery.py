@@ -285,6 +285,80 @@ class EcsServiceDiscoveryTest(unittest.TestCase):
         self.assertEqual(status, 502, fetched)
         self.assertEqual(fetched["addresses"], [])
 
+    # Container health goes to the registry's custom health (HealthCheckCustomConfig): an
+    # unhealthy task leaves DiscoverInstances' answer and the name inside other tasks, and
+    # comes back once healthy. The grace period keeps the scheduler from replacing it.
+    def test_unhealthy_tasks_leave_the_name(self):
+        self.ecs.create_cluster(clusterName="web")
+        op = self.sd.create_private_dns_namespace(Name="local", Vpc="vpc-1")["OperationId"]
+        ns_id = self.sd.get_operation(OperationId=op)["Operation"]["Targets"]["NAMESPACE"]
+        registry = self.sd.create_service(
+            Name="api", NamespaceId=ns_id, DnsConfig={"DnsRecords": [{"Type": "A", "TTL": 10}]},
+            HealthCheckCustomConfig={"FailureThreshold": 1})["Service"]
+        probe = ("import sys, urllib.request\n"
+                 "try:\n    urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=2)\n"
+                 "except Exception:\n    sys.exit(1)\n")
+        self.ecs.register_task_definition(
+            family="api", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            containerDefinitions=[{
+                "name": "api", "image": "local/fixture", "command": [APP, "--port", "8080", "--name", "api"],
+                "portMappings": [{"containerPort": 8080}],
+                "healthCheck": {"command": ["CMD", "python3", "-c", probe], "interval": 5, "timeout": 2,
+                                "retries": 1}}])
+        self.register("app", 3000)
+        self.ecs.create_service(cluster="web", serviceName="api", taskDefinition="api", desiredCount=2,
+                                launchType="FARGATE", networkConfiguration=NETWORK,
+                                healthCheckGracePeriodSeconds=3600,
+                                serviceRegistries=[{"registryArn": registry["Arn"]}])
+        lb = self.elb.create_load_balancer(Name="web", Subnets=["subnet-a", "subnet-b"])["LoadBalancers"][0]
+        tg = self.elb.create_target_group(
+            Name="app", Protocol="HTTP", Port=3000, VpcId=lb["VpcId"], TargetType="ip",
+            HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+            HealthyThresholdCount=2)["TargetGroups"][0]
+        self.elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                                 DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+        self.ecs.create_service(cluster="web", serviceName="app", taskDefinition="app", desiredCount=1,
+                                launchType="FARGATE", networkConfiguration=NETWORK,
+                                loadBalancers=[{"targetGroupArn": tg["TargetGroupArn"], "containerName": "app",
+                                                "containerPort": 3000}])
+        self.wait_steady("api")
+        self.wait_steady("app")
+        _, described = self.emulator.get("/_understudy/elb")
+        url = described["loadBalancers"][0]["listeners"][0]["url"]
+        tasks = self.running_tasks("api")
+        self.assertTrue(all(t["healthStatus"] == "HEALTHY" for t in tasks))
+        sick, well = sorted(tasks, key=lambda t: t["taskArn"])
+        sick_id = sick["taskArn"].rsplit("/", 1)[1]
+        sick_ip = sick["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
+        well_ip = well["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
+        self.assertEqual(sorted(self.fetch(url, "http://api.local:8080/health")[1]["addresses"]),
+                         sorted([sick_ip, well_ip]))
+
+        def set_health(code):
+            query = urllib.parse.urlencode({"url": f"http://{sick_ip}:8080/_control", "method": "POST",
+                                            "body": json.dumps({"health_status": code})})
+            with urllib.request.urlopen(f"{url}/fetch?{query}", timeout=30) as response:
+                self.assertEqual(json.loads(response.read())["status"], 200)
+
+        def wait_health(want):
+            status, answer = self.emulator.post("/_understudy/wait", {
+                "until": {"ecsTask": {"cluster": "web", "task": sick_id, "healthStatus": want}},
+                "timeout": "5m"})
+            self.assertEqual(status, 200, answer)
+
+        set_health(503)
+        wait_health("UNHEALTHY")
+        self.assertEqual(self.sd.get_instances_health_status(ServiceId=registry["Id"])["Status"][sick_id],
+                         "UNHEALTHY")
+        self.assertEqual([i["Attributes"]["AWS_INSTANCE_IPV4"] for i in self.discovered("api")], [well_ip])
+        self.assertEqual(self.fetch(url, "http://api.local:8080/health")[1]["addresses"], [well_ip])
+        self.assertEqual(len(self.running_tasks("api")), 2)  # not replaced within the grace period
+
+        set_health(200)
+        wait_health("HEALTHY")
+        self.assertEqual(sorted(self.fetch(url, "http://api.local:8080/health")[1]["addresses"]),
+                         sorted([sick_ip, well_ip]))
+
 
 if __name__ == "__main__":
     unittest.main()
