@@ -86,8 +86,10 @@ Status TaskNames::Open(int pid) {
     std::filesystem::remove(task.hosts_path, ec);
     return bound;
   }
-  Task& opened = tasks_[pid] = std::move(task);
-  ApplyTo(pid, opened, targets_());
+  tasks_[pid] = std::move(task);
+  // Every task, not only the new one: load balancers made since the last change of
+  // names reach the tasks already running too.
+  Apply();
   return Status::Ok();
 }
 
