@@ -15,6 +15,7 @@
 #include "api/front_door.h"
 #include "api/http_server.h"
 #include "api/model.h"
+#include "app/task_names.h"
 #include "autoscaling/autoscaling.h"
 #include "cloudwatch/cloudwatch.h"
 #include "cloudwatch/collectors.h"
@@ -35,6 +36,7 @@
 #include "logs/logs.h"
 #include "runtime/task_runtime.h"
 #include "runtime/tcp_forwarder.h"
+#include "servicediscovery/servicediscovery.h"
 
 namespace understudy::app {
 namespace {
@@ -126,11 +128,16 @@ Status Serve(const ServeOptions& options) {
 
   US_ASSIGN_OR_RETURN(auto logs, logs::Logs::Open(*store, journal, *clock));
   logs->Install(front_door, control);
+  // Cloud Map: the registries ECS services put their tasks in (docs/service-discovery.md).
+  US_ASSIGN_OR_RETURN(auto service_discovery,
+                      servicediscovery::ServiceDiscovery::Open(*store, journal, *clock,
+                                                               random.Fork("servicediscovery")));
+  service_discovery->Install(front_door, control);
   US_ASSIGN_OR_RETURN(auto ec2, ec2::Ec2::Open(*store, journal, random.Fork("ec2"),
                                                ec2::Ec2Options{options.strict_references}));
   ec2->Install(front_door, control);
   auto task_runtime = runtime::NewProcessRuntime(loop);
-  ecs::EcsOptions ecs_options{options.images_file, options.secrets_file, {}, {}};
+  ecs::EcsOptions ecs_options{options.images_file, options.secrets_file, {}, {}, {}};
   // awsvpc tasks' subnets and security groups go through EC2's references policy.
   ecs_options.network.subnet_zone =
       [&ec2](const Scope& scope,
@@ -197,6 +204,39 @@ Status Serve(const ServeOptions& options) {
         return alb == nullptr ? Status::Unavailable("no ALB")
                               : alb->SetForwardWeights(scope, rule_arn, weights);
       };
+  // Services register their tasks in Cloud Map services (serviceRegistries).
+  {
+    servicediscovery::ServiceDiscovery* sd = service_discovery.get();
+    ecs_options.service_discovery.registry =
+        [sd](const Scope& scope,
+             const std::string& arn) -> std::optional<ecs::ServiceRegistryInfo> {
+      auto info = sd->FindService(scope, arn);
+      if (!info) return std::nullopt;
+      return ecs::ServiceRegistryInfo{info->namespace_arn, info->custom_health, info->srv_records};
+    };
+    ecs_options.service_discovery.namespace_arn =
+        [sd](const Scope& scope, const std::string& name_or_arn) -> std::optional<std::string> {
+      auto info = sd->FindNamespace(scope, name_or_arn);
+      if (!info) return std::nullopt;
+      return info->arn;
+    };
+    ecs_options.service_discovery.register_instance =
+        [sd](const Scope& scope, const std::string& arn, const std::string& id,
+             const std::map<std::string, std::string>& attributes) {
+          return sd->RegisterInstance(scope, arn, id, attributes);
+        };
+    ecs_options.service_discovery.deregister_instance =
+        [sd](const Scope& scope, const std::string& arn, const std::string& id) {
+          return sd->DeregisterInstance(scope, arn, id);
+        };
+    ecs_options.service_discovery.set_health = [sd](const Scope& scope, const std::string& arn,
+                                                    const std::string& id, bool healthy) {
+      return sd->SetCustomHealth(scope, arn, id, healthy);
+    };
+    ecs_options.service_discovery.instances = [sd](const Scope& scope, const std::string& arn) {
+      return sd->Instances(scope, arn);
+    };
+  }
   US_ASSIGN_OR_RETURN(auto ecs, ecs::Ecs::Open(loop, *store, journal, *clock, random.Fork("ecs"),
                                                *task_runtime, *logs, bus, ecs_options));
   ecs->Install(front_door, control);
@@ -344,7 +384,46 @@ Status Serve(const ServeOptions& options) {
   // Everything opened inside a task's namespace, by id, so the task's end can close it.
   std::map<uint64_t, std::function<void()>> in_task;
   uint64_t next_in_task = 1;
+  // What names resolve to inside awsvpc tasks (docs/service-discovery.md): Cloud Map's
+  // <service>.<namespace> to the registered addresses, relayed into the tasks behind
+  // them; load balancers' DNS names to an address of their own (10.1.x.y) whose listener
+  // ports are relayed to the listeners on the host's loopback.
+  auto name_targets = [&service_discovery, &elbv2]() {
+    std::vector<NameTarget> targets;
+    for (const auto& name : service_discovery->DnsNames()) {
+      // Every instance is reachable at its address; the DNS answer (at most 8, healthy
+      // first) is what the name resolves to.
+      for (const auto& a : name.instances) {
+        bool answered = false;
+        for (const auto& in : name.addresses) answered |= in.ipv4 == a.ipv4 && in.port == a.port;
+        NameTarget t{name.name, a.ipv4, {}, a.ipv4.rfind("127.", 0) == 0, answered};
+        if (a.port > 0) t.ports.push_back({a.port, a.port});
+        targets.push_back(std::move(t));
+      }
+    }
+    Json described = elbv2->Describe();
+    for (const auto& lb : described["loadBalancers"]) {
+      uint32_t h = 2166136261u;  // FNV-1a of the ARN: a stable address per load balancer
+      for (char c : lb["arn"].get<std::string>()) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+      NameTarget t{lb["dnsName"].get<std::string>(),
+                   "10.1." + std::to_string((h >> 8) & 0xff) + "." + std::to_string(h % 250 + 4),
+                   {},
+                   true};
+      for (const auto& l : lb["listeners"]) {
+        int local = l.value("localPort", 0);
+        if (local != 0) t.ports.push_back({l["port"].get<int>(), local});
+      }
+      targets.push_back(std::move(t));
+    }
+    return targets;
+  };
+  std::unique_ptr<TaskNames> task_names;
   if (runtime::NetworkNamespacesAvailable()) {
+    task_names = std::make_unique<TaskNames>(
+        loop, state_dir->path() + "/task-hosts", name_targets,
+        [&ecs](const std::string& address) { return ecs->TaskNamespaceForAddress(address); },
+        [&ecs](int pid) { return ecs->TaskPortsInNamespace(pid); });
+    service_discovery->SetOnChange([&task_names] { task_names->Changed(); });
     uint16_t port = server->port();
     api::HttpServer* http = server.get();
     ecs->SetTaskNetworks(
@@ -378,6 +457,16 @@ Status Serve(const ServeOptions& options) {
             in_task[id] = [shared] { shared->Stop(); };
             ids.push_back(id);
           }
+          // Service discovery and load balancer names, in the task's own /etc/hosts.
+          Status named = task_names->Open(pid);
+          if (named.ok()) {
+            uint64_t id = next_in_task++;
+            in_task[id] = [&task_names, pid] { task_names->Close(pid); };
+            ids.push_back(id);
+          } else {
+            Log(LogLevel::kWarn, "service discovery names are not served in the task of process " +
+                                     std::to_string(pid) + ": " + named.message());
+          }
           return ids;
         },
         [&](const std::vector<uint64_t>& ids) {
@@ -392,6 +481,10 @@ Status Serve(const ServeOptions& options) {
     Log(LogLevel::kWarn,
         "network namespaces are not available: awsvpc tasks fall back to bridge (dynamic host "
         "ports on 127.0.0.1)");
+    Log(LogLevel::kWarn,
+        "network namespaces are not available: service discovery names (<service>.<namespace>) "
+        "and load balancer DNS names do NOT resolve inside tasks; find instances with "
+        "servicediscovery DiscoverInstances instead (docs/service-discovery.md)");
   }
   journal.Input("understudy.serve", Json{{"seed", options.seed},
                                          {"clock", ClockModeName(options.clock)},

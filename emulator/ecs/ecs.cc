@@ -76,6 +76,7 @@ class EcsImpl final : public Ecs {
     add_service("DescribeServiceDeployments", &Services::DescribeServiceDeployments);
     add_service("DescribeServiceRevisions", &Services::DescribeServiceRevisions);
     add_service("StopServiceDeployment", &Services::StopServiceDeployment);
+    add_service("ListServicesByNamespace", &Services::ListByNamespace);
     control.AddCondition(
         "ecsService", [this](const Scope& scope, const Json& params) -> Result<api::WaitCondition> {
           if (!params.is_object() || !params.contains("service") ||
@@ -257,6 +258,9 @@ class EcsImpl final : public Ecs {
     }
     return out;
   }
+  std::vector<int> TaskPortsInNamespace(int pid) const override {
+    return tasks_.PortsInNamespace(pid);
+  }
   void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                        std::function<void(const std::vector<uint64_t>&)> close) override {
     tasks_.environment().network_namespaces = true;
@@ -287,6 +291,7 @@ Result<std::unique_ptr<Ecs>> Ecs::Open(EventLoop& loop, Store& store, Journal& j
   }
   ecs->environment().network = options.network;
   ecs->services().set_load_balancing(options.load_balancing);
+  ecs->services().set_service_discovery(options.service_discovery);
   US_RETURN_IF_ERROR(ecs->Open());
   return std::unique_ptr<Ecs>(std::move(ecs));
 }

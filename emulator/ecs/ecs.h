@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,13 +82,44 @@ struct LoadBalancing {
       port_accepts;
 };
 
+// A Cloud Map service a service registers its tasks in (serviceRegistries[].registryArn).
+struct ServiceRegistryInfo {
+  std::string namespace_arn;
+  bool custom_health = false;  // HealthCheckCustomConfig: ECS reports the tasks' health
+  bool srv_records = false;    // its DnsConfig has an SRV record (needs a port)
+};
+
+// How services reach Cloud Map (the app wires them to ServiceDiscovery). Unset members:
+// every registry exists, registration does nothing and no namespace exists.
+struct ServiceDiscoveryHooks {
+  // The Cloud Map service with ARN `registry_arn`, or nothing when there is none.
+  std::function<std::optional<ServiceRegistryInfo>(const Scope&, const std::string& registry_arn)>
+      registry;
+  // The ARN of the namespace named (or with ARN) `name_or_arn`, or nothing.
+  std::function<std::optional<std::string>(const Scope&, const std::string& name_or_arn)>
+      namespace_arn;
+  std::function<Status(const Scope&, const std::string& registry_arn, const std::string& instance,
+                       const std::map<std::string, std::string>& attributes)>
+      register_instance;
+  std::function<Status(const Scope&, const std::string& registry_arn, const std::string& instance)>
+      deregister_instance;
+  std::function<Status(const Scope&, const std::string& registry_arn, const std::string& instance,
+                       bool healthy)>
+      set_health;
+  // The instances of the registry, with their attributes.
+  std::function<std::vector<std::pair<std::string, std::map<std::string, std::string>>>(
+      const Scope&, const std::string& registry_arn)>
+      instances;
+};
+
 // Local stand-ins for what images and secret stores supply (docs/ecs-tasks.md), and
 // the EC2 and ALB lookups.
 struct EcsOptions {
   std::string images_file;   // --images: image -> entry point, command, working dir, environment
   std::string secrets_file;  // --secrets: valueFrom -> secret value
   NetworkLookup network;     // default: every subnet and security group id accepted
-  LoadBalancing load_balancing;  // default: see LoadBalancing
+  LoadBalancing load_balancing;             // default: see LoadBalancing
+  ServiceDiscoveryHooks service_discovery;  // default: see ServiceDiscoveryHooks
 };
 
 // One running service task's resource use, for CloudWatch's AWS/ECS metrics:
@@ -146,6 +178,8 @@ class Ecs {
                                         const std::string& service, int64_t desired) = 0;
   // The resource use of every running service task.
   virtual std::vector<ServiceTaskUsage> SampleServiceTasks() = 0;
+  // The container ports mapped by the running task whose namespace process `pid` holds.
+  virtual std::vector<int> TaskPortsInNamespace(int pid) const = 0;
   virtual void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                                std::function<void(const std::vector<uint64_t>&)> close) = 0;
 };

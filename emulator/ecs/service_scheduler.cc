@@ -83,6 +83,7 @@ void Services::OnTaskEvent(const Json& event) {
   } else if (status == "STOPPED") {
     OnStopped(key, record, id);
   }
+  if (status == "RUNNING") ReportInstanceHealth(record, id, detail.value("healthStatus", ""));
   Kick(key);
 }
 
@@ -202,6 +203,7 @@ void Services::OnRunning(const Key& key, Record& record, ServiceTask& task) {
     AddEvent(record, "registered 1 targets in (target-group " + tg + ")");
   }
   task.registered = !task.targets.empty();
+  RegisterInstances(record, task);
   if (!record.doc.contains("_targets")) record.doc["_targets"] = Json::array();
   (void)Save(key);
   Settle(key, task.id);
@@ -264,6 +266,7 @@ void Services::OnStopped(const Key& key, Record& record, const std::string& task
   if (it == record.tasks.end()) return;
   record.steady = false;  // until the next reconcile has looked at what is left
   ServiceTask& task = it->second;
+  DeregisterInstances(record, task_id);
   if (task.registered && !task.stopping) {
     // It stopped by itself (or from outside): its targets leave the target groups now.
     for (const auto& [tg, id, port] : task.targets) {
@@ -505,6 +508,7 @@ void Services::Retire(const Key& key, Record& record,
     int64_t delay = 0;
     if (task.running) {
       tasks_.Deactivate(record.scope, id, "ServiceSchedulerInitiated", reason);
+      DeregisterInstances(record, id);
       for (const auto& [tg, target, port] : task.targets) {
         if (lb_.deregister_target) (void)lb_.deregister_target(record.scope, tg, target, port);
         ++per_group[tg];
@@ -582,6 +586,7 @@ void Services::Reconcile(const Key& key) {
       }
     }
     doc["_targets"] = Json::array();
+    DeregisterLeftoverInstances(r);
     r.reloaded = false;
   }
   int64_t desired = doc["desiredCount"].get<int64_t>();

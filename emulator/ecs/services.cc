@@ -382,6 +382,10 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
   }
   Json lbs = input.value("loadBalancers", Json::array());
   if (auto error = CheckLoadBalancers(scope, lbs, *def)) return *error;
+  if (auto error =
+          CheckServiceRegistries(scope, input.value("serviceRegistries", Json::array()), *def)) {
+    return *error;
+  }
   if (auto error = CheckTrafficShift(scope, config, lbs)) return *error;
   std::string network_mode = def->value("networkMode", "bridge");
   if (network_mode == "awsvpc") {
@@ -445,6 +449,9 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
     doc["networkConfiguration"] = input["networkConfiguration"];
   }
   if (input.contains("role")) doc["roleArn"] = input["role"];
+  if (input.contains("serviceConnectConfiguration")) {
+    doc["serviceConnectConfiguration"] = input["serviceConnectConfiguration"];
+  }
 
   // A deleted (INACTIVE) service of the same name is replaced.
   services_.erase(key);

@@ -590,6 +590,19 @@ std::optional<int> Tasks::NamespaceFor(const std::string& address) const {
   return std::nullopt;
 }
 
+std::vector<int> Tasks::PortsInNamespace(int pid) const {
+  std::vector<int> ports;
+  for (const auto& [key, live] : live_) {
+    if (!live->pause || live->pause->pid != pid) continue;
+    for (const auto& c : live->definition["containerDefinitions"]) {
+      for (const auto& pm : c.value("portMappings", Json::array())) {
+        ports.push_back(pm.value("containerPort", 0));
+      }
+    }
+  }
+  return ports;
+}
+
 bool Tasks::Namespaced(const Json& definition) const {
   return environment_.network_namespaces && definition.value("networkMode", "bridge") == "awsvpc";
 }
@@ -939,6 +952,12 @@ void Tasks::RunHealthCheck(const Key& key, const std::string& container) {
     spec->argv = command;
   }
   spec->name = container + "-healthcheck";
+  if (live.pause) {
+    // Inside the task's namespaces, as the container's own command runs: its
+    // `localhost` is the task's loopback.
+    spec->network = runtime::ContainerSpec::Network::kJoin;
+    spec->network_of = live.pause->pid;
+  }
   std::weak_ptr<bool> alive = alive_;
   runtime::ContainerCallbacks callbacks;
   callbacks.output = [](const std::string&, bool) {};

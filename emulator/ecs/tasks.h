@@ -91,6 +91,8 @@ class Tasks {
   // The pid holding the network namespace of the running task with private address
   // `address` (an awsvpc task in a namespace of its own); nothing for any other.
   std::optional<int> NamespaceFor(const std::string& address) const;
+  // The container ports the running task whose namespace process `pid` holds maps.
+  std::vector<int> PortsInNamespace(int pid) const;
 
   // The task `id_or_arn` of `cluster` names, or nullptr.
   const Json* Find(const Scope& scope, const std::string& cluster,
