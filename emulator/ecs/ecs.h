@@ -106,6 +106,9 @@ class Ecs {
   // The pid holding the network namespace of the running awsvpc task with private
   // address `address`, so the ALB can reach it; nothing when no such task runs.
   virtual std::optional<int> TaskNamespaceForAddress(const std::string& address) const = 0;
+  // RunTask on behalf of another service (EventBridge rules and Scheduler): `input` is a
+  // RunTask request whose startedBy may name the caller ("events-rule/nightly").
+  virtual api::ApiResult RunTaskFor(const Scope& scope, const Json& input) = 0;
   virtual void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                                std::function<void(const std::vector<uint64_t>&)> close) = 0;
 };
