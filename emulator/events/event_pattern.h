@@ -50,6 +50,7 @@ class EventPattern {
   std::vector<std::string> RequiredExactStrings(std::string_view path) const;
 
  private:
+  friend class PatternMatcher;
   EventPattern() = default;
   std::string text_;
   std::shared_ptr<const Node> root_;
