@@ -437,6 +437,11 @@ class EventBridgeImpl final : public EventBridge {
     if (!rule.schedule || rule.doc["State"] != "ENABLED") return;
     TimePoint anchor = FromMicros(rule.doc.value("_anchor", int64_t{0}));
     TimePoint after = rule.doc.contains("_lastFired") ? FromMicros(rule.doc["_lastFired"]) : anchor;
+    // Firings missed while the emulator was down still run; those a rule missed while
+    // disabled (or before it was put again) do not.
+    if (rule.doc.contains("_skipUntil")) {
+      after = std::max(after, FromMicros(rule.doc["_skipUntil"].get<int64_t>()));
+    }
     auto next = rule.schedule->NextFire(after, anchor, TimeZone::Utc());
     if (!next) return;
     rule.next = next;
@@ -465,7 +470,7 @@ class EventBridgeImpl final : public EventBridge {
   Json Envelope(const Scope& scope, const std::string& source, const std::string& detail_type,
                 Json detail, Json resources, TimePoint at) {
     return Json{{"version", "0"},
-                {"id", random_.Uuid()},
+                {"id", NewEventId()},
                 {"detail-type", detail_type},
                 {"source", source},
                 {"account", scope.account},
@@ -473,6 +478,15 @@ class EventBridgeImpl final : public EventBridge {
                 {"region", scope.region},
                 {"resources", resources.is_array() ? resources : Json::array()},
                 {"detail", std::move(detail)}};
+  }
+
+  // A v4 UUID from the run's seed, distinct across restarts: the stream is named by the
+  // journal's position (which continues after a restart) and a counter.
+  std::string NewEventId() {
+    return random_
+        .Fork("event " + std::to_string(journal_.last_seq()) + " " +
+              std::to_string(++event_counter_))
+        .Uuid();
   }
 
   Json ScheduledEvent(const Scope& scope, const Rule& rule, TimePoint at) {
@@ -583,6 +597,7 @@ class EventBridgeImpl final : public EventBridge {
     if (same_schedule && existing->doc.contains("_lastFired")) {
       doc["_lastFired"] = existing->doc["_lastFired"];
     }
+    if (existing) doc["_skipUntil"] = Micros(clock_.Now());
     rule.doc = doc;
     US_RETURN_IF_ERROR_API(SaveRule(scope, rule));
     if (existing && existing->timer) clock_.Cancel(existing->timer);
@@ -631,6 +646,7 @@ class EventBridgeImpl final : public EventBridge {
     std::string name = input["Name"].get<std::string>();
     Rule* rule = FindRule(scope, bus, name);
     if (rule == nullptr) return RuleNotFound(name, bus);
+    if (rule->doc["State"] != state) rule->doc["_skipUntil"] = Micros(clock_.Now());
     rule->doc["State"] = state;
     US_RETURN_IF_ERROR_API(SaveRule(scope, *rule));
     RuleKey key{scope.account, scope.region, bus, name};
@@ -1134,6 +1150,7 @@ class EventBridgeImpl final : public EventBridge {
   Delivery& delivery_;
   uint64_t subscription_ = 0;
   int hops_ = 0;  // buses the event being delivered has crossed
+  uint64_t event_counter_ = 0;
   std::map<RuleKey, Rule> rules_;
   std::map<BusKey, PatternMatcher> matchers_;
   std::map<NamedKey, Json> buses_;

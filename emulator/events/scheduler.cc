@@ -457,6 +457,7 @@ class SchedulerImpl final : public Scheduler {
     if (same_expression && existing->contains("_lastScheduled")) {
       doc["_lastScheduled"] = (*existing)["_lastScheduled"];
     }
+    if (existing) doc["_skipUntil"] = Micros(clock_.Now());
     return doc;
   }
 
@@ -501,6 +502,7 @@ class SchedulerImpl final : public Scheduler {
     Json out = doc;
     out.erase("_anchor");
     out.erase("_lastScheduled");
+    out.erase("_skipUntil");
     return out;
   }
 
@@ -592,6 +594,10 @@ class SchedulerImpl final : public Scheduler {
         : schedule.expression && schedule.expression->kind() == ScheduleExpression::Kind::kRate
             ? anchor - Duration(1)
             : anchor;
+    // Invocations missed while the emulator was down still run; those missed while the
+    // schedule was disabled (or before an update) do not.
+    if (d.contains("_skipUntil"))
+      after = std::max(after, FromMicros(d["_skipUntil"].get<int64_t>()));
     auto next = NextScheduled(schedule, after);
     if (!next) {
       if (d.contains("_lastScheduled") && d.value("ActionAfterCompletion", "NONE") == "DELETE") {
