@@ -451,6 +451,15 @@ class EventBridgeImpl final : public EventBridge {
   }
 
   void Fire(const RuleKey& key, TimePoint at) {
+    // One transaction for the firing and its deliveries' writes: one commit, not one each.
+    Status done = store_.Transaction([&] {
+      FireInTransaction(key, at);
+      return Status::Ok();
+    });
+    if (!done.ok()) Log(LogLevel::kError, "events: " + done.message());
+  }
+
+  void FireInTransaction(const RuleKey& key, TimePoint at) {
     auto it = rules_.find(key);
     if (it == rules_.end()) return;
     Rule& rule = it->second;

@@ -621,6 +621,15 @@ class SchedulerImpl final : public Scheduler {
   }
 
   void Fire(const ScheduleKey& key, TimePoint scheduled) {
+    // One transaction for the firing and its deliveries' writes: one commit, not one each.
+    Status done = store_.Transaction([&] {
+      FireInTransaction(key, scheduled);
+      return Status::Ok();
+    });
+    if (!done.ok()) Log(LogLevel::kError, "scheduler: " + done.message());
+  }
+
+  void FireInTransaction(const ScheduleKey& key, TimePoint scheduled) {
     auto it = schedules_.find(key);
     if (it == schedules_.end()) return;
     Schedule& schedule = it->second;
