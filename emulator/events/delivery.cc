@@ -85,6 +85,42 @@ Result<std::pair<int, std::string>> Exchange(const HttpCall& call) {
   }
 }
 
+std::string UrlEncode(const std::string& text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// A target's HttpParameters: each `*` of the endpoint takes the next PathParameterValues
+// entry; QueryStringParameters are appended; HeaderParameters added.
+void ApplyHttpParameters(const Json& params, HttpCall& call) {
+  size_t from = 0;
+  for (const auto& value : params.value("PathParameterValues", Json::array())) {
+    size_t star = call.url.find('*', from);
+    if (star == std::string::npos) break;
+    std::string text = value.get<std::string>();
+    call.url.replace(star, 1, text);
+    from = star + text.size();
+  }
+  const Json query = params.value("QueryStringParameters", Json::object());
+  for (const auto& [key, value] : query.items()) {
+    call.url += (call.url.find('?') == std::string::npos ? "?" : "&") + UrlEncode(key) + "=" +
+                UrlEncode(value.get<std::string>());
+  }
+  const Json headers = params.value("HeaderParameters", Json::object());
+  for (const auto& [key, value] : headers.items())
+    call.headers.emplace_back(key, value.get<std::string>());
+}
+
 }  // namespace
 
 Json LowerCamelKeys(const Json& value) {
@@ -229,6 +265,7 @@ void Delivery::Try(std::shared_ptr<Attempt> attempt) {
     auto call = hooks_.api_destination(request.scope, arn, request.input);
     if (!call.ok())
       return Finish(attempt, false, "ResourceNotFoundException", call.status().message());
+    ApplyHttpParameters(target.value("HttpParameters", Json::object()), *call);
     return StartHttp(attempt, std::move(call).value());
   }
   if (service == "logs" && resource.rfind("log-group:", 0) == 0) {
@@ -340,7 +377,7 @@ void Delivery::Record(const Attempt& attempt, const std::string& outcome, Json d
   doc["sourceKind"] = request.source_kind;
   doc["source"] = request.source_arn;
   doc["sourceName"] = request.source_name;
-  doc["targetId"] = request.target.value("Id", "");
+  if (request.target.contains("Id")) doc["targetId"] = request.target["Id"];
   doc["targetArn"] = request.target.value("Arn", "");
   doc["input"] = request.input;
   doc["outcome"] = outcome;

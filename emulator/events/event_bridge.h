@@ -46,8 +46,8 @@ class EventBridge {
 
   // Every rule of every scope: name, bus, ARN, state, schedule and next fire time.
   virtual Json ScheduleState() const = 0;
-  // Fires rule `name` now (any bus, any scope; `arn` may be given instead): a
-  // Scheduled Event for a schedule rule, a test event otherwise. NotFound if none.
+  // Fires rule `name` now (any bus, any scope; `arn` may be given instead): its targets
+  // get a Scheduled Event, and its schedule is untouched. NotFound if none.
   virtual Status FireNow(const std::string& name_or_arn) = 0;
   // When the next scheduled rule fires, if any does.
   virtual std::optional<TimePoint> NextFireTime() const = 0;

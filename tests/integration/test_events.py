@@ -337,10 +337,12 @@ class ApiDestinationTest(EventsTest):
             self.assertNotIn("ApiKeyValue", described["AuthParameters"]["ApiKeyAuthParameters"])
             destination = self.events.create_api_destination(
                 Name="hook", ConnectionArn=connection["ConnectionArn"],
-                InvocationEndpoint=server.url + "/hook", HttpMethod="POST")
+                InvocationEndpoint=server.url + "/orders/*/events", HttpMethod="POST")
             self.events.put_rule(Name="orders", EventPattern=json.dumps({"source": ["shop"]}))
             self.events.put_targets(Rule="orders", Targets=[{
                 "Id": "hook", "Arn": destination["ApiDestinationArn"], "RoleArn": ROLE,
+                "HttpParameters": {"PathParameterValues": ["eu"], "QueryStringParameters": {"v": "2 x"},
+                                   "HeaderParameters": {"x-shop": "main"}},
                 "InputTransformer": {"InputPathsMap": {"id": "$.detail.id"},
                                      "InputTemplate": '{"order": <id>, "note": "order <id> placed"}'}}])
             self.events.put_events(Entries=[{"Source": "shop", "DetailType": "Order",
@@ -350,8 +352,9 @@ class ApiDestinationTest(EventsTest):
             self.assertEqual(delivery["outcome"], "SUCCEEDED", delivery)
             self.assertEqual(delivery["result"]["httpStatus"], 200)
             [(method, path, headers, body)] = server.requests
-            self.assertEqual((method, path), ("POST", "/hook"))
+            self.assertEqual((method, path), ("POST", "/orders/eu/events?v=2%20x"))
             self.assertEqual(headers["x-api-key"], "s3cret")
+            self.assertEqual(headers["x-shop"], "main")
             self.assertEqual(json.loads(body), {"order": "o-1", "note": "order o-1 placed"})
 
     # A failing endpoint is retried in clock time until RetryPolicy gives up, then recorded
