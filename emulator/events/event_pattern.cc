@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cstdint>
+#include <cstring>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -154,11 +157,83 @@ std::optional<IpBytes> ParseIp(std::string_view s) {
 }
 
 // ---------------------------------------------------------------------------
-// Case folding for the ignore-case matchers (ASCII and Latin-1 letters).
+// Case folding for the ignore-case matchers: one-to-one lower-casing of ASCII,
+// Latin-1, Latin Extended-A, Greek and Cyrillic letters, compared code point by
+// code point (bytes that are not UTF-8 compare as themselves).
+
+uint32_t LowerCodePoint(uint32_t c) {
+  if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+  if ((c >= 0xC0 && c <= 0xDE && c != 0xD7)) return c + 32;  // Latin-1
+  if (c == 0x178) return 0xFF;
+  if (c >= 0x100 && c <= 0x17F) {  // Latin Extended-A: upper/lower pairs
+    if (c == 0x130) return 'i';
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) return (c % 2 == 1) ? c + 1 : c;
+    if (c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F) return c;
+    return (c % 2 == 0) ? c + 1 : c;
+  }
+  if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return c + 32;  // Greek
+  if (c == 0x386) return 0x3AC;                               // Greek with tonos
+  if (c >= 0x388 && c <= 0x38A) return c + 37;
+  if (c == 0x38C) return 0x3CC;
+  if (c == 0x38E || c == 0x38F) return c + 63;
+  if (c >= 0x410 && c <= 0x42F) return c + 32;  // Cyrillic
+  if (c >= 0x400 && c <= 0x40F) return c + 80;
+  return c;
+}
+
+// Decodes the code point at s[*i] and advances; a byte that does not start a valid
+// sequence is returned as itself (offset past the code point range) and skipped.
+uint32_t NextCodePoint(std::string_view s, size_t* i) {
+  const unsigned char b = static_cast<unsigned char>(s[*i]);
+  int len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || *i + static_cast<size_t>(len) > s.size()) {
+    ++*i;
+    return 0x110000u + b;
+  }
+  uint32_t c = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+  for (int k = 1; k < len; ++k) {
+    const unsigned char n = static_cast<unsigned char>(s[*i + static_cast<size_t>(k)]);
+    if ((n & 0xC0) != 0x80) {
+      ++*i;
+      return 0x110000u + b;
+    }
+    c = (c << 6) | (n & 0x3F);
+  }
+  *i += static_cast<size_t>(len);
+  return c;
+}
+
+void AppendUtf8(std::string* out, uint32_t cp) {
+  if (cp >= 0x110000u) {
+    out->push_back(static_cast<char>(cp - 0x110000u));
+  } else if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
 
 std::string Fold(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) AppendUtf8(&out, LowerCodePoint(NextCodePoint(s, &i)));
+  return out;
+}
+
+// The code points of `s`, lower-cased (for suffix comparisons).
+std::vector<uint32_t> FoldedCodePoints(std::string_view s) {
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i < s.size();) out.push_back(LowerCodePoint(NextCodePoint(s, &i)));
   return out;
 }
 
@@ -217,99 +292,101 @@ bool WildcardMatch(const std::vector<WildcardToken>& p, std::string_view s) {
 
 // ---------------------------------------------------------------------------
 // Leaves of an event: every scalar reached by a dotted path (arrays are
-// transparent), with the array elements passed on the way.
+// transparent). A leaf is looked at where it lies in the event; nothing is copied.
 
 enum class LeafKind { kString, kNumber, kTrue, kFalse, kNull };
 
-struct ArrayStep {
-  int array_id;
-  int index;
-};
-
-struct Leaf {
+struct LeafValue {
   LeafKind kind = LeafKind::kNull;
-  std::string text;  // the string (decoded) or the number's text
+  std::string_view text;  // the string, or the number's text
   std::optional<int64_t> number;
-  std::vector<ArrayStep> trail;
-  mutable int ip_state = 0;  // 0 unknown, 1 parsed, 2 not an IP
-  mutable IpBytes ip;
+  char buffer[40];  // a number's text
 
-  const IpBytes* Ip() const {
-    if (kind != LeafKind::kString) return nullptr;
-    if (ip_state == 0) {
-      auto parsed = LooksLikeIp(text) ? ParseIp(text) : std::nullopt;
-      ip_state = parsed ? 1 : 2;
-      if (parsed) ip = std::move(*parsed);
+  explicit LeafValue(const Json& v) {
+    switch (v.type()) {
+      case Json::value_t::string:
+        kind = LeafKind::kString;
+        text = v.get_ref<const std::string&>();
+        return;
+      case Json::value_t::boolean:
+        kind = v.get<bool>() ? LeafKind::kTrue : LeafKind::kFalse;
+        return;
+      case Json::value_t::number_integer: {
+        kind = LeafKind::kNumber;
+        const int64_t i = v.get<int64_t>();
+        text = Print(i);
+        if (i >= -5'000'000'000LL && i <= 5'000'000'000LL) number = i * 1'000'000;
+        return;
+      }
+      case Json::value_t::number_unsigned: {
+        kind = LeafKind::kNumber;
+        const uint64_t u = v.get<uint64_t>();
+        text = Print(u);
+        if (u <= 5'000'000'000ULL) number = static_cast<int64_t>(u) * 1'000'000;
+        return;
+      }
+      case Json::value_t::number_float: {
+        kind = LeafKind::kNumber;
+        std::string d = v.dump();  // the shortest text that reads back the same
+        size_t n = std::min(d.size(), sizeof buffer);
+        std::memcpy(buffer, d.data(), n);
+        text = std::string_view(buffer, n);
+        number = TryComparable(text);
+        return;
+      }
+      default:
+        kind = LeafKind::kNull;
+        return;
     }
-    return ip_state == 1 ? &ip : nullptr;
-  }
-};
-
-std::string NumberText(const Json& v) {
-  if (v.is_number_integer()) {
-    return v.is_number_unsigned() ? std::to_string(v.get<uint64_t>())
-                                  : std::to_string(v.get<int64_t>());
-  }
-  return v.dump();
-}
-
-class FlatEvent {
- public:
-  explicit FlatEvent(const Json& event) {
-    if (event.is_object()) Walk(event, "", {});
-  }
-  const std::vector<Leaf>* Find(const std::string& path) const {
-    auto it = leaves_.find(path);
-    return it == leaves_.end() ? nullptr : &it->second;
   }
 
  private:
-  void Walk(const Json& node, const std::string& path, const std::vector<ArrayStep>& trail) {
-    if (node.is_object()) {
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        Walk(it.value(), path.empty() ? it.key() : path + "." + it.key(), trail);
-      }
-      return;
-    }
-    if (node.is_array()) {
-      int id = next_array_id_++;
-      int index = 0;
-      for (const Json& element : node) {
-        std::vector<ArrayStep> t = trail;
-        t.push_back({id, index++});
-        Walk(element, path, t);
-      }
-      return;
-    }
-    Leaf leaf;
-    leaf.trail = trail;
-    if (node.is_string()) {
-      leaf.kind = LeafKind::kString;
-      leaf.text = node.get<std::string>();
-    } else if (node.is_number()) {
-      leaf.kind = LeafKind::kNumber;
-      leaf.text = NumberText(node);
-      leaf.number = TryComparable(leaf.text);
-    } else if (node.is_boolean()) {
-      leaf.kind = node.get<bool>() ? LeafKind::kTrue : LeafKind::kFalse;
-    } else {
-      leaf.kind = LeafKind::kNull;
-    }
-    leaves_[path].push_back(std::move(leaf));
+  template <typename T>
+  std::string_view Print(T v) {
+    auto r = std::to_chars(buffer, buffer + sizeof buffer, v);
+    return std::string_view(buffer, static_cast<size_t>(r.ptr - buffer));
   }
-
-  std::unordered_map<std::string, std::vector<Leaf>> leaves_;
-  int next_array_id_ = 0;
 };
 
-bool Consistent(const std::vector<ArrayStep>& a, const std::vector<ArrayStep>& b) {
-  for (const ArrayStep& x : a) {
-    for (const ArrayStep& y : b) {
-      if (x.array_id == y.array_id && x.index != y.index) return false;
-    }
+// Whether `s` lower-cased starts with (or, `whole`, equals) `folded`.
+bool StartsFolded(std::string_view s, std::string_view folded, bool whole) {
+  size_t i = 0, j = 0;
+  while (j < folded.size()) {
+    if (i >= s.size()) return false;
+    if (LowerCodePoint(NextCodePoint(s, &i)) != NextCodePoint(folded, &j)) return false;
   }
-  return true;
+  return !whole || i == s.size();
 }
+
+bool EqualsFolded(std::string_view s, std::string_view folded) {
+  if (s.size() == folded.size()) {  // fast path: ASCII-only equal lengths
+    bool ascii = true;
+    for (size_t i = 0; i < s.size(); ++i) {
+      const unsigned char a = static_cast<unsigned char>(s[i]);
+      if (a >= 0x80 || static_cast<unsigned char>(folded[i]) >= 0x80) {
+        ascii = false;
+        break;
+      }
+      if (static_cast<char>(std::tolower(a)) != folded[i]) return false;
+    }
+    if (ascii) return true;
+  }
+  return StartsFolded(s, folded, true);
+}
+
+// Whether `s` lower-cased ends with the code points `folded`.
+bool EndsFolded(std::string_view s, const std::vector<uint32_t>& folded) {
+  std::vector<uint32_t> cps = FoldedCodePoints(s);
+  if (cps.size() < folded.size()) return false;
+  return std::equal(folded.begin(), folded.end(),
+                    cps.end() - static_cast<std::ptrdiff_t>(folded.size()));
+}
+
+// One array element passed on the way to a leaf.
+struct ArrayStep {
+  const Json* array;
+  size_t index;
+};
 
 // ---------------------------------------------------------------------------
 // A JSON reader that keeps Jackson's notion of position, so validation errors name
@@ -727,10 +804,11 @@ enum class MatchKind {
 
 struct Matcher {
   MatchKind kind = MatchKind::kExactString;
-  std::string text;                 // exact/prefix/suffix/equals-ignore-case (folded)
-  std::optional<int64_t> number;    // kExactNumber when comparable
-  std::vector<std::string> values;  // anything-but strings (folded for ignore-case)
-  std::vector<int64_t> numbers;     // anything-but numbers
+  std::string text;                   // exact/prefix/suffix/equals-ignore-case (folded)
+  std::vector<uint32_t> code_points;  // suffix-ignore-case: `text` as code points
+  std::optional<int64_t> number;      // kExactNumber when comparable
+  std::vector<std::string> values;    // anything-but strings (folded for ignore-case)
+  std::vector<int64_t> numbers;       // anything-but numbers
   std::vector<std::vector<WildcardToken>> wildcards;  // wildcard / anything-but wildcard
   // numeric range
   bool has_low = false, low_open = false, has_high = false, high_open = false;
@@ -738,18 +816,25 @@ struct Matcher {
   // ip range
   IpBytes ip_low, ip_high;
 
-  bool Accepts(const Leaf& leaf) const;
+  bool Accepts(const LeafValue& leaf) const;
 };
 
-bool Matcher::Accepts(const Leaf& leaf) const {
+bool Matcher::Accepts(const LeafValue& leaf) const {
   const bool is_string = leaf.kind == LeafKind::kString;
+  const std::string_view v = leaf.text;
+  auto starts = [&](std::string_view p) {
+    return v.size() >= p.size() && v.substr(0, p.size()) == p;
+  };
+  auto ends = [&](std::string_view p) {
+    return v.size() >= p.size() && v.substr(v.size() - p.size()) == p;
+  };
   switch (kind) {
     case MatchKind::kExactString:
-      return is_string && leaf.text == text;
+      return is_string && v == text;
     case MatchKind::kExactNumber:
       if (leaf.kind != LeafKind::kNumber) return false;
       if (number && leaf.number) return *number == *leaf.number;
-      return leaf.text == text;
+      return v == text;
     case MatchKind::kTrue:
       return leaf.kind == LeafKind::kTrue;
     case MatchKind::kFalse:
@@ -757,31 +842,28 @@ bool Matcher::Accepts(const Leaf& leaf) const {
     case MatchKind::kNull:
       return leaf.kind == LeafKind::kNull;
     case MatchKind::kIpRange: {
-      const IpBytes* ip = leaf.Ip();
-      if (ip == nullptr || ip->size() != ip_low.size()) return false;
+      if (!is_string || !LooksLikeIp(v)) return false;
+      std::optional<IpBytes> ip = ParseIp(v);
+      if (!ip || ip->size() != ip_low.size()) return false;
       return *ip >= ip_low && *ip <= ip_high;
     }
     case MatchKind::kPrefix:
-      return is_string && leaf.text.compare(0, text.size(), text) == 0 &&
-             leaf.text.size() >= text.size();
+      return is_string && starts(text);
     case MatchKind::kPrefixIgnoreCase:
-      return is_string && leaf.text.size() >= text.size() &&
-             Fold(std::string_view(leaf.text).substr(0, text.size())) == text;
+      return is_string && StartsFolded(v, text, false);
     case MatchKind::kSuffix:
-      return is_string && leaf.text.size() >= text.size() &&
-             leaf.text.compare(leaf.text.size() - text.size(), text.size(), text) == 0;
+      return is_string && ends(text);
     case MatchKind::kSuffixIgnoreCase:
-      return is_string && leaf.text.size() >= text.size() &&
-             Fold(std::string_view(leaf.text).substr(leaf.text.size() - text.size())) == text;
+      return is_string && EndsFolded(v, code_points);
     case MatchKind::kEqualsIgnoreCase:
-      return is_string && leaf.text.size() == text.size() && Fold(leaf.text) == text;
+      return is_string && EqualsFolded(v, text);
     case MatchKind::kWildcard:
-      return is_string && WildcardMatch(wildcards[0], leaf.text);
+      return is_string && WildcardMatch(wildcards[0], v);
     case MatchKind::kNumericRange: {
       if (leaf.kind != LeafKind::kNumber || !leaf.number) return false;
-      int64_t v = *leaf.number;
-      if (has_low && (low_open ? v <= low : v < low)) return false;
-      if (has_high && (high_open ? v >= high : v > high)) return false;
+      const int64_t n = *leaf.number;
+      if (has_low && (low_open ? n <= low : n < low)) return false;
+      if (has_high && (high_open ? n >= high : n > high)) return false;
       return true;
     }
     case MatchKind::kExists:
@@ -790,34 +872,32 @@ bool Matcher::Accepts(const Leaf& leaf) const {
       return false;  // handled by the field
     case MatchKind::kAnythingButStrings:
       if (!is_string) return true;
-      return std::find(values.begin(), values.end(), leaf.text) == values.end();
+      return std::find(values.begin(), values.end(), v) == values.end();
     case MatchKind::kAnythingButNumbers:
       if (leaf.kind != LeafKind::kNumber || !leaf.number) return true;
       return std::find(numbers.begin(), numbers.end(), *leaf.number) == numbers.end();
     case MatchKind::kAnythingButPrefix:
       if (!is_string) return true;
       for (const std::string& p : values) {
-        if (leaf.text.size() >= p.size() && leaf.text.compare(0, p.size(), p) == 0) return false;
+        if (starts(p)) return false;
       }
       return true;
     case MatchKind::kAnythingButSuffix:
       if (!is_string) return true;
       for (const std::string& p : values) {
-        if (leaf.text.size() >= p.size() &&
-            leaf.text.compare(leaf.text.size() - p.size(), p.size(), p) == 0) {
-          return false;
-        }
+        if (ends(p)) return false;
       }
       return true;
-    case MatchKind::kAnythingButIgnoreCase: {
+    case MatchKind::kAnythingButIgnoreCase:
       if (!is_string) return true;
-      std::string folded = Fold(leaf.text);
-      return std::find(values.begin(), values.end(), folded) == values.end();
-    }
+      for (const std::string& p : values) {
+        if (EqualsFolded(v, p)) return false;
+      }
+      return true;
     case MatchKind::kAnythingButWildcard:
       if (!is_string) return true;
       for (const auto& w : wildcards) {
-        if (WildcardMatch(w, leaf.text)) return false;
+        if (WildcardMatch(w, v)) return false;
       }
       return true;
   }
@@ -826,10 +906,30 @@ bool Matcher::Accepts(const Leaf& leaf) const {
 
 using MatcherList = std::vector<Matcher>;
 
+// A small number per distinct field path, shared by all patterns (process-wide).
+int InternPath(const std::string& path) {
+  static std::mutex mu;
+  static std::unordered_map<std::string, int> ids;
+  std::lock_guard<std::mutex> lock(mu);
+  auto [it, inserted] = ids.emplace(path, static_cast<int>(ids.size()) + 1);
+  return it->second;
+}
+
 struct Field {
-  std::string path;
+  std::string path;                // dotted, as event-ruler names it
+  int path_id = 0;                 // the same for every field with this path
+  std::vector<std::string> steps;  // the path split at every dot
+  // joins[i][k]: steps i..i+k joined with dots (a key may itself contain dots)
+  std::vector<std::vector<std::string>> joins;
   std::shared_ptr<const MatcherList> matchers;
   bool allows_absent = false;
+
+  bool Accepts(const LeafValue& leaf) const {
+    for (const Matcher& m : *matchers) {
+      if (m.Accepts(leaf)) return true;
+    }
+    return false;
+  }
 };
 
 using Alternative = std::map<std::string, std::shared_ptr<const MatcherList>>;
@@ -1076,6 +1176,7 @@ class Compiler {
     Matcher m;
     m.kind = prefix ? MatchKind::kPrefixIgnoreCase : MatchKind::kSuffixIgnoreCase;
     m.text = Fold(r_.Text());
+    m.code_points = FoldedCodePoints(m.text);
     ExpectEndObject();
     ExpectEndObject();
     return m;
@@ -1309,48 +1410,157 @@ struct EventPattern::Node {
 
 namespace {
 
-// Whether some choice of one leaf per field (or none, for a field that allows
-// absence) satisfies every field with array-consistent leaves.
-bool MatchFields(const std::vector<Field>& fields, size_t i, const FlatEvent& event,
-                 std::vector<const std::vector<ArrayStep>*>* chosen) {
-  if (i == fields.size()) return true;
-  const Field& f = fields[i];
-  const std::vector<Leaf>* leaves = event.Find(f.path);
-  if (leaves == nullptr || leaves->empty()) {
-    return f.allows_absent && MatchFields(fields, i + 1, event, chosen);
-  }
-  for (const Leaf& leaf : *leaves) {
-    bool accepted = false;
-    for (const Matcher& m : *f.matchers) {
-      if (m.Accepts(leaf)) {
-        accepted = true;
-        break;
-      }
+// Calls visit(leaf) for each leaf at steps[i..] under `node`, with the array
+// elements passed on the way pushed on `trail`; stops at the first visit that
+// returns true.
+template <typename Visit>
+bool WalkLeaves(const Json& node, const Field& f, size_t i, bool dotted,
+                std::vector<ArrayStep>* trail, Visit& visit) {
+  if (node.is_array()) {
+    for (size_t k = 0; k < node.size(); ++k) {
+      trail->push_back({&node, k});
+      const bool done = WalkLeaves(node[k], f, i, dotted, trail, visit);
+      trail->pop_back();
+      if (done) return true;
     }
-    if (!accepted) continue;
-    bool consistent = true;
-    if (!leaf.trail.empty()) {
-      for (const auto* other : *chosen) {
-        if (!Consistent(leaf.trail, *other)) {
-          consistent = false;
-          break;
+    return false;
+  }
+  if (i == f.steps.size()) return !node.is_object() && visit(node);
+  if (!node.is_object()) return false;
+  // Keys with dots collide with nesting (event-ruler names both "a.b"): when the
+  // event has such keys, steps i..i+k may be one key.
+  const auto& joins = f.joins[i];
+  const size_t count = dotted ? joins.size() : 1;
+  for (size_t k = 0; k < count; ++k) {
+    auto it = node.find(joins[k]);
+    if (it != node.end() && WalkLeaves(*it, f, i + k + 1, dotted, trail, visit)) return true;
+  }
+  return false;
+}
+
+// Whether any object key in `v` contains a dot.
+bool HasDottedKey(const Json& v);
+
+// A chosen leaf's array steps: EventView::trails()[begin, end).
+struct Chosen {
+  uint32_t begin, end;
+};
+
+// One event as the matchers see it: the leaves of each field path, found once per
+// event and shared by every pattern that names the path.
+class EventView {
+ public:
+  struct CachedLeaf {
+    const Json* value;
+    uint32_t trail_begin, trail_end;  // its array steps in trails()
+  };
+  // Leaves [begin, end) of leaf(); indices, as finding other paths' leaves may
+  // move them.
+  struct Span {
+    uint32_t begin, end;
+  };
+
+  explicit EventView(const Json& event) : event_(event), dotted_(HasDottedKey(event)) {}
+
+  const Json& event() const { return event_; }
+  const std::vector<ArrayStep>& trails() const { return trails_; }
+  const CachedLeaf& leaf(uint32_t i) const { return leaves_[i]; }
+  // Reused by each match against this event (the leaves chosen so far).
+  std::vector<Chosen>& scratch() { return scratch_; }
+
+  Span Leaves(const Field& f) {
+    for (const Cached& c : cache_) {
+      if (c.path_id == f.path_id) return {c.begin, c.end};
+    }
+    const uint32_t begin = static_cast<uint32_t>(leaves_.size());
+    std::vector<ArrayStep> trail;
+    auto collect = [&](const Json& leaf) {
+      const uint32_t t0 = static_cast<uint32_t>(trails_.size());
+      trails_.insert(trails_.end(), trail.begin(), trail.end());
+      leaves_.push_back({&leaf, t0, static_cast<uint32_t>(trails_.size())});
+      return false;
+    };
+    WalkLeaves(event_, f, 0, dotted_, &trail, collect);
+    const uint32_t end = static_cast<uint32_t>(leaves_.size());
+    cache_.push_back({f.path_id, begin, end});
+    return {begin, end};
+  }
+
+ private:
+  struct Cached {
+    int path_id;
+    uint32_t begin, end;
+  };
+  const Json& event_;
+  const bool dotted_;
+  std::vector<Cached> cache_;
+  std::vector<CachedLeaf> leaves_;
+  std::vector<ArrayStep> trails_;
+  std::vector<Chosen> scratch_;
+};
+
+// Whether a leaf's array steps agree with those of the leaves already chosen:
+// never two elements of one array.
+bool Consistent(const std::vector<ArrayStep>& trails, const EventView::CachedLeaf& leaf,
+                const std::vector<Chosen>& chosen) {
+  for (uint32_t i = leaf.trail_begin; i < leaf.trail_end; ++i) {
+    for (const Chosen& c : chosen) {
+      for (uint32_t j = c.begin; j < c.end; ++j) {
+        if (trails[i].array == trails[j].array && trails[i].index != trails[j].index) {
+          return false;
         }
       }
     }
-    if (!consistent) continue;
-    chosen->push_back(&leaf.trail);
-    bool ok = MatchFields(fields, i + 1, event, chosen);
+  }
+  return true;
+}
+
+// Whether some choice of one leaf per field (or none, for a field that allows
+// absence) satisfies every field with array-consistent leaves.
+bool MatchFields(const std::vector<Field>& fields, size_t i, EventView* view,
+                 std::vector<Chosen>* chosen, int known_path) {
+  if (i == fields.size()) return true;
+  const Field& f = fields[i];
+  if (f.path_id == known_path) return MatchFields(fields, i + 1, view, chosen, known_path);
+  const EventView::Span leaves = view->Leaves(f);
+  if (leaves.begin == leaves.end) {
+    return f.allows_absent && MatchFields(fields, i + 1, view, chosen, known_path);
+  }
+  for (uint32_t k = leaves.begin; k != leaves.end; ++k) {
+    const EventView::CachedLeaf leaf = view->leaf(k);
+    if (!f.Accepts(LeafValue(*leaf.value))) continue;
+    if (leaf.trail_begin != leaf.trail_end && !Consistent(view->trails(), leaf, *chosen)) {
+      continue;
+    }
+    chosen->push_back({leaf.trail_begin, leaf.trail_end});
+    const bool ok = MatchFields(fields, i + 1, view, chosen, known_path);
     chosen->pop_back();
     if (ok) return true;
   }
   return false;
 }
 
-bool MatchNode(const EventPattern::Node& node, const FlatEvent& event) {
-  std::vector<const std::vector<ArrayStep>*> chosen;
+// `known_path`: a field already known to match (PatternMatcher's index key), or 0.
+bool MatchNode(const EventPattern::Node& node, EventView* view, int known_path = 0) {
+  if (!view->event().is_object()) return false;
+  std::vector<Chosen>& chosen = view->scratch();
   for (const auto& alternative : node.alternatives) {
     chosen.clear();
-    if (MatchFields(alternative.fields, 0, event, &chosen)) return true;
+    if (MatchFields(alternative.fields, 0, view, &chosen, known_path)) return true;
+  }
+  return false;
+}
+
+// Whether any object key in `v` contains a dot.
+bool HasDottedKey(const Json& v) {
+  if (v.is_object()) {
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (it.key().find('.') != std::string::npos || HasDottedKey(it.value())) return true;
+    }
+  } else if (v.is_array()) {
+    for (const Json& e : v) {
+      if (HasDottedKey(e)) return true;
+    }
   }
   return false;
 }
@@ -1377,6 +1587,24 @@ Result<EventPattern> EventPattern::Parse(std::string_view text) {
     for (const auto& [path, matchers] : rule) {
       Field f;
       f.path = path;
+      f.path_id = InternPath(path);
+      size_t start = 0;
+      while (true) {
+        size_t dot = path.find('.', start);
+        f.steps.push_back(path.substr(start, dot == std::string::npos ? dot : dot - start));
+        if (dot == std::string::npos) break;
+        start = dot + 1;
+      }
+      for (size_t i = 0; i < f.steps.size(); ++i) {
+        std::vector<std::string> joins;
+        std::string joined;
+        for (size_t k = i; k < f.steps.size(); ++k) {
+          if (k > i) joined += '.';
+          joined += f.steps[k];
+          joins.push_back(joined);
+        }
+        f.joins.push_back(std::move(joins));
+      }
       f.matchers = matchers;
       for (const Matcher& m : *matchers) {
         if (m.kind == MatchKind::kAbsent) f.allows_absent = true;
@@ -1394,8 +1622,8 @@ Result<EventPattern> EventPattern::Parse(std::string_view text) {
 Result<EventPattern> EventPattern::FromJson(const Json& pattern) { return Parse(pattern.dump()); }
 
 bool EventPattern::Matches(const Json& event) const {
-  FlatEvent flat(event);
-  return MatchNode(*root_, flat);
+  EventView view(event);
+  return MatchNode(*root_, &view);
 }
 
 Result<bool> EventPattern::MatchesText(std::string_view event_text) const {
@@ -1423,28 +1651,34 @@ std::vector<std::string> EventPattern::RequiredExactStrings(std::string_view pat
 // ---------------------------------------------------------------------------
 
 struct PatternMatcher::Index {
-  struct Entry {
-    EventPattern pattern;
-    std::string key_path;  // "" when not indexed
+  struct Slot {
+    std::string id;
+    std::optional<EventPattern> pattern;  // empty once removed
+    std::string key_path;                 // "" when not indexed
+    int key_path_id = 0;
+    bool single_alternative = false;  // then a key hit satisfies the key field
+    uint32_t rank = 0;                // position of `id` in id order
     std::vector<std::string> keys;
   };
-  std::map<std::string, Entry> patterns;
-  // key path -> key value -> ids
-  std::map<std::string, std::unordered_map<std::string, std::set<std::string>>> by_key;
-  std::set<std::string> unindexed;
+  std::vector<Slot> slots;
+  std::vector<uint32_t> free_slots;
+  std::map<std::string, uint32_t> by_id;  // in id order
+  // key path -> key value -> slots
+  struct KeyTable {
+    int path_id = 0;
+    std::unordered_map<std::string, std::vector<uint32_t>> slots;  // key value -> slots
+  };
+  std::map<std::string, KeyTable> by_key;
+  std::vector<uint32_t> unindexed;
 
-  void Unlink(const std::string& id, const Entry& e) {
-    if (e.key_path.empty()) {
-      unindexed.erase(id);
-      return;
-    }
-    auto& table = by_key[e.key_path];
-    for (const std::string& k : e.keys) {
-      auto it = table.find(k);
-      if (it == table.end()) continue;
-      it->second.erase(id);
-      if (it->second.empty()) table.erase(it);
-    }
+  // Numbers the slots in id order, so matches come out sorted without comparing ids.
+  void Rerank() {
+    uint32_t rank = 0;
+    for (const auto& [id, slot] : by_id) slots[slot].rank = rank++;
+  }
+
+  static void Erase(std::vector<uint32_t>* v, uint32_t slot) {
+    v->erase(std::remove(v->begin(), v->end(), slot), v->end());
   }
 };
 
@@ -1459,48 +1693,82 @@ constexpr const char* kIndexPaths[] = {"source", "detail-type"};
 
 void PatternMatcher::Add(const std::string& id, EventPattern pattern) {
   Remove(id);
-  Index::Entry e{std::move(pattern), "", {}};
+  Index& x = *index_;
+  uint32_t slot;
+  if (!x.free_slots.empty()) {
+    slot = x.free_slots.back();
+    x.free_slots.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(x.slots.size());
+    x.slots.emplace_back();
+  }
+  Index::Slot& s = x.slots[slot];
+  s.id = id;
+  s.key_path.clear();
+  s.keys.clear();
   for (const char* path : kIndexPaths) {
-    auto keys = e.pattern.RequiredExactStrings(path);
+    auto keys = pattern.RequiredExactStrings(path);
     if (!keys.empty()) {
-      e.key_path = path;
-      e.keys = std::move(keys);
+      s.key_path = path;
+      s.key_path_id = InternPath(path);
+      s.keys = std::move(keys);
       break;
     }
   }
-  if (e.key_path.empty()) {
-    index_->unindexed.insert(id);
+  s.single_alternative = pattern.root_->alternatives.size() == 1;
+  s.pattern = std::move(pattern);
+  if (s.key_path.empty()) {
+    x.unindexed.push_back(slot);
   } else {
-    auto& table = index_->by_key[e.key_path];
-    for (const std::string& k : e.keys) table[k].insert(id);
+    auto& table = x.by_key[s.key_path];
+    table.path_id = s.key_path_id;
+    for (const std::string& k : s.keys) table.slots[k].push_back(slot);
   }
-  index_->patterns.emplace(id, std::move(e));
+  x.by_id.emplace(id, slot);
+  x.Rerank();
 }
 
 bool PatternMatcher::Remove(const std::string& id) {
-  auto it = index_->patterns.find(id);
-  if (it == index_->patterns.end()) return false;
-  index_->Unlink(id, it->second);
-  index_->patterns.erase(it);
+  Index& x = *index_;
+  auto it = x.by_id.find(id);
+  if (it == x.by_id.end()) return false;
+  const uint32_t slot = it->second;
+  Index::Slot& s = x.slots[slot];
+  if (s.key_path.empty()) {
+    Index::Erase(&x.unindexed, slot);
+  } else {
+    auto& table = x.by_key[s.key_path].slots;
+    for (const std::string& k : s.keys) {
+      auto hit = table.find(k);
+      if (hit == table.end()) continue;
+      Index::Erase(&hit->second, slot);
+      if (hit->second.empty()) table.erase(hit);
+    }
+  }
+  s.pattern.reset();
+  s.id.clear();
+  x.free_slots.push_back(slot);
+  x.by_id.erase(it);
+  x.Rerank();
   return true;
 }
 
-void PatternMatcher::Clear() {
-  index_->patterns.clear();
-  index_->by_key.clear();
-  index_->unindexed.clear();
-}
+void PatternMatcher::Clear() { *index_ = Index(); }
 
-std::size_t PatternMatcher::size() const { return index_->patterns.size(); }
+std::size_t PatternMatcher::size() const { return index_->by_id.size(); }
 
 std::vector<std::string> PatternMatcher::Match(const Json& event) const {
-  std::vector<const std::string*> candidates;
-  for (const std::string& id : index_->unindexed) candidates.push_back(&id);
-  for (const auto& [path, table] : index_->by_key) {
+  const Index& x = *index_;
+  std::vector<uint32_t> candidates(x.unindexed.begin(), x.unindexed.end());
+  // Key paths whose event value is one plain string: a hit there satisfies the field.
+  std::vector<int> plain_paths;
+  for (const auto& [path, key_table] : x.by_key) {
+    const auto& table = key_table.slots;
     if (table.empty()) continue;
     // The key field's string values in the event (a top-level field; arrays flatten).
     auto it = event.find(path);
     if (it == event.end()) continue;
+    if (it->is_string()) plain_paths.push_back(key_table.path_id);
     auto add = [&](const Json& v, const auto& self) -> void {
       if (v.is_array()) {
         for (const Json& e : v) self(e, self);
@@ -1509,21 +1777,25 @@ std::vector<std::string> PatternMatcher::Match(const Json& event) const {
       if (!v.is_string()) return;
       auto hit = table.find(v.get_ref<const std::string&>());
       if (hit == table.end()) return;
-      for (const std::string& id : hit->second) candidates.push_back(&id);
+      candidates.insert(candidates.end(), hit->second.begin(), hit->second.end());
     };
     add(*it, add);
   }
-  std::sort(candidates.begin(), candidates.end(),
-            [](const std::string* a, const std::string* b) { return *a < *b; });
-  candidates.erase(std::unique(candidates.begin(), candidates.end(),
-                               [](const std::string* a, const std::string* b) { return *a == *b; }),
-                   candidates.end());
   std::vector<std::string> out;
   if (candidates.empty()) return out;
-  FlatEvent flat(event);
-  for (const std::string* id : candidates) {
-    const auto& entry = index_->patterns.at(*id);
-    if (MatchNode(*entry.pattern.root_, flat)) out.push_back(*id);
+  // In id order; a pattern reached twice (an event's key array) is tried once.
+  std::sort(candidates.begin(), candidates.end(),
+            [&](uint32_t a, uint32_t b) { return x.slots[a].rank < x.slots[b].rank; });
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  EventView view(event);
+  for (uint32_t slot : candidates) {
+    const Index::Slot& s = x.slots[slot];
+    int known = 0;
+    if (s.single_alternative && s.key_path_id != 0 &&
+        std::find(plain_paths.begin(), plain_paths.end(), s.key_path_id) != plain_paths.end()) {
+      known = s.key_path_id;
+    }
+    if (MatchNode(*s.pattern->root_, &view, known)) out.push_back(s.id);
   }
   return out;
 }

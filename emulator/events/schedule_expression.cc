@@ -260,6 +260,7 @@ bool ParseDow(std::string_view f, Cron* c) {
     c->dow_n = *n;
     return true;
   }
+  if (u.find('/') != std::string::npos) return false;  // no steps in day-of-week
   std::vector<bool> days;
   if (!ParseList(u, spec, &days)) return false;
   c->dow = Cron::Dow::kDays;

@@ -4,7 +4,8 @@
 //   rate(value unit)   unit minute|minutes|hour|hours|day|days; 1 takes the singular,
 //                      larger values the plural
 //   cron(Min Hour Dom Month Dow Year)   six fields, `, - * / ? L W #`, exactly one of
-//                      Dom/Dow is `?`; Dow 1-7 = SUN-SAT; Year 1970-2199
+//                      Dom/Dow is `?`; Dow 1-7 = SUN-SAT; Year 1970-2199 (a rule
+//                      also takes later years written out, as PutRule does)
 //   at(yyyy-mm-ddThh:mm:ss)   one time (Scheduler only)
 //
 // Two flavours: an EventBridge rule (rate and cron, always UTC) and an EventBridge

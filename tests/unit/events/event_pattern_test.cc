@@ -118,6 +118,20 @@ TEST(EventPatternTest, PrefixSuffixIgnoreCase) {
       {R"({"n":[{"equals-ignore-case":"alice"}]})", R"({"n":"ALICE"})", true},
       {R"({"n":[{"equals-ignore-case":"alice"}]})", R"({"n":"alicia"})", false},
       {R"({"n":[{"equals-ignore-case":"alice"}]})", R"({"n":["bob","AlIcE"]})", true},
+      // Letters beyond ASCII fold too.
+      {R"({"n":[{"equals-ignore-case":"müller"}]})", R"({"n":"MÜLLER"})", true},
+      {R"({"n":[{"equals-ignore-case":"ΑΘΉΝΑ"}]})", R"({"n":"αθήνα"})", true},
+      // Letter by letter, as event-ruler: a final sigma is not the capital sigma's
+      // lower case.
+      {R"({"n":[{"equals-ignore-case":"ΣΩΚΡΑΤΗΣ"}]})", R"({"n":"σωκρατησ"})", true},
+      {R"({"n":[{"equals-ignore-case":"ΣΩΚΡΑΤΗΣ"}]})", R"({"n":"σωκρατης"})", false},
+      {R"({"n":[{"equals-ignore-case":"Москва"}]})", R"({"n":"МОСКВА"})", true},
+      {R"({"n":[{"equals-ignore-case":"Łódź"}]})", R"({"n":"łÓdŹ"})", true},
+      {R"({"n":[{"equals-ignore-case":"müller"}]})", R"({"n":"MULLER"})", false},
+      {R"({"r":[{"prefix":{"equals-ignore-case":"ÉCOLE"}}]})", R"({"r":"école-42"})", true},
+      {R"({"f":[{"suffix":{"equals-ignore-case":"ÄRGER"}}]})", R"({"f":"großer ärger"})", true},
+      {R"({"f":[{"suffix":{"equals-ignore-case":"ÄRGER"}}]})", R"({"f":"arger"})", false},
+      {R"({"u":[{"anything-but":{"equals-ignore-case":["JOSÉ"]}}]})", R"({"u":"josé"})", false},
   });
 }
 
@@ -432,6 +446,121 @@ TEST(PatternMatcherTest, AgreesWithSinglePatterns) {
   EXPECT_EQ(m.size(), 4u);
   m.Clear();
   EXPECT_EQ(m.size(), 0u);
+}
+
+// Proves keys with dots collide with nesting, as event-ruler names both "a.b".
+TEST(EventPatternTest, DottedKeysCollideWithNesting) {
+  ExpectMatches({
+      {R"({"a.b":["x"]})", R"({"a":{"b":"x"}})", true},
+      {R"({"a":{"b":["x"]}})", R"({"a.b":"x"})", true},
+      {R"({"a":{"b":{"c":["x"]}}})", R"({"a":{"b.c":"x"}})", true},
+      {R"({"a":{"b":["x"]}})", R"({"a.b":"y"})", false},
+  });
+}
+
+// Proves the many-pattern matcher returns exactly what matching each pattern alone
+// returns, over patterns whose index key does not decide the match ($or with
+// different sources, sources in arrays, absent fields, arrays of objects).
+TEST(PatternMatcherTest, AgreesOnMixedShapes) {
+  const std::vector<const char*> patterns = {
+      R"({"source":["a"],"detail":{"n":[1]}})",
+      R"({"$or":[{"source":["a"],"detail":{"n":[1]}},{"source":["b"]}]})",
+      R"({"source":["a","b"],"detail":{"items":{"k":["x"],"v":[2]}}})",
+      R"({"detail-type":["T"],"detail":{"gone":[{"exists":false}]}})",
+      R"({"source":[{"anything-but":"a"}]})",
+      R"({"detail":{"n":[{"numeric":[">=",1]}]}})",
+      R"({"source":["10.0.0.1"]})",
+  };
+  const std::vector<const char*> events = {
+      R"({"source":"a","detail":{"n":1}})",
+      R"({"source":"a","detail":{"n":2}})",
+      R"({"source":"b","detail":{"n":2}})",
+      R"({"source":["a","b"],"detail":{"n":2}})",
+      R"({"source":"b","detail":{"items":[{"k":"x","v":1},{"k":"y","v":2}]}})",
+      R"({"source":"a","detail":{"items":[{"k":"x","v":2}]}})",
+      R"({"detail-type":"T","detail":{}})",
+      R"({"detail-type":"T","detail":{"gone":1}})",
+      R"({"source":"10.0.0.1"})",
+      R"({"source":"c"})",
+      R"([1,2])",
+  };
+  PatternMatcher m;
+  std::vector<EventPattern> parsed;
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    auto p = EventPattern::Parse(patterns[i]);
+    ASSERT_THAT(p, IsOk()) << patterns[i];
+    m.Add("p" + std::to_string(i), *p);
+    parsed.push_back(*p);
+  }
+  for (const char* text : events) {
+    Json event = ParseJson(text).value();
+    std::vector<std::string> expected;
+    for (size_t i = 0; i < parsed.size(); ++i) {
+      if (parsed[i].Matches(event)) expected.push_back("p" + std::to_string(i));
+    }
+    EXPECT_EQ(m.Match(event), expected) << text;
+  }
+  // Spot checks that the single-pattern answers are themselves right.
+  EXPECT_EQ(m.Match(ParseJson(R"({"source":"b","detail":{"n":2}})").value()),
+            (std::vector<std::string>{"p1", "p4", "p5"}));
+  EXPECT_EQ(m.Match(ParseJson(R"({"source":"a","detail":{"n":2}})").value()),
+            (std::vector<std::string>{"p5"}));
+  EXPECT_EQ(m.Match(ParseJson(R"({"source":"10.0.0.1"})").value()),
+            (std::vector<std::string>{"p4", "p6"}));
+}
+
+// Proves malformed input never crashes the parser or the matcher: every truncation
+// and many byte changes of valid patterns either parse or fail with AWS's prefix.
+TEST(EventPatternTest, SurvivesMutations) {
+  const std::vector<std::string> seeds = {
+      R"({"source":["a"],"detail":{"n":[{"numeric":[">",0,"<=",5]}],"s":[{"prefix":"x"}]}})",
+      R"({"$or":[{"a":[{"anything-but":{"wildcard":["a*","b\\*"]}}]},{"b":[{"cidr":"10.0.0.0/8"}]}]})",
+      R"({"a":[{"suffix":{"equals-ignore-case":"X"}},{"exists":false},null,true,1.5e3,"::1"]})",
+  };
+  const Json event =
+      ParseJson(R"({"source":"a","a":"abc","b":"10.1.2.3","detail":{"n":3,"s":"xy"}})").value();
+  uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  const std::string alphabet = "{}[]\":,.-+eE0123456789 \\/*?#$abcxyz\x01\xc3\xa9";
+  int parsed = 0;
+  for (const std::string& seed : seeds) {
+    std::vector<std::string> inputs;
+    for (size_t n = 0; n <= seed.size(); ++n) inputs.push_back(seed.substr(0, n));
+    for (int k = 0; k < 3000; ++k) {
+      std::string m = seed;
+      const int edits = 1 + static_cast<int>(next() % 3);
+      for (int e = 0; e < edits && !m.empty(); ++e) {
+        const size_t at = next() % m.size();
+        const char c = alphabet[next() % alphabet.size()];
+        switch (next() % 3) {
+          case 0:
+            m[at] = c;
+            break;
+          case 1:
+            m.insert(m.begin() + static_cast<std::ptrdiff_t>(at), c);
+            break;
+          default:
+            m.erase(at, 1);
+            break;
+        }
+      }
+      inputs.push_back(std::move(m));
+    }
+    for (const std::string& input : inputs) {
+      auto p = EventPattern::Parse(input);
+      if (p.ok()) {
+        ++parsed;
+        (void)p->Matches(event);
+      } else {
+        EXPECT_EQ(p.status().message().rfind("Event pattern is not valid. Reason: ", 0), 0u)
+            << input;
+      }
+    }
+  }
+  EXPECT_GT(parsed, 0);
 }
 
 }  // namespace

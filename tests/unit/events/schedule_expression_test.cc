@@ -205,6 +205,8 @@ TEST(ScheduleExpressionTest, InvalidExpressions) {
       "cron(0/5, 9-18, ?, *, MON-FRI, *)",
       "cron(0 0 ? * 2W *)",
       "cron(0 0 1L * ? *)",
+      "cron(0 0 ? * 1/2 *)",
+      "cron(0 0 1#2 * ? *)",
       "cron(0 ? * * ? *)",
       "cron(0 0 1-/2 * ? *)",
       "cron(0 0 1 1 ? 2027",

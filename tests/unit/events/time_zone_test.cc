@@ -117,5 +117,78 @@ TEST(TimeZoneTest, UnknownZones) {
   EXPECT_THAT(TimeZone::FromTzif("x", "not a tzif file"), StatusIs(StatusCode::kInvalidArgument));
 }
 
+// A TZif v2 file with no transitions: only its POSIX TZ footer decides.
+std::string TzifWithRule(const std::string& rule) {
+  auto be32 = [](std::string* out, uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+  };
+  auto block = [&](std::string* out) {
+    out->append("TZif2");
+    out->append(15, '\0');
+    // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+    for (uint32_t count : {0u, 0u, 0u, 0u, 1u, 4u}) be32(out, count);
+    be32(out, 0);          // utoff of the one type
+    out->push_back('\0');  // isdst
+    out->push_back('\0');  // designation index
+    out->append("XXX", 4);
+  };
+  std::string bytes;
+  block(&bytes);
+  block(&bytes);
+  bytes += "\n" + rule + "\n";
+  return bytes;
+}
+
+// Proves the POSIX TZ rule forms: quoted names and minutes, Jn (no leap day), n
+// (zero-based, counting Feb 29), Mm.w.d with times, southern zones, and TZif v3's
+// negative and over-24 h times.
+TEST(TimeZoneTest, PosixRules) {
+  auto zone = [](const std::string& rule) {
+    auto z = TimeZone::FromTzif("Test/Zone", TzifWithRule(rule));
+    EXPECT_THAT(z, IsOk()) << rule;
+    return z.ok() ? *z : TimeZone::Utc();
+  };
+  EXPECT_EQ(zone("<+0330>-3:30").UtcOffsetSeconds(Utc(2030, 6, 1)), 3 * 3600 + 1800);
+  EXPECT_EQ(zone("<+0330>-3:30").name(), "Test/Zone");
+
+  // J60 is March 1 every year; DST starts 01:00 local standard time (UTC-3).
+  TimeZone j = zone("AAA3BBB,J60/1,J300");
+  EXPECT_EQ(j.UtcOffsetSeconds(Utc(2028, 3, 1, 3, 59)), -3 * 3600);
+  EXPECT_EQ(j.UtcOffsetSeconds(Utc(2028, 3, 1, 4, 0)), -2 * 3600);
+  // J300 is October 27; DST ends 02:00 local daylight time (UTC-2).
+  EXPECT_EQ(j.UtcOffsetSeconds(Utc(2028, 10, 27, 3, 59)), -2 * 3600);
+  EXPECT_EQ(j.UtcOffsetSeconds(Utc(2028, 10, 27, 4, 0)), -3 * 3600);
+
+  // Zero-based day 59 is February 29 in a leap year, March 1 otherwise.
+  TimeZone n = zone("AAA3BBB,59/0,299");
+  EXPECT_EQ(n.UtcOffsetSeconds(Utc(2028, 2, 29, 3)), -2 * 3600);
+  EXPECT_EQ(n.UtcOffsetSeconds(Utc(2027, 2, 28, 12)), -3 * 3600);
+  EXPECT_EQ(n.UtcOffsetSeconds(Utc(2027, 3, 1, 3)), -2 * 3600);
+
+  // Southern hemisphere: DST spans the new year.
+  TimeZone south = zone("AEST-10AEDT,M10.1.0,M4.1.0/3");
+  EXPECT_EQ(south.UtcOffsetSeconds(Utc(2031, 1, 15)), 11 * 3600);
+  EXPECT_EQ(south.UtcOffsetSeconds(Utc(2031, 7, 15)), 10 * 3600);
+  // 2031-10-05 is the first Sunday of October: 02:00 AEST = 16:00 UTC the day before.
+  EXPECT_EQ(south.UtcOffsetSeconds(Utc(2031, 10, 4, 15, 59)), 10 * 3600);
+  EXPECT_EQ(south.UtcOffsetSeconds(Utc(2031, 10, 4, 16, 0)), 11 * 3600);
+
+  // Negative and over-24 h rule times (TZif v3): starts 23:00 the Saturday before the
+  // second Sunday of March, ends 01:00 the Monday after the first Sunday of November.
+  TimeZone v3 = zone("EST5EDT,M3.2.0/-1,M11.1.0/25");
+  EXPECT_EQ(v3.UtcOffsetSeconds(Utc(2030, 3, 10, 3, 59)), -5 * 3600);  // Sat 22:59 EST
+  EXPECT_EQ(v3.UtcOffsetSeconds(Utc(2030, 3, 10, 4, 0)), -4 * 3600);   // Sat 23:00 EST
+  EXPECT_EQ(v3.UtcOffsetSeconds(Utc(2030, 11, 4, 4, 59)), -4 * 3600);  // Mon 00:59 EDT
+  EXPECT_EQ(v3.UtcOffsetSeconds(Utc(2030, 11, 4, 5, 0)), -5 * 3600);   // Mon 01:00 EDT
+
+  // A rule without dates takes the US default (second Sunday of March, first of November).
+  TimeZone us = zone("EST5EDT");
+  EXPECT_EQ(us.UtcOffsetSeconds(Utc(2030, 3, 10, 6, 59)), -5 * 3600);
+  EXPECT_EQ(us.UtcOffsetSeconds(Utc(2030, 3, 10, 7, 0)), -4 * 3600);
+
+  EXPECT_THAT(TimeZone::FromTzif("Bad/Rule", TzifWithRule("AAA3BBB,M3")),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace understudy
