@@ -184,6 +184,17 @@ Delivery::~Delivery() {
 }
 
 Status Delivery::Migrate() {
+  US_RETURN_IF_ERROR(Open());
+  // The counts waits check, kept in memory so a check costs no query.
+  return store_.Query(
+      "SELECT source, source_name, outcome, COUNT(*) FROM events_deliveries GROUP BY source, "
+      "source_name, outcome",
+      {}, [&](const SqlRow& row) {
+        for (int64_t i = 0; i < row.Int(3); ++i) CountOne(row.Text(0), row.Text(1), row.Text(2));
+      });
+}
+
+Status Delivery::Open() {
   return store_.Migrate(
       "events_deliveries",
       {"CREATE TABLE events_deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT "
@@ -191,7 +202,10 @@ Status Delivery::Migrate() {
        "NOT NULL, outcome TEXT NOT NULL, doc TEXT NOT NULL);"});
 }
 
-Status Delivery::Reset() { return store_.Run("DELETE FROM events_deliveries"); }
+Status Delivery::Reset() {
+  counts_.clear();
+  return store_.Run("DELETE FROM events_deliveries");
+}
 
 void Delivery::Deliver(DeliveryRequest request) {
   auto attempt = std::make_shared<Attempt>();
@@ -303,7 +317,9 @@ void Delivery::StartHttp(std::shared_ptr<Attempt> attempt, HttpCall call) {
       }
       attempt->hold.Release();
       if (!result.ok()) {
-        return Finish(attempt, true, "ConnectionError", result.status().message());
+        // An endpoint understudy cannot call (https) will not become callable on a retry.
+        bool retriable = result.status().code() != StatusCode::kInvalidArgument;
+        return Finish(attempt, retriable, "ConnectionError", result.status().message());
       }
       auto [status, body] = *result;
       if (status >= 200 && status < 300) {
@@ -389,6 +405,7 @@ void Delivery::Record(const Attempt& attempt, const std::string& outcome, Json d
       {ToEpochMillis(clock_.Now()), request.scope.account, request.scope.region, request.source_arn,
        request.source_name, outcome, doc.dump()});
   if (!saved.ok()) Log(LogLevel::kError, "events: cannot record a delivery: " + saved.message());
+  CountOne(request.source_arn, request.source_name, outcome);
   Json journaled = doc;
   if (journaled.value("input", "").size() > 4096)
     journaled["input"] = "(" + std::to_string(request.input.size()) + " bytes)";
@@ -412,13 +429,18 @@ Json Delivery::List(int64_t after, size_t limit, const std::string& source) cons
 }
 
 int64_t Delivery::Count(const std::string& source, const std::string& outcome) const {
-  int64_t count = 0;
-  auto& store = const_cast<Store&>(store_);
-  (void)store.Query(
-      "SELECT COUNT(*) FROM events_deliveries WHERE (?1 = '' OR source = ?1 OR source_name = ?1) "
-      "AND (?2 = '' OR outcome = ?2)",
-      {source, outcome}, [&](const SqlRow& row) { count = row.Int(0); });
-  return count;
+  auto it = counts_.find(source);
+  if (it == counts_.end()) return 0;
+  if (outcome.empty()) return it->second.first + it->second.second;
+  return outcome == "SUCCEEDED" ? it->second.first : outcome == "FAILED" ? it->second.second : 0;
+}
+
+void Delivery::CountOne(const std::string& source_arn, const std::string& source_name,
+                        const std::string& outcome) {
+  for (const std::string& key : {std::string(), source_arn, source_name}) {
+    auto& [succeeded, failed] = counts_[key];
+    (outcome == "SUCCEEDED" ? succeeded : failed) += 1;
+  }
 }
 
 }  // namespace understudy::events

@@ -69,6 +69,7 @@ class Delivery {
   Delivery(EventLoop& loop, Store& store, Journal& journal, Clock& clock, Random random,
            DeliveryHooks hooks);
   ~Delivery();
+  // Creates its table (`events_deliveries`) and counts what it holds.
   Status Migrate();
   Status Reset();
   void set_hooks(DeliveryHooks hooks) { hooks_ = std::move(hooks); }
@@ -92,6 +93,9 @@ class Delivery {
   void Succeed(std::shared_ptr<Attempt> attempt, Json result);
   void Record(const Attempt& attempt, const std::string& outcome, Json detail);
   void StartHttp(std::shared_ptr<Attempt> attempt, HttpCall call);
+  Status Open();
+  void CountOne(const std::string& source_arn, const std::string& source_name,
+                const std::string& outcome);
 
   EventLoop& loop_;
   Store& store_;
@@ -100,6 +104,8 @@ class Delivery {
   Random random_;
   DeliveryHooks hooks_;
   size_t in_flight_ = 0;
+  // Recorded outcomes by source ARN, by source name and in all (""): {succeeded, failed}.
+  std::map<std::string, std::pair<int64_t, int64_t>> counts_;
   std::map<uint64_t, std::thread> workers_;
   uint64_t next_worker_ = 1;
   std::shared_ptr<bool> alive_;
