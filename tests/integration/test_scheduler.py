@@ -186,6 +186,38 @@ class SchedulesTest(SchedulerTest):
         self.assertEqual(json.loads(second["input"])["detail"]["at"], "2026-11-23T01:00:00Z")
 
 
+class RestartTest(unittest.TestCase):
+    # §4.5 with a state dir: the last scheduled time is stored, so a restart neither repeats
+    # an invocation nor skips one that fell due while the emulator was down.
+    def test_no_double_no_skip_across_restarts(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as state:
+            def serve(start):
+                return Understudy(BINARY, "--state-dir", state, "--clock", "virtual", "--start", start)
+
+            def times(emulator):
+                status, body = emulator.get("/_understudy/events/deliveries?source=hourly")
+                return [json.loads(d["input"])["at"][11:16] for d in body["deliveries"]]
+
+            with serve("2026-11-23T00:30:00Z") as first:
+                first.client("events").create_event_bus(Name="ticks")
+                first.client("scheduler").create_schedule(
+                    Name="hourly", ScheduleExpression="cron(0 * * * ? *)", FlexibleTimeWindow={"Mode": "OFF"},
+                    Target={"Arn": f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/ticks", "RoleArn": ROLE,
+                            "EventBridgeParameters": {"DetailType": "Tick", "Source": "app"},
+                            "Input": json.dumps({"at": "<aws.scheduler.scheduled-time>"})})
+                first.post("/_understudy/clock", {"advance": "2h"})
+                self.assertEqual(times(first), ["01:00", "02:00"])
+            with serve("2026-11-23T02:30:00Z") as second:
+                second.post("/_understudy/clock", {"advance": "1h"})
+                self.assertEqual(times(second), ["01:00", "02:00", "03:00"])
+            with serve("2026-11-23T05:30:00Z") as third:
+                code, answer = third.post("/_understudy/wait", {"until": {"eventsDelivered": {
+                    "source": "hourly", "count": 5}}, "timeout": "1s"})
+                self.assertEqual(code, 200, answer)
+                self.assertEqual(times(third), ["01:00", "02:00", "03:00", "04:00", "05:00"])
+
+
 class ApiTest(SchedulerTest):
     def test_crud_and_groups(self):
         self.assertEqual([g["Name"] for g in self.scheduler.list_schedule_groups()["ScheduleGroups"]],
