@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -170,6 +171,30 @@ Status Serve(const ServeOptions& options) {
     return ecs::TargetState{health.value("State", ""), health.value("Reason", ""),
                             health.value("Description", "")};
   };
+  ecs_options.load_balancing.rule_target_groups =
+      [&alb](const Scope& scope,
+             const std::string& rule_arn) -> std::optional<std::vector<std::string>> {
+    if (alb == nullptr) return std::nullopt;
+    auto rule = alb->FindRule(scope, rule_arn);
+    if (!rule) return std::nullopt;
+    std::vector<std::string> groups;
+    for (const auto& action : rule->value("Actions", Json::array())) {
+      if (action.value("Type", "") != "forward") continue;
+      if (action.contains("TargetGroupArn")) groups.push_back(action["TargetGroupArn"]);
+      for (const auto& g :
+           action.value("ForwardConfig", Json::object()).value("TargetGroups", Json::array())) {
+        std::string arn = g.value("TargetGroupArn", "");
+        if (std::find(groups.begin(), groups.end(), arn) == groups.end()) groups.push_back(arn);
+      }
+    }
+    return groups;
+  };
+  ecs_options.load_balancing.set_forward_weights =
+      [&alb](const Scope& scope, const std::string& rule_arn,
+             const std::vector<std::pair<std::string, int>>& weights) {
+        return alb == nullptr ? Status::Unavailable("no ALB")
+                              : alb->SetForwardWeights(scope, rule_arn, weights);
+      };
   US_ASSIGN_OR_RETURN(auto ecs, ecs::Ecs::Open(loop, *store, journal, *clock, random.Fork("ecs"),
                                                *task_runtime, *logs, bus, ecs_options));
   ecs->Install(front_door, control);

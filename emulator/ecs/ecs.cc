@@ -72,24 +72,30 @@ class EcsImpl final : public Ecs {
     add_service("DeleteService", &Services::Delete);
     add_service("DescribeServices", &Services::Describe);
     add_service("ListServices", &Services::List);
+    add_service("ListServiceDeployments", &Services::ListServiceDeployments);
+    add_service("DescribeServiceDeployments", &Services::DescribeServiceDeployments);
+    add_service("DescribeServiceRevisions", &Services::DescribeServiceRevisions);
+    add_service("StopServiceDeployment", &Services::StopServiceDeployment);
     control.AddCondition(
         "ecsService", [this](const Scope& scope, const Json& params) -> Result<api::WaitCondition> {
           if (!params.is_object() || !params.contains("service") ||
               !params["service"].is_string() ||
               (params.contains("steady") && !params["steady"].is_boolean()) ||
               (params.contains("status") && !params["status"].is_string()) ||
-              (params.contains("cluster") && !params["cluster"].is_string())) {
+              (params.contains("cluster") && !params["cluster"].is_string()) ||
+              (params.contains("lifecycleStage") && !params["lifecycleStage"].is_string())) {
             return Status::InvalidArgument(
                 "expected {\"service\": \"<name or ARN>\", \"cluster\": \"<name>\", "
                 "\"steady\": true | false, \"status\": \"ACTIVE\" | \"DRAINING\" | "
-                "\"INACTIVE\"}");
+                "\"INACTIVE\", \"lifecycleStage\": \"BAKE_TIME\" | ...}");
           }
           std::string service = params["service"].get<std::string>();
           std::string cluster = params.value("cluster", "default");
           std::string want_status = params.value("status", "");
+          std::string want_stage = params.value("lifecycleStage", "");
           std::optional<bool> want_steady;
           if (params.contains("steady")) want_steady = params["steady"].get<bool>();
-          if (!want_steady && want_status.empty()) want_steady = true;
+          if (!want_steady && want_status.empty() && want_stage.empty()) want_steady = true;
           auto current = [this, scope, cluster, service]() -> Json {
             auto s = services_.Find(scope, cluster, service);
             if (!s) return Json{{"service", service}, {"status", "MISSING"}};
@@ -106,12 +112,14 @@ class EcsImpl final : public Ecs {
                         {"runningCount", (*s)["runningCount"]},
                         {"pendingCount", (*s)["pendingCount"]},
                         {"steady", services_.Steady(scope, cluster, service)},
+                        {"lifecycleStage", services_.LifecycleStage(scope, cluster, service)},
                         {"deployments", deployments}};
           };
           return api::WaitCondition{
-              [current, want_status, want_steady] {
+              [current, want_status, want_steady, want_stage] {
                 Json now = current();
                 return (want_status.empty() || now["status"] == want_status) &&
+                       (want_stage.empty() || now["lifecycleStage"] == want_stage) &&
                        (!want_steady || now.value("steady", false) == *want_steady);
               },
               current};

@@ -66,6 +66,14 @@ struct LoadBalancing {
       deregister_target;
   std::function<TargetState(const Scope&, const std::string& arn, const std::string& id, int port)>
       target_health;
+  // Blue/green, linear and canary deployments: the target groups listener rule `rule_arn`
+  // forwards to (nothing when there is no such rule), and rewriting its forward action
+  // to weighted target groups.
+  std::function<std::optional<std::vector<std::string>>(const Scope&, const std::string& rule_arn)>
+      rule_target_groups;
+  std::function<Status(const Scope&, const std::string& rule_arn,
+                       const std::vector<std::pair<std::string, int>>& weights)>
+      set_forward_weights;
   // Whether `address`:`port` accepts a TCP connection (inside the network namespace of
   // process `netns_pid` when given): how a service task is seen to have settled.
   // Unset: a real connect.

@@ -14,6 +14,14 @@ int64_t MinHealthy(int64_t desired, int64_t minimum_healthy_percent) {
 
 int64_t FailureThreshold(int64_t desired) { return std::clamp<int64_t>((desired + 1) / 2, 3, 200); }
 
+Duration StartBackoff(int failures) {
+  if (failures <= 0) return Duration{0};
+  constexpr auto kMax = std::chrono::minutes(15);
+  Duration delay = std::chrono::seconds(10);
+  for (int i = 1; i < failures && delay < kMax; ++i) delay *= 2;
+  return std::min<Duration>(delay, kMax);
+}
+
 std::string PickCapacityProvider(const Json& strategy,
                                  const std::map<std::string, int64_t>& counts) {
   auto count_of = [&](const std::string& name) {

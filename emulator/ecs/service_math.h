@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/json.h"
+#include "core/time.h"
 
 namespace understudy::ecs {
 
@@ -18,6 +19,10 @@ int64_t MinHealthy(int64_t desired, int64_t minimum_healthy_percent);
 // The deployment circuit breaker's failure threshold:
 // clamp(ceil(0.5 × desired), 3, 200).
 int64_t FailureThreshold(int64_t desired);
+
+// How long the service scheduler waits before the next launch after `failures` tasks
+// in a row stopped without reaching RUNNING: 10 s, doubling, at most 15 minutes.
+Duration StartBackoff(int failures);
 
 // The capacity provider of a capacityProviderStrategy ([{capacityProvider, weight,
 // base}]) the next task goes to, given how many tasks each provider already has:

@@ -19,6 +19,8 @@ namespace understudy::ecs {
 namespace {
 
 constexpr auto kTick = std::chrono::seconds(5);
+// Consecutive start failures after which the throttle event is told.
+constexpr int kThrottleReportAfter = 3;
 // Tasks with neither a container health check nor a load balancer count as healthy
 // this long after they reach RUNNING.
 constexpr auto kHealthyAfterRunning = std::chrono::seconds(40);
@@ -165,9 +167,13 @@ std::pair<std::string, std::string> Services::Unhealthy(const Record& record,
 void Services::OnRunning(const Key& key, Record& record, ServiceTask& task) {
   task.running = true;
   task.running_since = clock_.Now();
+  record.start_failures = 0;  // a task that starts ends the throttle
+  record.throttle_reported = false;
   const Json* t = tasks_.FindById(record.scope, task.id);
   if (t == nullptr) return;
-  for (const auto& lb : record.doc["loadBalancers"]) {
+  const Json& lbs = record.doc["loadBalancers"];
+  for (size_t lb_index = 0; lb_index < lbs.size(); ++lb_index) {
+    const Json& lb = lbs[lb_index];
     std::string container = lb.value("containerName", "");
     int port = lb.value("containerPort", 0);
     std::string address = "127.0.0.1";
@@ -180,7 +186,7 @@ void Services::OnRunning(const Key& key, Record& record, ServiceTask& task) {
         if (b.value("containerPort", -1) == port) port = b.value("hostPort", port);
       }
     }
-    task.targets.emplace_back(lb["targetGroupArn"].get<std::string>(), address, port);
+    task.targets.emplace_back(TargetGroupOf(record, task.deployment, lb_index), address, port);
   }
   for (const auto& [tg, id, port] : task.targets) {
     if (lb_.register_target) {
@@ -274,6 +280,17 @@ void Services::OnStopped(const Key& key, Record& record, const std::string& task
   }
   record.doc["_targets"] = kept;
   Json& deployments = record.doc["deployments"];
+  if (!task.stopping && !task.running && !deployments.empty() &&
+      deployments[0]["id"] == task.deployment) {
+    // PENDING -> STOPPED: the next launch waits longer each time (the service throttle).
+    ++record.start_failures;
+    record.launch_after = clock_.Now() + StartBackoff(record.start_failures);
+    if (record.start_failures == kThrottleReportAfter && !record.throttle_reported) {
+      AddEvent(record, "is unable to consistently start tasks successfully.");
+      PublishServiceAction(record, "WARN", "SERVICE_TASK_START_IMPAIRED");
+      record.throttle_reported = true;
+    }
+  }
   if (!task.stopping && !task.healthy_seen && !deployments.empty() &&
       deployments[0]["id"] == task.deployment && deployments[0]["rolloutState"] == "IN_PROGRESS") {
     Json& primary = deployments[0];
@@ -293,37 +310,58 @@ void Services::OnStopped(const Key& key, Record& record, const std::string& task
 }
 
 void Services::TripBreaker(const Key& key, Record& record) {
-  (void)key;
   Json& deployments = record.doc["deployments"];
-  Json failed = deployments[0];
+  Json& failed = deployments[0];
   std::string failed_id = failed["id"].get<std::string>();
+  std::string reason = "ECS deployment circuit breaker: task failed to start.";
   failed["rolloutState"] = "FAILED";
-  failed["rolloutStateReason"] = "ECS deployment circuit breaker: task failed to start.";
+  failed["rolloutStateReason"] = reason;
   failed["updatedAt"] = ToEpochSeconds(clock_.Now());
   AddEvent(record, "(deployment " + failed_id + ") deployment failed: tasks failed to start.");
-  PublishDeploymentChange(record, "ERROR", "SERVICE_DEPLOYMENT_FAILED", failed_id,
-                          failed["rolloutStateReason"].get<std::string>());
+  PublishDeploymentChange(record, "ERROR", "SERVICE_DEPLOYMENT_FAILED", failed_id, reason);
   const Json& breaker =
       record.doc["deploymentConfiguration"].value("deploymentCircuitBreaker", Json::object());
   bool rollback = breaker.value("rollback", false) && record.doc.contains("_lastCompleted") &&
                   record.doc["_lastCompleted"]["id"] != failed_id;
   if (!rollback) {
-    deployments[0] = failed;
+    ServiceDeploymentFailed(record, failed_id, reason, "", /*breaker=*/true);
     return;
   }
+  RollBack(key, record, reason, /*breaker=*/true);
+}
+
+void Services::RollBack(const Key& key, Record& record, const std::string& reason, bool breaker) {
+  (void)key;
+  Json& deployments = record.doc["deployments"];
+  Json failed = deployments[0];
   Json target = record.doc["_lastCompleted"];
   std::string target_id = target["id"].get<std::string>();
+  ServiceDeploymentFailed(record, failed["id"].get<std::string>(), reason, target_id, breaker);
   AddEvent(record, "rolling back to deployment " + target_id + ".");
   double now = ToEpochSeconds(clock_.Now());
   target["status"] = "PRIMARY";
   target["rolloutState"] = "IN_PROGRESS";
   target["rolloutStateReason"] =
-      "ECS deployment circuit breaker: rolling back to deploymentId " + target_id + ".";
+      breaker ? "ECS deployment circuit breaker: rolling back to deploymentId " + target_id + "."
+              : "ECS deployment rolling back to deploymentId " + target_id + ".";
   target["desiredCount"] = record.doc["desiredCount"];
   target["failedTasks"] = 0;
   target["updatedAt"] = now;
+  if (target.contains("_stage")) {
+    // Back through the stages at once: its tasks still serve, production moves back.
+    target["_stage"] = "SCALE_UP";
+    target["_stageSince"] = now;
+    target["_rollback"] = true;
+    target.erase("_shiftStep");
+    target.erase("_stepSince");
+  }
+  if (!breaker) {
+    failed["rolloutState"] = "FAILED";
+    failed["rolloutStateReason"] = reason;
+  }
   failed["status"] = "ACTIVE";
   failed["desiredCount"] = 0;
+  failed["updatedAt"] = now;
   Json list = Json::array({target, failed});
   for (size_t i = 1; i < deployments.size(); ++i) {
     if (deployments[i]["id"] != target_id) list.push_back(deployments[i]);
@@ -333,6 +371,8 @@ void Services::TripBreaker(const Key& key, Record& record) {
   if (target.contains("networkConfiguration"))
     record.doc["networkConfiguration"] = target["networkConfiguration"];
   record.stall_reported = false;
+  record.steady = false;
+  record.ResetThrottle();
   PublishDeploymentChange(record, "INFO", "SERVICE_DEPLOYMENT_IN_PROGRESS", target_id,
                           target["rolloutStateReason"].get<std::string>());
 }
@@ -365,7 +405,9 @@ void Services::Launch(const Key& key, Record& record, int64_t count) {
     if (primary.value("platformVersion", "LATEST") != "LATEST")
       input["platformVersion"] = primary["platformVersion"];
     Json tags = Json::array();
-    if (record.doc.value("propagateTags", "NONE") == "SERVICE") tags = record.doc["tags"];
+    std::string propagate = record.doc.value("propagateTags", "NONE");
+    if (propagate == "SERVICE") tags = record.doc["tags"];
+    if (propagate == "TASK_DEFINITION") input["propagateTags"] = "TASK_DEFINITION";
     if (record.doc.value("enableECSManagedTags", false)) {
       tags.push_back(Json{{"key", "aws:ecs:serviceName"}, {"value", record.doc["serviceName"]}});
       std::string cluster = record.doc["clusterArn"].get<std::string>();
@@ -549,11 +591,26 @@ void Services::Reconcile(const Key& key) {
   int64_t primary_active =
       count([&](const ServiceTask& t) { return !t.stopping && t.deployment == primary_id; });
   int64_t all_active = count([&](const ServiceTask& t) { return !t.stopping; });
-  int64_t can_launch = std::min(desired - primary_active, max_tasks - all_active);
+  // Traffic-shifting deployments scale the new deployment up in full beside the old.
+  bool shifting = ShiftsTraffic(doc);
+  int64_t can_launch = shifting ? desired - primary_active
+                                : std::min(desired - primary_active, max_tasks - all_active);
   bool launched = false;
-  if (status == "ACTIVE" && doc["deployments"][0]["rolloutState"] != "FAILED" && can_launch > 0) {
+  if (status == "ACTIVE" && doc["deployments"][0]["rolloutState"] != "FAILED" && can_launch > 0 &&
+      clock_.Now() >= r.launch_after) {
     Launch(key, r, can_launch);
     launched = true;
+  }
+
+  // 2b. Traffic-shifting deployments: the lifecycle stages; the old tasks may go only
+  //     once production traffic has moved and the bake time is over.
+  bool clean_up = true;
+  if (shifting && status == "ACTIVE") {
+    int64_t scaled = count([&](const ServiceTask& t) {
+      return t.deployment == primary_id && !t.stopping && Healthy(r, t);
+    });
+    clean_up = AdvanceTrafficShift(r, scaled >= desired);
+    if (clean_up) min_healthy = 0;
   }
 
   // 3. Stop old tasks while minimumHealthyPercent allows (not-healthy ones first), and
@@ -562,7 +619,8 @@ void Services::Reconcile(const Key& key) {
   int64_t healthy = count([&](const ServiceTask& t) { return Healthy(r, t); });
   std::vector<std::string> old_ids;
   for (const auto& [id, task] : r.tasks) {
-    if (!task.stopping && (task.deployment != primary_id || status == "DRAINING"))
+    if (!task.stopping && (task.deployment != primary_id || status == "DRAINING") &&
+        (clean_up || status == "DRAINING"))
       old_ids.push_back(id);
   }
   std::stable_sort(old_ids.begin(), old_ids.end(), [&](const auto& a, const auto& b) {
@@ -601,7 +659,7 @@ void Services::Reconcile(const Key& key) {
   for (const auto& [id, task] : r.tasks) {
     if (!task.stopping && !Healthy(r, task)) all_settled = false;
   }
-  if (status == "ACTIVE" && old_left && !launched && all_settled && can_launch <= 0 &&
+  if (status == "ACTIVE" && !shifting && old_left && !launched && all_settled && can_launch <= 0 &&
       !r.stall_reported) {
     AddEvent(r,
              "was unable to stop or start tasks during a deployment because of the service "
@@ -631,11 +689,16 @@ void Services::Reconcile(const Key& key) {
       count([&](const ServiceTask& t) { return t.deployment == primary_id && Healthy(r, t); });
   bool settled = only_primary && deployments.size() == 1 &&
                  static_cast<int64_t>(r.tasks.size()) == desired && primary_healthy == desired;
+  if (shifting && status == "ACTIVE" && primary["rolloutState"] == "IN_PROGRESS") {
+    settled = settled && primary.value("_stage", "") == "CLEAN_UP";
+  }
   if (status == "ACTIVE" && primary["rolloutState"] == "IN_PROGRESS" && settled) {
     primary["rolloutState"] = "COMPLETED";
     primary["rolloutStateReason"] = "ECS deployment " + primary_id + " completed.";
     primary["updatedAt"] = ToEpochSeconds(clock_.Now());
     doc["_lastCompleted"] = primary;
+    doc["_lastCompleted"].erase("_rollback");
+    ServiceDeploymentCompleted(r, primary_id);
     AddEvent(r, "(deployment " + primary_id + ") deployment completed.");
     PublishDeploymentChange(r, "INFO", "SERVICE_DEPLOYMENT_COMPLETED", primary_id,
                             primary["rolloutStateReason"].get<std::string>());
@@ -651,6 +714,9 @@ void Services::Reconcile(const Key& key) {
   r.steady = steady;
   if (status == "DRAINING" && r.tasks.empty()) {
     doc["status"] = "INACTIVE";
+    // Deleting a service deletes its service deployments and revisions.
+    doc.erase("_serviceDeployments");
+    doc.erase("_serviceRevisions");
     journal_.Transition(doc["serviceArn"].get<std::string>(), Json{{"status", "INACTIVE"}});
   }
   Status saved = Save(key);

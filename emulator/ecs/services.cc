@@ -22,6 +22,9 @@ ApiError ServiceNotFound() {
   return ApiError::Client("ServiceNotFoundException", "Service not found.");
 }
 
+// DAEMON services run one task on each container instance: this machine is one.
+constexpr int64_t kDaemonInstances = 1;
+
 bool IsValidServiceName(const std::string& name) {
   if (name.empty() || name.size() > 255) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -171,6 +174,15 @@ bool Services::Steady(const Scope& scope, const std::string& cluster,
 Json Services::View(const Record& record, bool with_tags) const {
   Json out = Shown(record.doc);
   if (!with_tags) out.erase("tags");
+  const Json& sds = record.doc.value("_serviceDeployments", Json::array());
+  if (!sds.empty()) out["currentServiceDeployment"] = sds[0]["serviceDeploymentArn"];
+  Json revisions = Json::array();
+  for (const auto& d : record.doc["deployments"]) {
+    std::string id = d["id"].get<std::string>();
+    std::string arn = RevisionArnOf(record, id);
+    if (!arn.empty()) revisions.push_back(RevisionSummary(record, id, arn));
+  }
+  out["currentServiceRevisions"] = revisions;
   return out;
 }
 
@@ -267,6 +279,10 @@ Json Services::NewDeployment(const Record& record) {
                             "platformFamily", "networkConfiguration"}) {
     if (s.contains(field)) d[field] = s[field];
   }
+  if (ShiftsTraffic(s)) {
+    d["_targetGroups"] = TrafficShiftTargetGroups(record);
+    d["_stage"] = "PRE_SCALE_UP";
+  }
   return d;
 }
 
@@ -287,10 +303,32 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
     return InvalidParameter("Creation of service was not idempotent.");
   }
   std::string strategy = input.value("schedulingStrategy", "REPLICA");
-  if (strategy != "REPLICA") {
-    return InvalidParameter("understudy schedules REPLICA services only.");
-  }
   std::string controller = input.value("deploymentController", Json::object()).value("type", "ECS");
+  bool daemon = strategy == "DAEMON";
+  if (daemon) {
+    // One task on each container instance; this machine is the cluster's one instance.
+    if (input.contains("desiredCount")) {
+      return InvalidParameter(
+          "The daemon scheduling strategy does not support a desired count for services. Remove "
+          "the desired count value and try again");
+    }
+    if (!input.value("placementStrategy", Json::array()).empty()) {
+      return InvalidParameter(
+          "The daemon scheduling strategy does not support placement strategies. Remove the "
+          "placement strategy and try again");
+    }
+    if (input.contains("capacityProviderStrategy") ||
+        (!input.contains("launchType") && !(*cluster)["defaultCapacityProviderStrategy"].empty())) {
+      return InvalidParameter(
+          "Specifying a capacity provider strategy is not supported when you create a service "
+          "using the DAEMON scheduling strategy.");
+    }
+    if (input.value("launchType", "EC2") == "FARGATE" || controller != "ECS") {
+      return InvalidParameter(
+          "The DAEMON scheduling strategy does not support the FARGATE launch type or the "
+          "CODE_DEPLOY and EXTERNAL deployment controllers.");
+    }
+  }
   if (controller != "ECS") {
     return InvalidParameter("understudy supports the ECS deployment controller only.");
   }
@@ -302,7 +340,7 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
   if ((*def)["status"] != "ACTIVE") {
     return InvalidParameter("TaskDefinition is inactive");
   }
-  int64_t desired = input.value("desiredCount", int64_t{0});
+  int64_t desired = daemon ? kDaemonInstances : input.value("desiredCount", int64_t{0});
   if (desired < 0) return InvalidParameter("desiredCount must be greater than or equal to 0.");
   if (input.contains("launchType") && input.contains("capacityProviderStrategy")) {
     return InvalidParameter(
@@ -311,13 +349,14 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
   }
   Json config = input.value("deploymentConfiguration", Json::object());
   if (auto error = CheckDeploymentConfiguration(config)) return *error;
-  if (!config.contains("maximumPercent")) config["maximumPercent"] = 200;
-  if (!config.contains("minimumHealthyPercent")) config["minimumHealthyPercent"] = 100;
+  if (!config.contains("maximumPercent")) config["maximumPercent"] = daemon ? 100 : 200;
+  if (!config.contains("minimumHealthyPercent")) config["minimumHealthyPercent"] = daemon ? 0 : 100;
   if (!config.contains("deploymentCircuitBreaker")) {
     config["deploymentCircuitBreaker"] = Json{{"enable", false}, {"rollback", false}};
   }
   Json lbs = input.value("loadBalancers", Json::array());
   if (auto error = CheckLoadBalancers(scope, lbs, *def)) return *error;
+  if (auto error = CheckTrafficShift(scope, config, lbs)) return *error;
   std::string network_mode = def->value("networkMode", "bridge");
   if (network_mode == "awsvpc") {
     if (!input.contains("networkConfiguration")) {
@@ -355,7 +394,7 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
            {"createdAt", now},
            {"placementConstraints", input.value("placementConstraints", Json::array())},
            {"placementStrategy", input.value("placementStrategy", Json::array())},
-           {"schedulingStrategy", "REPLICA"},
+           {"schedulingStrategy", strategy},
            {"deploymentController", Json{{"type", "ECS"}}},
            {"createdBy", "arn:aws:iam::" + scope.account + ":root"},
            {"enableECSManagedTags", input.value("enableECSManagedTags", false)},
@@ -388,6 +427,7 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
   record.doc = doc;
   Json deployment = NewDeployment(record);
   record.doc["deployments"] = Json::array({deployment});
+  OpenServiceDeployment(record, deployment);
   Status saved = Save(key);
   if (!saved.ok()) {
     services_.erase(key);
@@ -423,6 +463,11 @@ ApiResult Services::Update(const Scope& scope, const Json& input) {
   }
   if (def == nullptr) return InvalidParameter("TaskDefinition not found.");
   if (input.contains("desiredCount")) {
+    if (doc.value("schedulingStrategy", "REPLICA") == "DAEMON") {
+      return InvalidParameter(
+          "The daemon scheduling strategy does not support a desired count for services. Remove "
+          "the desired count value and try again");
+    }
     int64_t desired = input["desiredCount"].get<int64_t>();
     if (desired < 0) return InvalidParameter("desiredCount must be greater than or equal to 0.");
     doc["desiredCount"] = desired;
@@ -439,6 +484,10 @@ ApiResult Services::Update(const Scope& scope, const Json& input) {
     doc["loadBalancers"] = input["loadBalancers"];
   } else if (input.contains("taskDefinition")) {
     if (auto error = CheckLoadBalancers(scope, doc["loadBalancers"], *def)) return *error;
+  }
+  if (input.contains("deploymentConfiguration") || input.contains("loadBalancers")) {
+    if (auto error = CheckTrafficShift(scope, doc["deploymentConfiguration"], doc["loadBalancers"]))
+      return *error;
   }
   if (input.contains("launchType") && input.contains("capacityProviderStrategy")) {
     return InvalidParameter(
@@ -481,7 +530,9 @@ ApiResult Services::Update(const Scope& scope, const Json& input) {
       deployments.push_back(d);
     }
     r.doc["deployments"] = deployments;
+    OpenServiceDeployment(r, deployment);
     r.stall_reported = false;
+    r.ResetThrottle();
     started = deployment["id"].get<std::string>();
   } else if (!r.doc["deployments"].empty()) {
     r.doc["deployments"][0]["desiredCount"] = r.doc["desiredCount"];
@@ -514,7 +565,8 @@ ApiResult Services::Delete(const Scope& scope, const Json& input) {
     return Json{{"service", View(*record, false)}};
   }
   bool force = input.value("force", false);
-  if (!force && record->doc["desiredCount"].get<int64_t>() > 0) {
+  bool daemon = record->doc.value("schedulingStrategy", "REPLICA") == "DAEMON";
+  if (!force && !daemon && record->doc["desiredCount"].get<int64_t>() > 0) {
     return InvalidParameter("The service cannot be stopped while it is scaled above 0.");
   }
   record->doc["status"] = "DRAINING";

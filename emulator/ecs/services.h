@@ -55,6 +55,12 @@ class Services {
   api::ApiResult TagResource(const Scope& scope, const Json& input);
   api::ApiResult UntagResource(const Scope& scope, const Json& input);
   api::ApiResult ListTagsForResource(const Scope& scope, const Json& input);
+  // Service deployments and revisions (service_deployments.cc).
+  api::ApiResult ListServiceDeployments(const Scope& scope, const Json& input);
+  api::ApiResult DescribeServiceDeployments(const Scope& scope, const Json& input);
+  api::ApiResult DescribeServiceRevisions(const Scope& scope, const Json& input);
+  // Rolls an unfinished service deployment back to the last completed one.
+  api::ApiResult StopServiceDeployment(const Scope& scope, const Json& input);
 
   // The service `name_or_arn` of cluster `cluster` (name or ARN) as DescribeServices
   // shows it, or nothing.
@@ -63,6 +69,9 @@ class Services {
   // True when the service has one deployment, COMPLETED, with runningCount ==
   // desiredCount and nothing pending or draining.
   bool Steady(const Scope& scope, const std::string& cluster, const std::string& name) const;
+  // The lifecycleStage of the service's newest service deployment ("" when it has none).
+  std::string LifecycleStage(const Scope& scope, const std::string& cluster,
+                             const std::string& name) const;
 
  private:
   // What the scheduler knows of one of a service's tasks while it lives.
@@ -91,6 +100,16 @@ class Services {
     int64_t replaced_unhealthy = 0;  // told in the next "has started" event
     bool stall_reported = false;
     bool reloaded = false;  // loaded at start: its previous targets are deregistered first
+    // The service throttle (aws-semantics §2.6): tasks of the PRIMARY deployment that
+    // stopped without reaching RUNNING in a row, and when the next may be launched.
+    int start_failures = 0;
+    TimePoint launch_after{};
+    bool throttle_reported = false;
+    void ResetThrottle() {
+      start_failures = 0;
+      launch_after = TimePoint{};
+      throttle_reported = false;
+    }
   };
   // account, region, cluster ARN, service name
   using Key = std::tuple<std::string, std::string, std::string, std::string>;
@@ -131,7 +150,49 @@ class Services {
   void Settle(const Key& key, const std::string& task_id);
   void UpdateCounts(Record& record);
   void TripBreaker(const Key& key, Record& record);
+  // Makes the last COMPLETED deployment PRIMARY again (reusing its id) and the
+  // current one ACTIVE; `reason` goes to the service deployment's rollback.
+  void RollBack(const Key& key, Record& record, const std::string& reason, bool breaker);
   bool HasHealthCheck(const Scope& scope, const std::string& task_definition) const;
+
+  // service_deployments.cc: the service deployment and revision beside each deployment.
+  std::string ServiceResourceArn(const Record& record, const std::string& type,
+                                 const std::string& id) const;
+  // Records a new deployment (already in deployments[]): its revision, and a service
+  // deployment IN_PROGRESS that supersedes any unfinished one.
+  void OpenServiceDeployment(Record& record, const Json& deployment);
+  void ServiceDeploymentCompleted(Record& record, const std::string& deployment_id);
+  // The deployment failed (circuit breaker) or is being stopped; `rollback_to` is the
+  // deployment it rolls back to, empty when it does not.
+  void ServiceDeploymentFailed(Record& record, const std::string& deployment_id,
+                               const std::string& reason, const std::string& rollback_to,
+                               bool breaker);
+  std::string RevisionArnOf(const Record& record, const std::string& deployment_id) const;
+  Json* ServiceDeploymentOf(Record& record, const std::string& deployment_id,
+                            const std::string& status);
+  Json RevisionSummary(const Record& record, const std::string& deployment_id,
+                       const std::string& arn) const;
+  // Fixes the revision counts of a finished service deployment.
+  void FreezeServiceDeployment(const Record& record, Json& sd) const;
+  Json ServiceDeploymentView(const Record& record, const Json& sd) const;
+
+  // service_traffic_shift.cc: BLUE_GREEN, LINEAR and CANARY deployments.
+  static bool ShiftsTraffic(const Json& service);
+  std::optional<api::ApiError> CheckTrafficShift(const Scope& scope, const Json& config,
+                                                 const Json& lbs) const;
+  // The target group of each loadBalancers[] item a new deployment's tasks register in.
+  Json TrafficShiftTargetGroups(const Record& record) const;
+  // The target group tasks of deployment `deployment_id` use for loadBalancers[lb_index].
+  std::string TargetGroupOf(const Record& record, const std::string& deployment_id,
+                            size_t lb_index) const;
+  void SetStage(Record& record, Json& primary, const std::string& stage);
+  // Points `rule_field` ("productionListenerRule", "testListenerRule") of every load
+  // balancer at the PRIMARY deployment's group with `green_weight` percent.
+  Status RouteProduction(Record& record, const Json& primary, int green_weight,
+                         const char* rule_field);
+  // Moves the PRIMARY deployment through its lifecycle stages as far as it can now;
+  // true once it has reached CLEAN_UP (the old tasks may go) or completed.
+  bool AdvanceTrafficShift(Record& record, bool scaled_up);
 
   // service_events.cc
   // Adds "(service <name>) <text>" to the service's events (newest first, ≤100).

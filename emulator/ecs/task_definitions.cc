@@ -177,6 +177,15 @@ Status TaskDefinitions::Reset() {
   return store_.Run("DELETE FROM ecs_task_definitions");
 }
 
+Json TaskDefinitions::TagsOf(const Scope& scope, const std::string& ref) const {
+  const Json* def = Resolve(scope, ref);
+  if (def == nullptr) return Json::array();
+  Key key{scope.account, scope.region, (*def)["family"].get<std::string>(),
+          (*def)["revision"].get<int64_t>()};
+  auto it = tags_.find(key);
+  return it == tags_.end() ? Json::array() : it->second;
+}
+
 Status TaskDefinitions::Save(const Scope& scope, const Json& definition) {
   std::string family = definition["family"].get<std::string>();
   int64_t revision = definition["revision"].get<int64_t>();

@@ -37,6 +37,8 @@ class TaskDefinitions {
   // The revision `ref` names: "family" (latest ACTIVE), "family:revision" or an
   // ARN of `scope`; nullptr when there is none.
   const Json* Resolve(const Scope& scope, const std::string& ref) const;
+  // The tags of the revision `ref` names (propagateTags TASK_DEFINITION); [] when none.
+  Json TagsOf(const Scope& scope, const std::string& ref) const;
 
  private:
   using Key = std::tuple<std::string, std::string, std::string,

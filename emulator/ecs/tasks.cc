@@ -287,6 +287,23 @@ ApiResult Tasks::Launch(const Scope& scope, const Json& input, bool for_service,
     return ApiError::Client("ClientException", "TaskDefinition is inactive");
   int64_t count = input.value("count", int64_t{1});
   if (count < 1 || count > 10) return InvalidParameter("count must be between 1 and 10.");
+  std::string propagate = input.value("propagateTags", "NONE");
+  if (!for_service && propagate == "SERVICE") {
+    return InvalidParameter(
+        "propagateTags SERVICE is only supported for tasks of a service; use TASK_DEFINITION or "
+        "NONE.");
+  }
+  // The task's tags: those given, then the task definition's (propagateTags
+  // TASK_DEFINITION) for keys not given.
+  Json task_tags = input.value("tags", Json::array());
+  if (propagate == "TASK_DEFINITION") {
+    for (const auto& tag :
+         task_definitions_.TagsOf(scope, input["taskDefinition"].get<std::string>())) {
+      bool given = std::any_of(task_tags.begin(), task_tags.end(),
+                               [&](const Json& t) { return t.value("key", "") == tag["key"]; });
+      if (!given) task_tags.push_back(tag);
+    }
+  }
   std::string started_by = input.value("startedBy", "");
   if (!for_service && !trusted_started_by &&
       (started_by.size() > 36 || !std::all_of(started_by.begin(), started_by.end(), [](char c) {
@@ -448,7 +465,7 @@ ApiResult Tasks::Launch(const Scope& scope, const Json& input, bool for_service,
               {"launchType", launch_type},
               {"overrides", Json{{"containerOverrides", container_overrides},
                                  {"inferenceAcceleratorOverrides", Json::array()}}},
-              {"tags", input.value("tags", Json::array())},
+              {"tags", task_tags},
               {"version", 1},
               {"healthStatus", "UNKNOWN"},
               {"enableExecuteCommand", input.value("enableExecuteCommand", false)},

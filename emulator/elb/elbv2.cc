@@ -136,6 +136,36 @@ class Elbv2Impl final : public Elbv2 {
     if (tg == nullptr) return Json{{"State", "unused"}, {"Reason", "Target.NotRegistered"}};
     return service_.TargetHealthOf(*tg, id, static_cast<uint16_t>(port));
   }
+  std::optional<Json> FindRule(const Scope& scope, const std::string& rule_arn) const override {
+    const RuleRecord* rule = service_.FindRule(scope, rule_arn);
+    if (rule == nullptr) return std::nullopt;
+    return rule->doc;
+  }
+  Status SetForwardWeights(const Scope& scope, const std::string& rule_arn,
+                           const std::vector<std::pair<std::string, int>>& weights) override {
+    const RuleRecord* rule = service_.FindRule(scope, rule_arn);
+    if (rule == nullptr) return Status::NotFound("One or more rules not found");
+    Json groups = Json::array();
+    for (const auto& [arn, weight] : weights) {
+      groups.push_back(Json{{"TargetGroupArn", arn}, {"Weight", weight}});
+    }
+    Json actions = Json::array();
+    bool forwarded = false;
+    for (Json action : rule->doc.value("Actions", Json::array())) {
+      if (action.value("Type", "") == "forward" && !forwarded) {
+        Json config = action.value("ForwardConfig", Json::object());
+        config["TargetGroups"] = groups;
+        action.erase("TargetGroupArn");
+        action["ForwardConfig"] = config;
+        forwarded = true;
+      }
+      actions.push_back(action);
+    }
+    if (!forwarded) {
+      return Status::FailedPrecondition("rule " + rule_arn + " has no forward action");
+    }
+    return AsStatus(service_.ModifyRule(scope, Json{{"RuleArn", rule_arn}, {"Actions", actions}}));
+  }
 
  private:
   Service service_;

@@ -105,6 +105,13 @@ class Elbv2 {
   // for the target; State "unused" when the group does not exist.
   virtual Json TargetHealth(const Scope& scope, const std::string& arn, const std::string& id,
                             int port) const = 0;
+  // The Rule shape of listener rule `rule_arn` (default rules too), or nothing.
+  virtual std::optional<Json> FindRule(const Scope& scope, const std::string& rule_arn) const = 0;
+  // Makes rule `rule_arn` forward to `weights` (target group ARN, weight), as ECS
+  // blue/green deployments shift traffic (ModifyRule with a weighted forward action;
+  // the rule's other actions and its stickiness are kept). The error's message on failure.
+  virtual Status SetForwardWeights(const Scope& scope, const std::string& rule_arn,
+                                   const std::vector<std::pair<std::string, int>>& weights) = 0;
 };
 
 }  // namespace understudy::elb

@@ -170,6 +170,7 @@ class Service {
   ListenerRecord* FindListener(const Scope& scope, const std::string& arn);
   RuleRecord* FindRule(const Scope& scope, const std::string& arn);
   const TargetGroupRecord* FindTargetGroup(const Scope& scope, const std::string& arn) const;
+  const RuleRecord* FindRule(const Scope& scope, const std::string& arn) const;
 
   // The target groups forwarded to by a listener's default actions or a rule's actions.
   static std::vector<std::string> ForwardedGroups(const Json& actions);

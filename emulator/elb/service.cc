@@ -201,6 +201,10 @@ RuleRecord* Service::FindRule(const Scope& scope, const std::string& arn) {
   return FindIn(rules_, scope, arn);
 }
 
+const RuleRecord* Service::FindRule(const Scope& scope, const std::string& arn) const {
+  return FindIn(rules_, scope, arn);
+}
+
 std::vector<std::string> Service::ForwardedGroups(const Json& actions) {
   std::vector<std::string> out;
   if (!actions.is_array()) return out;

@@ -221,5 +221,250 @@ class ServiceSchedulerTest(unittest.TestCase):
             self.assertEqual(ecs.list_services(cluster="web")["serviceArns"], [])
 
 
+class ServiceDeploymentsTest(unittest.TestCase):
+    """ListServiceDeployments & co. beside deployments[] (aws-semantics §2.7, §2.8)."""
+
+    def test_history_rollback_and_stop(self):
+        with Understudy(BINARY, "--clock", "virtual") as emulator:
+            ecs = emulator.client("ecs")
+            ecs.create_cluster(clusterName="web")
+
+            def register(command):
+                return ecs.register_task_definition(family="worker", containerDefinitions=[
+                    {"name": "worker", "image": "local/fixture", "memory": 64,
+                     "command": command}])["taskDefinition"]["taskDefinitionArn"]
+
+            def steady():
+                status, answer = emulator.post("/_understudy/wait", {
+                    "until": {"ecsService": {"cluster": "web", "service": "worker", "steady": True}},
+                    "timeout": "30m"})
+                self.assertEqual(status, 200, answer)
+                return ecs.describe_services(cluster="web", services=["worker"])["services"][0]
+
+            def history():
+                briefs = ecs.list_service_deployments(cluster="web", service="worker")
+                return briefs["serviceDeployments"]
+
+            good = register([APP, "--port", "0", "--name", "v1"])
+            ecs.create_service(
+                cluster="web", serviceName="worker", taskDefinition="worker", desiredCount=1,
+                deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+            service = steady()
+            [first] = history()
+            self.assertEqual(first["status"], "SUCCESSFUL")
+            self.assertRegex(first["serviceDeploymentArn"],
+                             r"^arn:aws:ecs:us-east-1:000000000000:service-deployment/web/worker/[A-Za-z0-9_-]{22}$")
+            self.assertRegex(first["targetServiceRevisionArn"],
+                             r"^arn:aws:ecs:us-east-1:000000000000:service-revision/web/worker/\d{19}$")
+            self.assertEqual(service["currentServiceDeployment"], first["serviceDeploymentArn"])
+            [revision] = ecs.describe_service_revisions(
+                serviceRevisionArns=[first["targetServiceRevisionArn"]])["serviceRevisions"]
+            self.assertEqual(revision["taskDefinition"], good)
+            self.assertEqual(revision["containerImages"],
+                             [{"containerName": "worker", "image": "local/fixture"}])
+            [detail] = ecs.describe_service_deployments(
+                serviceDeploymentArns=[first["serviceDeploymentArn"]])["serviceDeployments"]
+            self.assertEqual(detail["targetServiceRevision"]["runningTaskCount"], 1)
+            self.assertEqual(detail["deploymentCircuitBreaker"],
+                             {"status": "MONITORING_COMPLETE", "failureCount": 0, "threshold": 3})
+
+            # A revision that exits at start: the breaker trips after 3 failed tasks and the
+            # service deployment records the rollback to the first revision.
+            register(["/bin/sh", "-c", "exit 3"])
+            ecs.update_service(cluster="web", service="worker", taskDefinition="worker:2")
+            steady()
+            bad = history()[0]
+            self.assertEqual(bad["status"], "ROLLBACK_SUCCESSFUL")
+            [detail] = ecs.describe_service_deployments(
+                serviceDeploymentArns=[bad["serviceDeploymentArn"]])["serviceDeployments"]
+            self.assertEqual(detail["rollback"]["serviceRevisionArn"], first["targetServiceRevisionArn"])
+            self.assertEqual(detail["rollback"]["reason"],
+                             "ECS deployment circuit breaker: task failed to start.")
+            self.assertEqual(detail["deploymentCircuitBreaker"],
+                             {"status": "TRIGGERED", "failureCount": 3, "threshold": 3})
+            self.assertEqual([s["arn"] for s in detail["sourceServiceRevisions"]],
+                             [first["targetServiceRevisionArn"]])
+
+            # A new deployment supersedes an unfinished one; StopServiceDeployment rolls the
+            # newest back (the clock stands still in between, so neither can finish first).
+            register([APP, "--port", "0", "--name", "v3"])
+            ecs.update_service(cluster="web", service="worker", taskDefinition="worker:3")
+            ecs.update_service(cluster="web", service="worker", forceNewDeployment=True)
+            newest, superseded = history()[:2]
+            self.assertEqual(superseded["status"], "STOPPED")
+            self.assertEqual(newest["status"], "IN_PROGRESS")
+            rc, out, err = emulator.aws("ecs", "stop-service-deployment", "--service-deployment-arn",
+                                        newest["serviceDeploymentArn"], "--stop-type", "ROLLBACK")
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(out["serviceDeploymentArn"], newest["serviceDeploymentArn"])
+            service = steady()
+            self.assertEqual(service["taskDefinition"], good)
+            self.assertEqual(history()[0]["status"], "ROLLBACK_SUCCESSFUL")
+            stopped = ecs.list_service_deployments(cluster="web", service="worker",
+                                                   status=["STOPPED"])["serviceDeployments"]
+            self.assertEqual([d["serviceDeploymentArn"] for d in stopped],
+                             [superseded["serviceDeploymentArn"]])
+
+            # Bad input changes nothing.
+            with self.assertRaises(ecs.exceptions.ConflictException):
+                ecs.stop_service_deployment(serviceDeploymentArn=first["serviceDeploymentArn"])
+            with self.assertRaises(ecs.exceptions.ServiceDeploymentNotFoundException):
+                ecs.stop_service_deployment(
+                    serviceDeploymentArn=first["serviceDeploymentArn"][:-4] + "zzzz")
+            missing = ecs.describe_service_deployments(serviceDeploymentArns=["arn:aws:ecs:us-east-1:000000000000:service-deployment/web/worker/nope"])
+            self.assertEqual(missing["failures"][0]["reason"], "MISSING")
+            with self.assertRaises(ecs.exceptions.ServiceNotFoundException):
+                ecs.list_service_deployments(cluster="web", service="nope")
+            self.assertEqual(len(history()), 4)
+
+
+class BlueGreenTest(unittest.TestCase):
+    """The native BLUE_GREEN strategy behind a real ALB (aws-semantics §2.10)."""
+
+    def test_switch_bake_rollback_and_switch_again(self):
+        with Understudy(BINARY, "--clock", "virtual") as emulator:
+            ecs = emulator.client("ecs")
+            elb = emulator.client("elbv2")
+            ecs.create_cluster(clusterName="web")
+
+            def register(name):
+                ecs.register_task_definition(
+                    family="api", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+                    cpu="256", memory="512", containerDefinitions=[
+                        {"name": "api", "image": "local/fixture",
+                         "command": [APP, "--port", "8080", "--name", name],
+                         "portMappings": [{"containerPort": 8080}]}])
+
+            lb = elb.create_load_balancer(Name="web", Subnets=["subnet-a", "subnet-b"])["LoadBalancers"][0]
+            groups = []
+            for name in ("blue", "green"):
+                tg = elb.create_target_group(
+                    Name=name, Protocol="HTTP", Port=8080, VpcId=lb["VpcId"], TargetType="ip",
+                    HealthCheckPath="/health", HealthCheckIntervalSeconds=5,
+                    HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+                elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
+                    {"Key": "deregistration_delay.timeout_seconds", "Value": "10"}])
+                groups.append(tg)
+            blue, green = groups
+            both = {"TargetGroups": [{"TargetGroupArn": blue, "Weight": 100},
+                                     {"TargetGroupArn": green, "Weight": 0}]}
+            rules, urls = {}, {}
+            for name, port in (("production", 80), ("test", 81)):
+                listener = elb.create_listener(
+                    LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
+                    DefaultActions=[{"Type": "fixed-response",
+                                     "FixedResponseConfig": {"StatusCode": "404"}}])["Listeners"][0]
+                rules[name] = elb.create_rule(
+                    ListenerArn=listener["ListenerArn"], Priority=1,
+                    Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+                    Actions=[{"Type": "forward", "ForwardConfig": both}])["Rules"][0]["RuleArn"]
+                urls[name] = listener_url(emulator, listener["ListenerArn"])
+
+            def names(url, n=12):
+                seen = []
+                for _ in range(n):
+                    with urllib.request.urlopen(url + "/", timeout=10) as response:
+                        seen.append(json.loads(response.read())["name"])
+                return set(seen)
+
+            def weights(rule):
+                [found] = elb.describe_rules(RuleArns=[rule])["Rules"]
+                forward = found["Actions"][0]["ForwardConfig"]["TargetGroups"]
+                return {g["TargetGroupArn"]: g["Weight"] for g in forward}
+
+            def wait(**until):
+                status, answer = emulator.post("/_understudy/wait", {
+                    "until": {"ecsService": {"cluster": "web", "service": "api", **until}},
+                    "timeout": "2h"})
+                self.assertEqual(status, 200, answer)
+
+            advanced = {"alternateTargetGroupArn": green, "productionListenerRule": rules["production"],
+                        "testListenerRule": rules["test"],
+                        "roleArn": "arn:aws:iam::000000000000:role/ecs-infrastructure"}
+            lbs = [{"targetGroupArn": blue, "containerName": "api", "containerPort": 8080,
+                    "advancedConfiguration": advanced}]
+            register("v1")
+            # Bad input changes nothing: no advancedConfiguration for a BLUE_GREEN service.
+            with self.assertRaises(ecs.exceptions.InvalidParameterException):
+                ecs.create_service(
+                    cluster="web", serviceName="api", taskDefinition="api", desiredCount=2,
+                    launchType="FARGATE", networkConfiguration=NETWORK,
+                    deploymentConfiguration={"strategy": "BLUE_GREEN"},
+                    loadBalancers=[{"targetGroupArn": blue, "containerName": "api",
+                                    "containerPort": 8080}])
+            self.assertEqual(ecs.list_services(cluster="web")["serviceArns"], [])
+            ecs.create_service(
+                cluster="web", serviceName="api", taskDefinition="api", desiredCount=2,
+                launchType="FARGATE", networkConfiguration=NETWORK,
+                deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5},
+                loadBalancers=lbs)
+            wait(steady=True)
+            self.assertEqual(names(urls["production"]), {"v1"})
+            self.assertEqual(weights(rules["production"]), {blue: 100, green: 0})
+
+            # v2 goes to the green group; in BAKE_TIME production and test traffic reach
+            # it while the blue tasks still run.
+            register("v2")
+            ecs.update_service(cluster="web", service="api", taskDefinition="api:2")
+            wait(lifecycleStage="BAKE_TIME")
+            self.assertEqual(weights(rules["production"]), {blue: 0, green: 100})
+            self.assertEqual(weights(rules["test"]), {blue: 0, green: 100})
+            self.assertEqual(names(urls["production"]), {"v2"})
+            self.assertEqual(len(ecs.list_tasks(cluster="web", serviceName="api")["taskArns"]), 4)
+            current = ecs.describe_services(cluster="web", services=["api"])["services"][0]
+            [deployment] = ecs.describe_service_deployments(
+                serviceDeploymentArns=[current["currentServiceDeployment"]])["serviceDeployments"]
+            self.assertEqual((deployment["status"], deployment["lifecycleStage"]),
+                             ("IN_PROGRESS", "BAKE_TIME"))
+
+            # A rollback during the bake moves production back to blue at once.
+            ecs.stop_service_deployment(serviceDeploymentArn=deployment["serviceDeploymentArn"],
+                                        stopType="ROLLBACK")
+            wait(steady=True)
+            self.assertEqual(weights(rules["production"]), {blue: 100, green: 0})
+            self.assertEqual(names(urls["production"]), {"v1"})
+            [deployment] = ecs.describe_service_deployments(
+                serviceDeploymentArns=[deployment["serviceDeploymentArn"]])["serviceDeployments"]
+            self.assertEqual(deployment["status"], "ROLLBACK_SUCCESSFUL")
+            self.assertEqual(len(ecs.list_tasks(cluster="web", serviceName="api")["taskArns"]), 2)
+
+            # v3 switches under continuous traffic and completes after the bake: no
+            # request fails, and the old tasks are gone.
+            results = {"ok": 0, "failed": [], "names": set()}
+            stop = threading.Event()
+
+            def traffic():
+                while not stop.is_set():
+                    try:
+                        with urllib.request.urlopen(urls["production"] + "/", timeout=10) as response:
+                            results["names"].add(json.loads(response.read())["name"])
+                            results["ok"] += 1
+                    except (urllib.error.URLError, OSError) as e:
+                        results["failed"].append(str(e))
+                    stop.wait(0.02)  # load pacing, not synchronisation
+
+            sender = threading.Thread(target=traffic)
+            sender.start()
+            try:
+                register("v3")
+                ecs.update_service(cluster="web", service="api", taskDefinition="api:3")
+                wait(steady=True)
+            finally:
+                stop.set()
+                sender.join()
+            self.assertEqual(results["failed"], [])
+            self.assertIn("v3", results["names"])
+            self.assertEqual(weights(rules["production"]), {blue: 0, green: 100})
+            self.assertEqual(names(urls["production"]), {"v3"})
+            service = ecs.describe_services(cluster="web", services=["api"])["services"][0]
+            self.assertEqual(len(service["deployments"]), 1)
+            self.assertTrue(service["taskDefinition"].endswith(":3"))
+            self.assertEqual(len(ecs.list_tasks(cluster="web", serviceName="api")["taskArns"]), 2)
+            [deployment] = ecs.describe_service_deployments(
+                serviceDeploymentArns=[service["currentServiceDeployment"]])["serviceDeployments"]
+            self.assertEqual((deployment["status"], deployment["lifecycleStage"]),
+                             ("SUCCESSFUL", "CLEAN_UP"))
+
+
 if __name__ == "__main__":
     unittest.main()

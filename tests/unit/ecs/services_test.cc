@@ -38,6 +38,18 @@ TEST(ServiceMathTest, FailureThreshold) {
 }
 
 // Bases first, then weights: FARGATE base 1 weight 1, FARGATE_SPOT weight 3.
+// The service throttle (aws-semantics §2.6): growing back-off, at most 15 minutes.
+TEST(ServiceMathTest, StartBackoff) {
+  using std::chrono::seconds;
+  EXPECT_EQ(StartBackoff(0), Duration{0});
+  EXPECT_EQ(StartBackoff(1), seconds(10));
+  EXPECT_EQ(StartBackoff(2), seconds(20));
+  EXPECT_EQ(StartBackoff(4), seconds(80));
+  EXPECT_EQ(StartBackoff(7), seconds(640));
+  EXPECT_EQ(StartBackoff(8), seconds(900));
+  EXPECT_EQ(StartBackoff(1000), seconds(900));
+}
+
 TEST(ServiceMathTest, PickCapacityProvider) {
   Json strategy = Json::parse(R"([{"capacityProvider":"FARGATE","base":1,"weight":1},
                                   {"capacityProvider":"FARGATE_SPOT","weight":3}])");
@@ -371,6 +383,44 @@ TEST_F(ServicesTest, CircuitBreakerRollsBack) {
     }
   }
   EXPECT_EQ(failures, 1);
+}
+
+// DAEMON: one task on the one container instance (this machine), no desiredCount, and
+// ECS's errors for what the strategy does not take.
+TEST_F(ServicesTest, DaemonRunsOneTaskPerInstance) {
+  auto [status, body] = Call("CreateService", {{"cluster", "web"},
+                                               {"serviceName", "agent"},
+                                               {"taskDefinition", "app"},
+                                               {"schedulingStrategy", "DAEMON"}});
+  ASSERT_EQ(status, 200) << body.dump();
+  EXPECT_EQ(body["service"]["schedulingStrategy"], "DAEMON");
+  EXPECT_EQ(body["service"]["desiredCount"], 1);
+  EXPECT_EQ(body["service"]["deploymentConfiguration"]["maximumPercent"], 100);
+  EXPECT_EQ(body["service"]["deploymentConfiguration"]["minimumHealthyPercent"], 0);
+  loop_.RunUntilIdleForTest();
+  Advance(std::chrono::seconds(45));
+  EXPECT_EQ(Service("agent")["runningCount"], 1);
+  auto [s2, refused] =
+      Call("UpdateService", {{"cluster", "web"}, {"service", "agent"}, {"desiredCount", 2}});
+  EXPECT_EQ(s2, 400);
+  EXPECT_EQ(refused["message"],
+            "The daemon scheduling strategy does not support a desired count for services. "
+            "Remove the desired count value and try again");
+  auto [s3, fargate] = Call("CreateService", {{"cluster", "web"},
+                                              {"serviceName", "agent2"},
+                                              {"taskDefinition", "app"},
+                                              {"launchType", "FARGATE"},
+                                              {"schedulingStrategy", "DAEMON"}});
+  EXPECT_EQ(s3, 400);
+  EXPECT_EQ(fargate["__type"], "InvalidParameterException");
+  auto [s4, counted] = Call("CreateService", {{"cluster", "web"},
+                                              {"serviceName", "agent3"},
+                                              {"taskDefinition", "app"},
+                                              {"desiredCount", 1},
+                                              {"schedulingStrategy", "DAEMON"}});
+  EXPECT_EQ(s4, 400);
+  // A DAEMON service is deleted without scaling it to 0 first.
+  EXPECT_EQ(Call("DeleteService", {{"cluster", "web"}, {"service", "agent"}}).first, 200);
 }
 
 // minimumHealthyPercent = maximumPercent = 100 can neither start nor stop: the stall event.

@@ -99,6 +99,34 @@ TEST_F(TasksTest, RunReachesRunning) {
 }
 
 // StopTask answers with desiredStatus STOPPED and the reason; SIGTERM, then exit 143, then STOPPED.
+// propagateTags TASK_DEFINITION copies the revision's tags to the task; tags given
+// to RunTask win. SERVICE is only for a service's tasks.
+TEST_F(TasksTest, PropagateTagsFromTheTaskDefinition) {
+  ASSERT_EQ(
+      Call("RegisterTaskDefinition",
+           {{"family", "tagged"},
+            {"containerDefinitions",
+             {{{"name", "app"}, {"image", "app:1"}, {"memory", 64}, {"command", {"/bin/app"}}}}},
+            {"tags", {{{"key", "team"}, {"value", "pay"}}, {{"key", "tier"}, {"value", "web"}}}}})
+          .first,
+      200);
+  auto [status, body] = Call("RunTask", {{"cluster", "web"},
+                                         {"taskDefinition", "tagged"},
+                                         {"propagateTags", "TASK_DEFINITION"},
+                                         {"tags", {{{"key", "tier"}, {"value", "batch"}}}}});
+  ASSERT_EQ(status, 200) << body.dump();
+  Json described =
+      Call("DescribeTasks",
+           {{"cluster", "web"}, {"tasks", {body["tasks"][0]["taskArn"]}}, {"include", {"TAGS"}}})
+          .second["tasks"][0];
+  EXPECT_EQ(described["tags"], Json::parse(R"([{"key":"tier","value":"batch"},
+                                               {"key":"team","value":"pay"}])"));
+  auto [refused, error] = Call(
+      "RunTask", {{"cluster", "web"}, {"taskDefinition", "tagged"}, {"propagateTags", "SERVICE"}});
+  EXPECT_EQ(refused, 400);
+  EXPECT_EQ(error["__type"], "InvalidParameterException");
+}
+
 TEST_F(TasksTest, StopTaskByUser) {
   std::string arn = RunOne();
   auto [status, body] = Call("StopTask", {{"cluster", "web"}, {"task", arn}, {"reason", "deploy"}});
