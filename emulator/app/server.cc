@@ -33,6 +33,7 @@
 #include "elb/elbv2.h"
 #include "elb/local_ca.h"
 #include "elb/target_health.h"
+#include "events/events_service.h"
 #include "logs/logs.h"
 #include "runtime/task_runtime.h"
 #include "runtime/tcp_forwarder.h"
@@ -240,6 +241,15 @@ Status Serve(const ServeOptions& options) {
   US_ASSIGN_OR_RETURN(auto ecs, ecs::Ecs::Open(loop, *store, journal, *clock, random.Fork("ecs"),
                                                *task_runtime, *logs, bus, ecs_options));
   ecs->Install(front_door, control);
+  // EventBridge rules and schedules run ECS tasks through ECS's own RunTask.
+  events::EventsOptions events_options;
+  events_options.run_task = [&ecs](const Scope& scope, const Json& input) {
+    return ecs->RunTaskFor(scope, input);
+  };
+  US_ASSIGN_OR_RETURN(
+      auto events, events::EventsService::Open(loop, *store, journal, *clock, random.Fork("events"),
+                                               bus, *logs, std::move(events_options)));
+  events->Install(front_door, control);
   // The ALB: its control plane and health checker on the loop, its data plane on
   // threads of its own.
   elb::DataPlaneOptions data_plane_options;

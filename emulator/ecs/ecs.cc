@@ -226,6 +226,9 @@ class EcsImpl final : public Ecs {
     return task_definitions_.Reset();
   }
 
+  api::ApiResult RunTaskFor(const Scope& scope, const Json& input) override {
+    return tasks_.RunForCaller(scope, input);
+  }
   void SetEndpoint(const std::string& endpoint) override {
     tasks_.environment().aws_endpoint = endpoint;
   }

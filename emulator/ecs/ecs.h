@@ -180,6 +180,9 @@ class Ecs {
   virtual std::vector<ServiceTaskUsage> SampleServiceTasks() = 0;
   // The container ports mapped by the running task whose namespace process `pid` holds.
   virtual std::vector<int> TaskPortsInNamespace(int pid) const = 0;
+  // RunTask on behalf of another service (EventBridge rules and Scheduler): `input` is a
+  // RunTask request whose startedBy may name the caller ("events-rule/nightly").
+  virtual api::ApiResult RunTaskFor(const Scope& scope, const Json& input) = 0;
   virtual void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                                std::function<void(const std::vector<uint64_t>&)> close) = 0;
 };

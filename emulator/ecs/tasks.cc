@@ -238,6 +238,10 @@ ApiResult Tasks::RunForService(const Scope& scope, const Json& input) {
   return Launch(scope, input, /*for_service=*/true);
 }
 
+ApiResult Tasks::RunForCaller(const Scope& scope, const Json& input) {
+  return Launch(scope, input, /*for_service=*/false, /*trusted_started_by=*/true);
+}
+
 const Json* Tasks::FindById(const Scope& scope, const std::string& task_id) const {
   auto it = tasks_.find(Key{scope.account, scope.region, task_id});
   return it == tasks_.end() ? nullptr : &it->second;
@@ -269,7 +273,8 @@ void Tasks::StopForService(const Scope& scope, const std::string& task_id,
   BeginStop(Key{scope.account, scope.region, task_id}, stop_code, reason);
 }
 
-ApiResult Tasks::Launch(const Scope& scope, const Json& input, bool for_service) {
+ApiResult Tasks::Launch(const Scope& scope, const Json& input, bool for_service,
+                        bool trusted_started_by) {
   std::string cluster_name = input.value("cluster", "default");
   const Json* cluster = clusters_.Find(scope, cluster_name);
   if (cluster == nullptr || (*cluster)["status"] != "ACTIVE") {
@@ -300,7 +305,7 @@ ApiResult Tasks::Launch(const Scope& scope, const Json& input, bool for_service)
     }
   }
   std::string started_by = input.value("startedBy", "");
-  if (!for_service &&
+  if (!for_service && !trusted_started_by &&
       (started_by.size() > 36 || !std::all_of(started_by.begin(), started_by.end(), [](char c) {
          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
        }))) {

@@ -77,6 +77,9 @@ class Tasks {
   // targets drain; StopForService then stops it (SIGTERM, ...). Both do nothing for
   // a task that is not live.
   api::ApiResult RunForService(const Scope& scope, const Json& input);
+  // RunTask for another service (EventBridge): its startedBy ("events-rule/x") is not
+  // held to the public API's character rule.
+  api::ApiResult RunForCaller(const Scope& scope, const Json& input);
   void Deactivate(const Scope& scope, const std::string& task_id, const std::string& stop_code,
                   const std::string& reason);
   void StopForService(const Scope& scope, const std::string& task_id, const std::string& stop_code,
@@ -120,7 +123,8 @@ class Tasks {
   std::string NextTaskAddress();
   static std::string PrivateDnsName(const std::string& address);  // "ip-10-0-0-4.ec2.internal"
   static std::string TaskAddress(const Json& task);  // its ENI's address; 127.0.0.1 without one
-  api::ApiResult Launch(const Scope& scope, const Json& input, bool for_service);
+  api::ApiResult Launch(const Scope& scope, const Json& input, bool for_service,
+                        bool trusted_started_by = false);
   void Advance(const Key& key);  // moves a task to its next state when it can
   void StartContainers(const Key& key);
   // Starts every container whose dependsOn conditions hold; RUNNING once all have started.
