@@ -24,6 +24,7 @@ packages=(
   libboost-dev nlohmann-json3-dev libcpp-httplib-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev
   # tests
   libgtest-dev libgmock-dev googletest python3 curl procps
+  swaks  # SES: SMTP client for the integration tests
   # fuzzing (libFuzzer) and formatting
   clang libclang-rt-14-dev clang-format
   # benchmarks: the peers they compare against
