@@ -264,7 +264,10 @@ Status WalkPart(std::string_view headers_text, std::string_view body, const std:
   if (is_text && !is_attachment && filename.empty()) {
     std::string& target = type == "text/plain" ? walk.message->text : walk.message->html;
     if (target.empty()) {
+      // The parsed view has LF line ends, as mail readers show them; raw keeps CRLF.
       target = ToUtf8(decoded, charset.empty() ? "us-ascii" : charset);
+      size_t at = 0;
+      while ((at = target.find("\r\n", at)) != std::string::npos) target.erase(at, 1);
       --walk.depth;
       return Status::Ok();
     }
@@ -816,8 +819,12 @@ std::string EncodeAddress(std::string_view address) {
   if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
     name = name.substr(1, name.size() - 2);
   }
-  std::string encoded = EncodeHeaderWord(name);
-  if (encoded == name) {
+  bool ascii = std::all_of(name.begin(), name.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 32 && static_cast<unsigned char>(c) < 127;
+  });
+  // ASCII names (encoded words included) are kept; others become encoded words.
+  std::string encoded = ascii ? name : EncodeHeaderWord(name);
+  if (ascii && name.find("=?") == std::string::npos) {
     bool special = name.find_first_of("()<>[]:;@\\,.\"") != std::string::npos;
     if (special) {
       std::string q = "\"";
@@ -889,9 +896,9 @@ std::string BuildMessage(const SimpleMessage& m) {
     out += "--" + m.boundary + "\r\n" + TextPart("text/html", *m.html) + "\r\n";
     out += "--" + m.boundary + "--\r\n";
   } else if (m.html) {
-    out += TextPart("text/html", *m.html) + "\r\n";
+    out += TextPart("text/html", *m.html);
   } else {
-    out += TextPart("text/plain", m.text.value_or("")) + "\r\n";
+    out += TextPart("text/plain", m.text.value_or(""));
   }
   return out;
 }

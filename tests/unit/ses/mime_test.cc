@@ -26,7 +26,7 @@ TEST(MimeTest, DecodesEncodedWordsAcrossCharsets) {
   EXPECT_EQ(m->from[0].name, "Andr\xC3\xA9 Pirard");
   EXPECT_EQ(m->from[0].address, "PIRARD@vm1.ulg.ac.be");
   EXPECT_EQ(m->to[0].name, "Keith Moore");
-  EXPECT_EQ(m->text, "Caf\xC3\xA9 cr\xC3\xA8me, softbreak here.\r\n");
+  EXPECT_EQ(m->text, "Caf\xC3\xA9 cr\xC3\xA8me, softbreak here.\n");
 }
 
 // multipart/mixed > related > alternative: text, HTML, an inline image and an attachment
@@ -64,7 +64,7 @@ TEST(MimeTest, ConvertsKoi8rWithBareLineFeeds) {
 TEST(MimeTest, ConvertsShiftJis) {
   auto m = ParseMessage(ReadCorpus("shift_jis_html.eml"));
   ASSERT_TRUE(m.ok()) << m.status().message();
-  EXPECT_EQ(m->html, "<p>こんにちは</p>\r\n");
+  EXPECT_EQ(m->html, "<p>こんにちは</p>\n");
   EXPECT_EQ(m->text, "");
 }
 
@@ -115,7 +115,7 @@ TEST(MimeTest, BuildRoundTrips) {
   EXPECT_EQ(m->subject, "Grüße – 你好");
   EXPECT_EQ(m->from[0].name, "Zoë");
   EXPECT_EQ(m->text,
-            "Line one\r\nline two with ünïcödé and a very long line " + std::string(200, 'x'));
+            "Line one\nline two with ünïcödé and a very long line " + std::string(200, 'x'));
   EXPECT_EQ(m->html, "<p>Hi</p>");
   EXPECT_EQ(m->to[1].name, "Smith, Bob");
   EXPECT_EQ(m->message_id, "<id@email.amazonses.com>");
