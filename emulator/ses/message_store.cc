@@ -201,13 +201,12 @@ Status MessageStore::Reset() {
 }
 
 Status MessageStore::AddEvent(const std::string& message_id, const std::string& mailbox,
-                              const std::string& type, int64_t time_ms, const Json& record,
-                              const Json& destinations) {
+                              const std::string& type, int64_t time_ms,
+                              const std::string& record_json, const Json& destinations) {
   return store_.Run(
       "INSERT INTO ses_events (message_id, mailbox, type, time, record, destinations) VALUES "
       "(?1, ?2, ?3, ?4, ?5, ?6)",
-      {message_id, mailbox, type, time_ms,
-       record.dump(-1, ' ', false, Json::error_handler_t::replace), destinations.dump()});
+      {message_id, mailbox, type, time_ms, record_json, destinations.dump()});
 }
 
 Result<Json> MessageStore::Events(const std::string& message_id, const std::string& type,

@@ -73,7 +73,7 @@ class MessageStore {
 
   // Event records.
   Status AddEvent(const std::string& message_id, const std::string& mailbox,
-                  const std::string& type, int64_t time_ms, const Json& record,
+                  const std::string& type, int64_t time_ms, const std::string& record_json,
                   const Json& destinations);
   Result<Json> Events(const std::string& message_id, const std::string& type,
                       const std::string& mailbox, int64_t limit);

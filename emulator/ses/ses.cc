@@ -330,7 +330,10 @@ class SesImpl final : public Ses {
   std::variant<std::string, SubmitError> Submit(Submission& s);
   void RecordEvents(const Submission& s, const StoredMessage& m,
                     const std::map<std::string, std::string>& outcome);
-  void Emit(const Submission& s, const std::string& type, Json record);
+  // Records one event (and publishes it to matching destinations). `mail_text` is the
+  // mail object already serialised, shared by a message's events.
+  void Emit(const Submission& s, const std::string& type, const char* key, const Json& part,
+            const Json& mail, const std::string& mail_text);
   Json MailObject(const Submission& s);
 
   ApiError ToApiError(const SubmitError& e, Dialect dialect, const Scope& scope) {
@@ -518,11 +521,10 @@ std::variant<std::string, SubmitError> SesImpl::Submit(Submission& s) {
 
   if (s.rendering_failure) {
     // Accepted, never sent: a Rendering Failure event tells why (§5.3).
-    Json record = Json{
-        {"eventType", "Rendering Failure"},
-        {"mail", MailObject(s)},
-        {"failure", {{"errorMessage", *s.rendering_failure}, {"templateName", s.template_name}}}};
-    Emit(s, "Rendering Failure", record);
+    Json mail = MailObject(s);
+    Emit(s, "Rendering Failure", "failure",
+         Json{{"errorMessage", *s.rendering_failure}, {"templateName", s.template_name}}, mail,
+         mail.dump(-1, ' ', false, Json::error_handler_t::replace));
     journal_.Transition("ses." + s.message_id, Json{{"renderingFailure", *s.rendering_failure}});
     return s.message_id;
   }
@@ -562,15 +564,16 @@ std::variant<std::string, SubmitError> SesImpl::Submit(Submission& s) {
   m.template_data = s.template_data;
   m.parsed = ParsedJson(*s.parsed);
   m.raw = s.raw;
-  Status stored = messages_->Insert(m);
+  // The message and its events in one transaction: all stored or nothing.
+  Status stored = store_.Transaction([&]() -> Status {
+    US_RETURN_IF_ERROR(messages_->Insert(m));
+    RecordEvents(s, m, outcome);
+    return Status::Ok();
+  });
   if (!stored.ok()) {
     return SubmitError{Failure::kInvalidParameter,
                        "the message could not be stored: " + stored.message()};
   }
-  journal_.Transition(
-      "ses." + s.message_id,
-      Json{{"stored", s.via}, {"recipients", m.destinations}, {"size", s.raw.size()}});
-  RecordEvents(s, m, outcome);
   // Retention, checked at most once a minute of clock time.
   if (options_.retention.count() > 0 && now - last_prune_ms_ > 60000) {
     last_prune_ms_ = now;
@@ -618,17 +621,18 @@ Json SesImpl::MailObject(const Submission& s) {
   return mail;
 }
 
-void SesImpl::Emit(const Submission& s, const std::string& type, Json record) {
+void SesImpl::Emit(const Submission& s, const std::string& type, const char* key, const Json& part,
+                   const Json& mail, const std::string& mail_text) {
   // Configuration-set event destinations that take this type.
   Json published = Json::array();
   if (!s.config_set.empty()) {
     if (const Json* cs = Find(s.scope, "configset", s.config_set)) {
-      std::string key = EventKey(type);
+      std::string event_key = EventKey(type);
       for (const auto& dest : cs->value("destinations", Json::array())) {
         if (!dest.value("enabled", false)) continue;
         bool matches = false;
         for (const auto& t : dest.value("types", Json::array())) {
-          if (EventKey(t.get<std::string>()) == key) matches = true;
+          if (EventKey(t.get<std::string>()) == event_key) matches = true;
         }
         if (!matches) continue;
         published.push_back(
@@ -645,21 +649,25 @@ void SesImpl::Emit(const Submission& s, const std::string& type, Json record) {
               {"region", s.scope.region},
               {"resources",
                Json::array({MakeArn("ses", s.scope, "configuration-set/" + s.config_set)})},
-              {"detail", record}};
+              {"detail", Json{{"eventType", type}, {"mail", mail}, {key, part}}}};
           if (dest.contains("eventBusArn")) envelope["eventBusArn"] = dest["eventBusArn"];
           bus_.Publish(envelope);
         }
       }
     }
   }
+  std::string record = "{\"eventType\":" + Json(type).dump() + ",\"mail\":" + mail_text + ",\"" +
+                       key + "\":" + part.dump(-1, ' ', false, Json::error_handler_t::replace) +
+                       "}";
   (void)messages_->AddEvent(s.message_id, s.mailbox, type, NowMs(), record, published);
 }
 
 void SesImpl::RecordEvents(const Submission& s, const StoredMessage& m,
                            const std::map<std::string, std::string>& outcome) {
   Json mail = MailObject(s);
+  std::string mail_text = mail.dump(-1, ' ', false, Json::error_handler_t::replace);
   std::string now = FormatIso8601(clock_.Now());
-  Emit(s, "Send", Json{{"eventType", "Send"}, {"mail", mail}, {"send", Json::object()}});
+  Emit(s, "Send", "send", Json::object(), mail, mail_text);
   std::vector<std::string> delivered, bounced, complained;
   Json bounce_list = Json::array();
   std::string bounce_subtype = "General";
@@ -682,41 +690,35 @@ void SesImpl::RecordEvents(const Submission& s, const StoredMessage& m,
     }
   }
   if (!delivered.empty()) {
-    Emit(s, "Delivery",
-         Json{{"eventType", "Delivery"},
-              {"mail", mail},
-              {"delivery",
-               {{"timestamp", now},
-                {"processingTimeMillis", 0},
-                {"recipients", delivered},
-                {"smtpResponse", "250 2.6.0 Message received"},
-                {"reportingMTA", "a8-70.smtp-out.amazonses.com"}}}});
+    Emit(s, "Delivery", "delivery",
+         Json{{"timestamp", now},
+              {"processingTimeMillis", 0},
+              {"recipients", delivered},
+              {"smtpResponse", "250 2.6.0 Message received"},
+              {"reportingMTA", "a8-70.smtp-out.amazonses.com"}},
+         mail, mail_text);
   }
   if (!bounce_list.empty()) {
-    Emit(s, "Bounce",
-         Json{{"eventType", "Bounce"},
-              {"mail", mail},
-              {"bounce",
-               {{"bounceType", "Permanent"},
-                {"bounceSubType", bounce_subtype},
-                {"bouncedRecipients", bounce_list},
-                {"timestamp", now},
-                {"feedbackId", NewMessageId()},
-                {"reportingMTA", "dsn; a8-70.smtp-out.amazonses.com"}}}});
+    Emit(s, "Bounce", "bounce",
+         Json{{"bounceType", "Permanent"},
+              {"bounceSubType", bounce_subtype},
+              {"bouncedRecipients", bounce_list},
+              {"timestamp", now},
+              {"feedbackId", NewMessageId()},
+              {"reportingMTA", "dsn; a8-70.smtp-out.amazonses.com"}},
+         mail, mail_text);
   }
   if (!complained.empty()) {
     Json recipients = Json::array();
     for (const auto& r : complained) recipients.push_back(Json{{"emailAddress", r}});
-    Emit(s, "Complaint",
-         Json{{"eventType", "Complaint"},
-              {"mail", mail},
-              {"complaint",
-               {{"complainedRecipients", recipients},
-                {"timestamp", now},
-                {"feedbackId", NewMessageId()},
-                {"userAgent", "Amazon SES Mailbox Simulator"},
-                {"complaintFeedbackType", "abuse"},
-                {"arrivalDate", now}}}});
+    Emit(s, "Complaint", "complaint",
+         Json{{"complainedRecipients", recipients},
+              {"timestamp", now},
+              {"feedbackId", NewMessageId()},
+              {"userAgent", "Amazon SES Mailbox Simulator"},
+              {"complaintFeedbackType", "abuse"},
+              {"arrivalDate", now}},
+         mail, mail_text);
   }
   // ooto@: an automatic out-of-office reply to the sender (RFC 3834).
   for (const auto& [address, result] : outcome) {
@@ -1165,6 +1167,12 @@ std::string SesImpl::DeliverSmtp(const SmtpEnvelope& envelope, std::string data)
   s.scope = Scope{options_.account, options_.region};
   s.via = "smtp";
   s.message_id = NewMessageId();
+  // SMTP messages come from outside like API calls: the journal records each one.
+  journal_.Input("ses.smtp", Json{{"mailFrom", envelope.mail_from},
+                                  {"recipients", envelope.recipients},
+                                  {"user", envelope.username},
+                                  {"tls", envelope.tls},
+                                  {"size", data.size()}});
   if (auto e = PrepareRaw(s, data, envelope.mail_from, envelope.recipients, kV2MaxBytes)) {
     if (e->message.rfind("Message length", 0) == 0) return "552 5.3.4 Message is too long.";
     return "554 Transaction failed: " + e->message;
