@@ -241,7 +241,7 @@ Status Serve(const ServeOptions& options) {
                               options.ses_retention,
                               options.account_id,
                               options.region};
-  US_ASSIGN_OR_RETURN(auto ses, ses::Ses::Open(*store, journal, *clock, waits, bus,
+  US_ASSIGN_OR_RETURN(auto ses, ses::Ses::Open(loop, *store, journal, *clock, waits, bus,
                                                random.Fork("ses"), ses_options));
   ses->Install(front_door, control);
   std::vector<std::unique_ptr<ses::SmtpServer>> smtp_servers;

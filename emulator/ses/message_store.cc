@@ -38,8 +38,10 @@ constexpr const char* kColumns =
 
 }  // namespace
 
-Result<std::unique_ptr<MessageStore>> MessageStore::Open(Store& store) {
+Result<std::unique_ptr<MessageStore>> MessageStore::Open(
+    Store& store, std::function<void(std::function<void()>)> post) {
   auto self = std::unique_ptr<MessageStore>(new MessageStore(store));
+  self->post_ = std::move(post);
   US_RETURN_IF_ERROR(store.Migrate(
       "ses_messages",
       {"CREATE TABLE ses_messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, "
@@ -70,11 +72,12 @@ Status MessageStore::Insert(StoredMessage& m) {
   std::string body_lc =
       Lower(m.parsed.value("text", "")) + "\n" + Lower(m.parsed.value("html", ""));
   std::string raw = m.raw;
-  US_RETURN_IF_ERROR(store_.Run(
-      "INSERT INTO ses_messages (id, account, region, mailbox, received, via, source, "
+  m.seq = ++last_seq_;
+  US_RETURN_IF_ERROR(Queue(
+      "INSERT INTO ses_messages (seq, id, account, region, mailbox, received, via, source, "
       "destinations, delivered, delivered_key, from_key, subject_lc, body_lc, config_set, tags, "
-      "template, template_data, parsed, size, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-      "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, CAST(?20 AS BLOB))",
+      "template, template_data, parsed, size, raw) VALUES (?21, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+      "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, CAST(?20 AS BLOB))",
       {m.id,
        m.account,
        m.region,
@@ -94,12 +97,31 @@ Status MessageStore::Insert(StoredMessage& m) {
        m.template_data,
        m.parsed.dump(-1, ' ', false, Json::error_handler_t::replace),
        static_cast<int64_t>(m.raw.size()),
-       std::move(raw)}));
-  US_RETURN_IF_ERROR(store_.Query("SELECT last_insert_rowid()", {},
-                                  [&](const SqlRow& row) { m.seq = row.Int(0); }));
-  last_seq_ = m.seq;
+       std::move(raw),
+       m.seq}));
   if (observer_) observer_(m);
   return Status::Ok();
+}
+
+Status MessageStore::Queue(std::string_view sql, std::vector<SqlValue> params) {
+  if (!post_) return store_.Run(sql, params);
+  pending_.emplace_back(sql, std::move(params));
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    post_([this] { (void)Flush(); });
+  }
+  return Status::Ok();
+}
+
+Status MessageStore::Flush() {
+  flush_posted_ = false;
+  if (pending_.empty()) return Status::Ok();
+  std::vector<std::pair<std::string_view, std::vector<SqlValue>>> batch;
+  batch.swap(pending_);
+  return store_.Transaction([&]() -> Status {
+    for (const auto& [sql, params] : batch) US_RETURN_IF_ERROR(store_.Run(sql, params));
+    return Status::Ok();
+  });
 }
 
 std::string MessageStore::Where(const MessageQuery& q, std::vector<SqlValue>* params) const {
@@ -141,6 +163,7 @@ std::string MessageStore::Where(const MessageQuery& q, std::vector<SqlValue>* pa
 }
 
 Result<std::vector<StoredMessage>> MessageStore::Find(const MessageQuery& q, bool with_raw) {
+  US_RETURN_IF_ERROR(Flush());
   std::vector<SqlValue> params;
   std::string sql = std::string("SELECT ") + kColumns + (with_raw ? ", raw" : ", NULL") +
                     " FROM ses_messages WHERE " + Where(q, &params) + " ORDER BY seq " +
@@ -175,6 +198,7 @@ Result<std::vector<StoredMessage>> MessageStore::Find(const MessageQuery& q, boo
 }
 
 Result<int64_t> MessageStore::Count(const MessageQuery& q) {
+  US_RETURN_IF_ERROR(Flush());
   std::vector<SqlValue> params;
   int64_t n = 0;
   US_RETURN_IF_ERROR(store_.Query("SELECT COUNT(*) FROM ses_messages WHERE " + Where(q, &params),
@@ -183,12 +207,14 @@ Result<int64_t> MessageStore::Count(const MessageQuery& q) {
 }
 
 Result<int64_t> MessageStore::Delete(const MessageQuery& q) {
+  US_RETURN_IF_ERROR(Flush());
   std::vector<SqlValue> params;
   US_RETURN_IF_ERROR(store_.Run("DELETE FROM ses_messages WHERE " + Where(q, &params), params));
   return store_.changes();
 }
 
 Result<int64_t> MessageStore::DropBefore(int64_t cutoff_ms) {
+  US_RETURN_IF_ERROR(Flush());
   US_RETURN_IF_ERROR(store_.Run("DELETE FROM ses_messages WHERE received < ?1", {cutoff_ms}));
   int64_t n = store_.changes();
   US_RETURN_IF_ERROR(store_.Run("DELETE FROM ses_events WHERE time < ?1", {cutoff_ms}));
@@ -196,6 +222,7 @@ Result<int64_t> MessageStore::DropBefore(int64_t cutoff_ms) {
 }
 
 Status MessageStore::Reset() {
+  pending_.clear();
   US_RETURN_IF_ERROR(store_.Run("DELETE FROM ses_messages"));
   return store_.Run("DELETE FROM ses_events");
 }
@@ -203,7 +230,7 @@ Status MessageStore::Reset() {
 Status MessageStore::AddEvent(const std::string& message_id, const std::string& mailbox,
                               const std::string& type, int64_t time_ms,
                               const std::string& record_json, const Json& destinations) {
-  return store_.Run(
+  return Queue(
       "INSERT INTO ses_events (message_id, mailbox, type, time, record, destinations) VALUES "
       "(?1, ?2, ?3, ?4, ?5, ?6)",
       {message_id, mailbox, type, time_ms, record_json, destinations.dump()});
@@ -211,6 +238,7 @@ Status MessageStore::AddEvent(const std::string& message_id, const std::string& 
 
 Result<Json> MessageStore::Events(const std::string& message_id, const std::string& type,
                                   const std::string& mailbox, int64_t limit) {
+  US_RETURN_IF_ERROR(Flush());
   std::string sql =
       "SELECT seq, message_id, type, time, record, destinations FROM ses_events WHERE 1";
   std::vector<SqlValue> params;
@@ -241,6 +269,7 @@ Result<Json> MessageStore::Events(const std::string& message_id, const std::stri
 }
 
 Result<Json> MessageStore::EventCounts(int64_t since_ms, int64_t bucket_ms) {
+  US_RETURN_IF_ERROR(Flush());
   Json out = Json::array();
   US_RETURN_IF_ERROR(store_.Query(
       "SELECT (time / ?2) * ?2 AS bucket, type, COUNT(*) FROM ses_events WHERE time >= ?1 GROUP BY "

@@ -5,7 +5,9 @@
 // (source, recipients, who it was delivered to). `ses_events` keeps the SES event
 // records (Send, Delivery, Bounce, ...) for the read side. Queries filter in SQL, so
 // nothing is capped in memory; retention, when set, drops messages older than it.
-// An observer hears of each stored message (waits re-check on it). Loop thread only.
+// Writes are batched: Insert and AddEvent queue rows that one transaction writes on the
+// next loop turn (or before any read, so reads always see them). An observer hears of
+// each stored message (waits re-check on it). Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -60,7 +62,12 @@ struct MessageQuery {
 
 class MessageStore {
  public:
-  static Result<std::unique_ptr<MessageStore>> Open(Store& store);
+  // `post` runs a function on a later loop turn (EventLoop::Post); without it every write
+  // goes to SQLite at once.
+  static Result<std::unique_ptr<MessageStore>> Open(
+      Store& store, std::function<void(std::function<void()>)> post = nullptr);
+  // Writes the queued rows now.
+  Status Flush();
 
   Status Insert(StoredMessage& message);  // sets seq
   Result<std::vector<StoredMessage>> Find(const MessageQuery& query, bool with_raw = false);
@@ -88,7 +95,11 @@ class MessageStore {
  private:
   explicit MessageStore(Store& store) : store_(store) {}
   std::string Where(const MessageQuery& query, std::vector<SqlValue>* params) const;
+  Status Queue(std::string_view sql, std::vector<SqlValue> params);
   Store& store_;
+  std::function<void(std::function<void()>)> post_;
+  std::vector<std::pair<std::string_view, std::vector<SqlValue>>> pending_;
+  bool flush_posted_ = false;
   int64_t last_seq_ = 0;
   std::function<void(const StoredMessage&)> observer_;
 };

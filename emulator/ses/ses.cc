@@ -141,9 +141,10 @@ const std::map<std::string, std::string>& DetailTypes() {
 
 class SesImpl final : public Ses {
  public:
-  SesImpl(Store& store, Journal& journal, Clock& clock, Waits& waits, EventBus& bus, Random random,
-          SesOptions options)
-      : store_(store),
+  SesImpl(EventLoop& loop, Store& store, Journal& journal, Clock& clock, Waits& waits,
+          EventBus& bus, Random random, SesOptions options)
+      : loop_(loop),
+        store_(store),
         journal_(journal),
         clock_(clock),
         waits_(waits),
@@ -151,8 +152,14 @@ class SesImpl final : public Ses {
         random_(std::move(random)),
         options_(std::move(options)) {}
 
+  ~SesImpl() override {
+    if (messages_) (void)messages_->Flush();
+  }
+
   Status Open() {
-    US_ASSIGN_OR_RETURN(messages_, MessageStore::Open(store_));
+    US_ASSIGN_OR_RETURN(messages_, MessageStore::Open(store_, [this](std::function<void()> fn) {
+                          loop_.Post(std::move(fn));
+                        }));
     US_RETURN_IF_ERROR(store_.Migrate(
         "ses_state",
         {"CREATE TABLE ses_state (account TEXT NOT NULL, region TEXT NOT NULL, kind TEXT NOT "
@@ -453,6 +460,7 @@ class SesImpl final : public Ses {
   void InstallV1(api::FrontDoor& fd);
   void InstallV2(api::FrontDoor& fd);
 
+  EventLoop& loop_;
   Store& store_;
   Journal& journal_;
   Clock& clock_;
@@ -564,12 +572,9 @@ std::variant<std::string, SubmitError> SesImpl::Submit(Submission& s) {
   m.template_data = s.template_data;
   m.parsed = ParsedJson(*s.parsed);
   m.raw = s.raw;
-  // The message and its events in one transaction: all stored or nothing.
-  Status stored = store_.Transaction([&]() -> Status {
-    US_RETURN_IF_ERROR(messages_->Insert(m));
-    RecordEvents(s, m, outcome);
-    return Status::Ok();
-  });
+  // The message and its events are written together (one transaction per loop turn).
+  Status stored = messages_->Insert(m);
+  if (stored.ok()) RecordEvents(s, m, outcome);
   if (!stored.ok()) {
     return SubmitError{Failure::kInvalidParameter,
                        "the message could not be stored: " + stored.message()};
@@ -2085,9 +2090,10 @@ void SesImpl::InstallV2(api::FrontDoor& fd) {
 
 }  // namespace
 
-Result<std::unique_ptr<Ses>> Ses::Open(Store& store, Journal& journal, Clock& clock, Waits& waits,
-                                       EventBus& bus, Random random, SesOptions options) {
-  auto ses = std::make_unique<SesImpl>(store, journal, clock, waits, bus, std::move(random),
+Result<std::unique_ptr<Ses>> Ses::Open(EventLoop& loop, Store& store, Journal& journal,
+                                       Clock& clock, Waits& waits, EventBus& bus, Random random,
+                                       SesOptions options) {
+  auto ses = std::make_unique<SesImpl>(loop, store, journal, clock, waits, bus, std::move(random),
                                        std::move(options));
   US_RETURN_IF_ERROR(ses->Open());
   return std::unique_ptr<Ses>(std::move(ses));

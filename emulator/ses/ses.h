@@ -18,6 +18,7 @@
 #include "api/front_door.h"
 #include "core/clock.h"
 #include "core/event_bus.h"
+#include "core/event_loop.h"
 #include "core/journal.h"
 #include "core/random.h"
 #include "core/store.h"
@@ -38,8 +39,8 @@ struct SesOptions {
 
 class Ses {
  public:
-  static Result<std::unique_ptr<Ses>> Open(Store& store, Journal& journal, Clock& clock,
-                                           Waits& waits, EventBus& bus, Random random,
+  static Result<std::unique_ptr<Ses>> Open(EventLoop& loop, Store& store, Journal& journal,
+                                           Clock& clock, Waits& waits, EventBus& bus, Random random,
                                            SesOptions options);
   virtual ~Ses() = default;
   // Registers the SES v1/v2 operations, the read side, wait conditions and the reset hook.

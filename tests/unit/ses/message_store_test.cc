@@ -74,3 +74,37 @@ TEST(MessageStoreTest, InsertFindDelete) {
 
 }  // namespace
 }  // namespace understudy::ses
+
+namespace understudy::ses {
+namespace {
+
+// Writes are queued for the next loop turn, but every read sees them first.
+TEST(MessageStoreTest, BatchedWritesAreVisibleToReads) {
+  auto store = Store::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  std::vector<std::function<void()>> posted;
+  auto messages =
+      MessageStore::Open(**store, [&](std::function<void()> fn) { posted.push_back(fn); });
+  ASSERT_TRUE(messages.ok());
+  auto a = Message("a", 1000, "ada@example.org", "One");
+  auto b = Message("b", 1001, "ada@example.org", "Two");
+  ASSERT_TRUE((*messages)->Insert(a).ok());
+  ASSERT_TRUE((*messages)->Insert(b).ok());
+  EXPECT_EQ(a.seq, 1);
+  EXPECT_EQ(b.seq, 2);
+  EXPECT_EQ(posted.size(), 1u);  // one flush for the batch
+  int64_t rows = -1;
+  ASSERT_TRUE((*store)
+                  ->Query("SELECT COUNT(*) FROM ses_messages", {},
+                          [&](const SqlRow& r) { rows = r.Int(0); })
+                  .ok());
+  EXPECT_EQ(rows, 0);  // not written yet
+  MessageQuery q;
+  EXPECT_EQ((*messages)->Count(q).value(), 2);  // the read flushed
+  posted[0]();                                  // the posted flush finds nothing left
+  EXPECT_EQ((*messages)->Count(q).value(), 2);
+  EXPECT_EQ((*messages)->last_seq(), 2);
+}
+
+}  // namespace
+}  // namespace understudy::ses
