@@ -578,6 +578,10 @@ class SmtpTest(SesTestBase):
             self.assertEqual(caught.exception.smtp_error.decode(),
                              "Message rejected: Email address is not verified. The following identities "
                              "failed the check in region US-EAST-1: stranger@unverified.org")
+            with self.assertRaises(smtplib.SMTPDataError) as caught:
+                smtp.sendmail(SENDER, ["carol@example.org"], b"From: noreply@example.org\r\nbroken header\r\n\r\nx")
+            self.assertEqual((caught.exception.smtp_code, caught.exception.smtp_error),
+                             (554, b"Transaction failed: Illegal header line: 'broken header'"))
             with self.assertRaises(smtplib.SMTPRecipientsRefused) as caught:
                 smtp.sendmail(SENDER, ["bad-address"], msg.as_bytes())
             self.assertEqual(caught.exception.recipients["bad-address"],
@@ -610,6 +614,40 @@ class StrictSmtpTest(SesTestBase):
             smtp.login("AKIAUSER", "s3cret")
             smtp.sendmail(SENDER, ["x@example.org"], b"From: noreply@example.org\r\nSubject: ok\r\n\r\nhi\r\n")
         self.assertEqual(self.messages(to="x@example.org")[0]["subject"], "ok")
+
+
+class PendingVerificationTest(SesTestBase):
+    ARGS = ("--ses-max-send-rate", "0", "--ses-verification", "pending", "--ses-retention", "24h",
+            "--smtps-port", "0")
+
+    # Identities stay Pending (and cannot send) until the control API verifies them.
+    def test_pending_until_verified(self):
+        self.ses.verify_email_identity(EmailAddress=SENDER)
+        attrs = self.ses.get_identity_verification_attributes(Identities=[SENDER])["VerificationAttributes"]
+        self.assertEqual(attrs[SENDER]["VerificationStatus"], "Pending")
+        send = lambda: self.ses.send_email(
+            Source=SENDER, Destination={"ToAddresses": ["success@simulator.amazonses.com"]},
+            Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}})
+        self.assertEqual(error_of(send)["Code"], "MessageRejected")
+        status, answer = self.emulator.post(f"/_understudy/ses/identities/{SENDER}/status", {"status": "Success"})
+        self.assertEqual((status, answer), (200, {"identity": SENDER, "status": "Success"}))
+        send()
+        status, answer = self.emulator.post("/_understudy/ses/identities/nobody@x.org/status", {"status": "Success"})
+        self.assertEqual((status, answer["message"]), (404, "identity 'nobody@x.org' does not exist"))
+        status, info = self.emulator.get("/_understudy/ses")
+        self.assertEqual((info["messages"], info["retention"], info["verification"]), (1, "24h", "pending"))
+
+    # SMTPS: TLS from the first byte, as on SES's port 465.
+    def test_smtps(self):
+        self.ses.verify_email_identity(EmailAddress=SENDER)
+        self.emulator.post(f"/_understudy/ses/identities/{SENDER}/status", {"status": "Success"})
+        status, health = self.emulator.get("/_understudy/health")
+        pem = self.read("/_understudy/elb/ca.pem").decode()
+        with smtplib.SMTP_SSL("127.0.0.1", health["ses"]["smtps"]["port"], timeout=10,
+                              context=ssl.create_default_context(cadata=pem)) as smtp:
+            smtp.sendmail(SENDER, ["success@simulator.amazonses.com"],
+                          b"From: noreply@example.org\r\nSubject: implicit tls\r\n\r\nhi\r\n")
+        self.assertEqual(self.messages(via="smtp")[0]["subject"], "implicit tls")
 
 
 class RestartTest(unittest.TestCase):
