@@ -1,8 +1,8 @@
 #include "ses/ses.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
-#include <regex>
 #include <set>
 #include <variant>
 
@@ -403,12 +403,25 @@ class SesImpl final : public Ses {
   }
 
   std::optional<SubmitError> ValidateTags(const Json& tags) {
-    static const std::regex ok("^[A-Za-z0-9_-]{1,256}$");
+    auto valid = [](const std::string& text, const char* extra) {
+      if (text.empty() || text.size() > 256) return false;
+      return std::all_of(text.begin(), text.end(), [extra](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+               std::strchr(extra, c) != nullptr;
+      });
+    };
     for (auto it = tags.begin(); it != tags.end(); ++it) {
-      if (!std::regex_match(it.key(), ok) || !std::regex_match(it->get<std::string>(), ok)) {
+      if (!valid(it.key(), "")) {
         return SubmitError{Failure::kInvalidParameter,
                            "Invalid tag name <" + it.key() +
                                ">: only alphanumeric ASCII characters, '_',  and '-' are allowed."};
+      }
+      std::string value = it->is_string() ? it->get<std::string>() : it->dump();
+      if (!valid(value, ".@")) {
+        return SubmitError{Failure::kInvalidParameter,
+                           "Invalid tag value <" + value +
+                               ">: only alphanumeric ASCII characters, '_', '-', '.', '@' are "
+                               "allowed."};
       }
     }
     return std::nullopt;
@@ -815,6 +828,14 @@ ApiResult SesImpl::V1SendEmail(const RequestContext& ctx, const Json& in) {
     if (auto e = CheckAddresses(*list)) return ToApiError(*e, Dialect::kV1, ctx.scope);
   }
   s.senders = {BareAddress(s.source)};
+  // A Return-Path (bounces go there) must be verified too (§5.2).
+  if (in.contains("ReturnPath")) {
+    std::string return_path = in["ReturnPath"];
+    if (auto problem = AddressProblem(return_path)) {
+      return ApiError::Client("InvalidParameterValue", *problem);
+    }
+    s.senders.push_back(BareAddress(return_path));
+  }
   s.recipients = to;
   s.recipients.insert(s.recipients.end(), cc.begin(), cc.end());
   s.recipients.insert(s.recipients.end(), bcc.begin(), bcc.end());
@@ -880,6 +901,14 @@ ApiResult SesImpl::V1SendTemplatedEmail(const RequestContext& ctx, const Json& i
                             "Template " + s.template_name + " does not exist.");
   }
   s.senders = {BareAddress(s.source)};
+  // A Return-Path (bounces go there) must be verified too (§5.2).
+  if (in.contains("ReturnPath")) {
+    std::string return_path = in["ReturnPath"];
+    if (auto problem = AddressProblem(return_path)) {
+      return ApiError::Client("InvalidParameterValue", *problem);
+    }
+    s.senders.push_back(BareAddress(return_path));
+  }
   s.recipients = to;
   s.recipients.insert(s.recipients.end(), cc.begin(), cc.end());
   s.recipients.insert(s.recipients.end(), bcc.begin(), bcc.end());

@@ -296,6 +296,13 @@ class RulesTest(SesTestBase):
                 FromEmailAddress=SENDER, Destination=destination,
                 Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}}))
             self.assertEqual((error["Code"], error["Message"]), ("BadRequestException", message))
+        # The Return-Path is a sender identity too.
+        error = error_of(lambda: self.ses.send_email(
+            Source=SENDER, ReturnPath="bounces@other.org",
+            Destination={"ToAddresses": ["success@simulator.amazonses.com"]},
+            Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}))
+        self.assertEqual(error["Message"], "Email address is not verified. The following identities "
+                                           "failed the check in region US-EAST-1: bounces@other.org")
         error = error_of(lambda: self.sesv2.send_email(
             FromEmailAddress=SENDER, Destination={"ToAddresses": ["a@example.org"]},
             ConfigurationSetName="missing",
