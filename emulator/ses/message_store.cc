@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
+
+#include "core/arn.h"
+#include "core/time.h"
+#include "ses/sending_rules.h"
 
 namespace understudy::ses {
 namespace {
@@ -37,6 +42,47 @@ constexpr const char* kColumns =
     "config_set, tags, template, template_data, parsed, size";
 
 }  // namespace
+
+Json EventMail(const StoredMessage& m) {
+  const Json& p = m.parsed;
+  Json headers = Json::array();
+  for (const auto& h : p.value("headers", Json::array())) headers.push_back(h);
+  auto list = [&](const char* field) {
+    Json out = Json::array();
+    for (const auto& a : p.value(field, Json::array())) {
+      std::string name = a.value("name", ""), address = a.value("address", "");
+      out.push_back(name.empty() ? address : name + " <" + address + ">");
+    }
+    return out;
+  };
+  Json common = Json::object();
+  if (p.contains("subject")) {
+    common = Json{{"from", list("from")},
+                  {"to", list("to")},
+                  {"messageId", m.id},
+                  {"subject", p.value("subject", "")}};
+    if (!p.value("cc", Json::array()).empty()) common["cc"] = list("cc");
+    if (!p.value("date", "").empty()) common["date"] = p["date"];
+  }
+  Json tags = Json::object();
+  for (auto it = m.tags.begin(); it != m.tags.end(); ++it) tags[it.key()] = Json::array({*it});
+  if (!m.configuration_set.empty())
+    tags["ses:configuration-set"] = Json::array({m.configuration_set});
+  tags["ses:source-ip"] = Json::array({"127.0.0.1"});
+  std::string domain = DomainOf(m.source);
+  tags["ses:from-domain"] = Json::array({domain});
+  tags["ses:caller-identity"] = Json::array({"root"});
+  return Json{{"timestamp", FormatIso8601(TimePoint(std::chrono::milliseconds(m.received_ms)))},
+              {"source", m.source},
+              {"sourceArn", MakeArn("ses", Scope{m.account, m.region}, "identity/" + domain)},
+              {"sendingAccountId", m.account},
+              {"messageId", m.id},
+              {"destination", m.destinations},
+              {"headersTruncated", false},
+              {"headers", headers},
+              {"commonHeaders", common},
+              {"tags", tags}};
+}
 
 Result<std::unique_ptr<MessageStore>> MessageStore::Open(
     Store& store, std::function<void(std::function<void()>)> post) {
@@ -265,6 +311,24 @@ Result<Json> MessageStore::Events(const std::string& message_id, const std::stri
                        {"record", SafeParse(row.Text(4), Json::object())},
                        {"publishedTo", SafeParse(row.Text(5), Json::array())}});
   }));
+  // Records of stored messages are kept without their `mail` object: it is made from
+  // the message when read.
+  std::map<std::string, Json> mails;
+  for (auto& e : out) {
+    Json& record = e["record"];
+    if (record.contains("mail")) continue;
+    std::string id = e["messageId"];
+    auto it = mails.find(id);
+    if (it == mails.end()) {
+      MessageQuery q;
+      q.id = id;
+      q.limit = 1;
+      auto found = Find(q);
+      Json mail = found.ok() && !found->empty() ? EventMail(found->front()) : Json::object();
+      it = mails.emplace(id, std::move(mail)).first;
+    }
+    record["mail"] = it->second;
+  }
   return out;
 }
 

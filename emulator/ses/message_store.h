@@ -60,6 +60,10 @@ struct MessageQuery {
   bool newest_first = true;
 };
 
+// The `mail` object of SES event records (source, destination, headers, common headers,
+// tags) for a stored message.
+Json EventMail(const StoredMessage& message);
+
 class MessageStore {
  public:
   // `post` runs a function on a later loop turn (EventLoop::Post); without it every write

@@ -341,7 +341,6 @@ class SesImpl final : public Ses {
   // mail object already serialised, shared by a message's events.
   void Emit(const Submission& s, const std::string& type, const char* key, const Json& part,
             const Json& mail, const std::string& mail_text);
-  Json MailObject(const Submission& s);
 
   ApiError ToApiError(const SubmitError& e, Dialect dialect, const Scope& scope) {
     (void)scope;
@@ -542,7 +541,16 @@ std::variant<std::string, SubmitError> SesImpl::Submit(Submission& s) {
 
   if (s.rendering_failure) {
     // Accepted, never sent: a Rendering Failure event tells why (§5.3).
-    Json mail = MailObject(s);
+    StoredMessage unsent;
+    unsent.id = s.message_id;
+    unsent.account = s.scope.account;
+    unsent.region = s.scope.region;
+    unsent.received_ms = NowMs();
+    unsent.source = BareAddress(s.source);
+    for (const auto& r : s.recipients) unsent.destinations.push_back(BareAddress(r));
+    unsent.configuration_set = s.config_set;
+    unsent.tags = s.tags;
+    Json mail = EventMail(unsent);
     Emit(s, "Rendering Failure", "failure",
          Json{{"errorMessage", *s.rendering_failure}, {"templateName", s.template_name}}, mail,
          mail.dump(-1, ' ', false, Json::error_handler_t::replace));
@@ -600,45 +608,6 @@ std::variant<std::string, SubmitError> SesImpl::Submit(Submission& s) {
   return s.message_id;
 }
 
-Json SesImpl::MailObject(const Submission& s) {
-  Json headers = Json::array();
-  Json common = Json::object();
-  if (s.parsed) {
-    for (const auto& [k, v] : s.parsed->headers) headers.push_back(Json{{"name", k}, {"value", v}});
-    auto list = [](const std::vector<MailAddress>& l) {
-      Json out = Json::array();
-      for (const auto& a : l) {
-        out.push_back(a.name.empty() ? a.address : a.name + " <" + a.address + ">");
-      }
-      return out;
-    };
-    common = Json{{"from", list(s.parsed->from)},
-                  {"to", list(s.parsed->to)},
-                  {"messageId", s.message_id},
-                  {"subject", s.parsed->subject}};
-    if (!s.parsed->cc.empty()) common["cc"] = list(s.parsed->cc);
-    if (!s.parsed->date.empty()) common["date"] = s.parsed->date;
-  }
-  Json tags = Json::object();
-  for (auto it = s.tags.begin(); it != s.tags.end(); ++it) tags[it.key()] = Json::array({*it});
-  if (!s.config_set.empty()) tags["ses:configuration-set"] = Json::array({s.config_set});
-  tags["ses:source-ip"] = Json::array({s.source_ip});
-  tags["ses:from-domain"] = Json::array({DomainOf(s.source)});
-  tags["ses:caller-identity"] = Json::array({"root"});
-  std::string domain = DomainOf(s.source);
-  Json mail{{"timestamp", FormatIso8601(clock_.Now())},
-            {"source", s.source},
-            {"sourceArn", MakeArn("ses", s.scope, "identity/" + domain)},
-            {"sendingAccountId", s.scope.account},
-            {"messageId", s.message_id},
-            {"destination", s.recipients},
-            {"headersTruncated", false},
-            {"headers", headers},
-            {"commonHeaders", common},
-            {"tags", tags}};
-  return mail;
-}
-
 void SesImpl::Emit(const Submission& s, const std::string& type, const char* key, const Json& part,
                    const Json& mail, const std::string& mail_text) {
   // Configuration-set event destinations that take this type.
@@ -674,16 +643,22 @@ void SesImpl::Emit(const Submission& s, const std::string& type, const char* key
       }
     }
   }
-  std::string record = "{\"eventType\":" + Json(type).dump() + ",\"mail\":" + mail_text + ",\"" +
-                       key + "\":" + part.dump(-1, ' ', false, Json::error_handler_t::replace) +
-                       "}";
+  // The mail object is left out when empty: the read side makes it from the message.
+  std::string record = "{\"eventType\":" + Json(type).dump() +
+                       (mail_text.empty() ? "" : ",\"mail\":" + mail_text) + ",\"" + key +
+                       "\":" + part.dump(-1, ' ', false, Json::error_handler_t::replace) + "}";
   (void)messages_->AddEvent(s.message_id, s.mailbox, type, NowMs(), record, published);
 }
 
 void SesImpl::RecordEvents(const Submission& s, const StoredMessage& m,
                            const std::map<std::string, std::string>& outcome) {
-  Json mail = MailObject(s);
-  std::string mail_text = mail.dump(-1, ' ', false, Json::error_handler_t::replace);
+  // The mail object is made now only when a destination may publish the events.
+  Json mail;
+  std::string mail_text;
+  if (!s.config_set.empty()) {
+    mail = EventMail(m);
+    mail_text = mail.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
   std::string now = FormatIso8601(clock_.Now());
   Emit(s, "Send", "send", Json::object(), mail, mail_text);
   std::vector<std::string> delivered, bounced, complained;

@@ -471,6 +471,13 @@ class ReadSideTest(SesTestBase):
         latest = json.loads(self.read("/_understudy/ses/latest?to=ada@x.org"))
         self.assertEqual((latest["id"], latest["codes"]), (a, ["123456"]))
         self.assertEqual(self.read(f"/_understudy/ses/messages/{a}.txt").decode(), "Your code is 123456")
+        # A message's events carry SES's mail object (made from the stored message).
+        events = json.loads(self.read(f"/_understudy/ses/messages/{a}/events"))["events"]
+        self.assertEqual([e["eventType"] for e in events], ["Send", "Delivery"])
+        mail = events[1]["record"]["mail"]
+        self.assertEqual((mail["messageId"], mail["source"], mail["destination"], mail["commonHeaders"]["subject"]),
+                         (a, SENDER, ["ada@x.org"], "Welcome Ada"))
+        self.assertEqual(events[1]["record"]["delivery"]["recipients"], ["ada@x.org"])
         status, body = self.emulator.get("/_aws/ses")
         shape = body["messages"][0]
         self.assertEqual({k: shape[k] for k in ("Id", "Region", "Source", "Subject")},
