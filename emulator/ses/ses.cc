@@ -82,42 +82,53 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// Builds objects member by member: nlohmann's initializer lists copy every value.
 Json AddressesJson(const std::vector<MailAddress>& list) {
   Json out = Json::array();
-  for (const auto& a : list) out.push_back(Json{{"name", a.name}, {"address", a.address}});
+  for (const auto& a : list) {
+    Json& entry = out.emplace_back(Json::object());
+    entry["name"] = a.name;
+    entry["address"] = a.address;
+  }
   return out;
 }
 
-// The summary of a message stored for the read side.
+// The parsed view stored for the read side.
 Json ParsedJson(const ParsedMessage& p) {
-  Json headers = Json::array();
-  for (const auto& [k, v] : p.headers) headers.push_back(Json{{"name", k}, {"value", v}});
+  Json out = Json::object();
+  Json& headers = out["headers"] = Json::array();
+  for (const auto& [k, v] : p.headers) {
+    Json& h = headers.emplace_back(Json::object());
+    h["name"] = k;
+    h["value"] = v;
+  }
   auto parts = [](const std::vector<MimePart>& list) {
-    Json out = Json::array();
+    Json items = Json::array();
     for (const auto& part : list) {
-      out.push_back(Json{{"partId", part.part_id},
-                         {"contentType", part.content_type},
-                         {"fileName", part.filename},
-                         {"contentId", part.content_id},
-                         {"disposition", part.disposition},
-                         {"size", part.body.size()}});
+      Json& e = items.emplace_back(Json::object());
+      e["partId"] = part.part_id;
+      e["contentType"] = part.content_type;
+      e["fileName"] = part.filename;
+      e["contentId"] = part.content_id;
+      e["disposition"] = part.disposition;
+      e["size"] = part.body.size();
     }
-    return out;
+    return items;
   };
-  return Json{{"subject", p.subject},
-              {"messageId", p.message_id},
-              {"date", p.date},
-              {"from", AddressesJson(p.from)},
-              {"to", AddressesJson(p.to)},
-              {"cc", AddressesJson(p.cc)},
-              {"bcc", AddressesJson(p.bcc)},
-              {"replyTo", AddressesJson(p.reply_to)},
-              {"returnPath", p.return_path},
-              {"headers", headers},
-              {"text", p.text},
-              {"html", p.html},
-              {"attachments", parts(p.attachments)},
-              {"inlines", parts(p.inlines)}};
+  out["subject"] = p.subject;
+  out["messageId"] = p.message_id;
+  out["date"] = p.date;
+  out["from"] = AddressesJson(p.from);
+  out["to"] = AddressesJson(p.to);
+  out["cc"] = AddressesJson(p.cc);
+  out["bcc"] = AddressesJson(p.bcc);
+  out["replyTo"] = AddressesJson(p.reply_to);
+  out["returnPath"] = p.return_path;
+  out["text"] = p.text;
+  out["html"] = p.html;
+  out["attachments"] = parts(p.attachments);
+  out["inlines"] = parts(p.inlines);
+  return out;
 }
 
 // SES event types: v1 names (send, delivery...) and v2 names (SEND, DELIVERY...) to one key.
