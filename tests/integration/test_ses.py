@@ -525,6 +525,10 @@ class ReadSideTest(SesTestBase):
             "expected 1 message(s) matching to=nobody@x.org within 200ms; 0 matched. Most recent messages stored:"),
             answer["message"])
         self.assertIn('to=someone@x.org from=noreply@example.org subject="Other mail"', answer["message"])
+        # since=now counts only messages stored after the wait began.
+        status, _, body = self.emulator.request(
+            "GET", "/_understudy/ses/wait?to=someone@x.org&since=now&timeout=100ms")
+        self.assertEqual(status, 408, body)
         # The control API's wait knows SES messages too.
         status, answer = self.emulator.post("/_understudy/wait", {"until": {"sesMessages": {"to": "someone@x.org"}},
                                                                   "timeout": "1s"})
