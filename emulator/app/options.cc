@@ -43,6 +43,7 @@ std::string UsageText() {
          "                       free port; off disables)\n"
          "  --smtps-port [ADDR:]PORT  SMTP with TLS from the first byte, like SES's 465\n"
          "  --smtp-require-auth  require STARTTLS and AUTH before MAIL, as SES does\n"
+         "  --smtp-max-connections N  open SMTP connections before 421 (default 1000)\n"
          "  --smtp-credentials USER:PASS  SMTP credentials to accept (repeatable; default:\n"
          "                       any username and password)\n"
          "  --ses-production     start SES accounts out of the sandbox\n"
@@ -175,6 +176,13 @@ Result<ServeOptions> ParseServe(const std::vector<std::string>& args, size_t beg
          if (size_t colon = v.rfind(':'); colon != std::string::npos) port = v.substr(colon + 1);
          US_ASSIGN_OR_RETURN(uint64_t n, ParseUnsigned(f, port, 65535));
          options.smtps_port = static_cast<int>(n);
+         return Status::Ok();
+       }},
+      {"--smtp-max-connections",
+       [&](const std::string& f, const std::string& v) -> Status {
+         US_ASSIGN_OR_RETURN(uint64_t n, ParseUnsigned(f, v, 1000000));
+         if (n == 0) return Bad("--smtp-max-connections expects a number from 1, got '0'");
+         options.smtp_max_connections = static_cast<int>(n);
          return Status::Ok();
        }},
       {"--smtp-credentials",

@@ -43,6 +43,7 @@ struct ServeOptions {
   bool smtp_port_given = false;
   int smtps_port = -1;  // implicit TLS (SES's 465/2465); -1: off
   bool smtp_require_auth = false;
+  int smtp_max_connections = 1000;
   std::vector<std::pair<std::string, std::string>> smtp_credentials;
   bool ses_production = false;
   bool ses_pending_verification = false;

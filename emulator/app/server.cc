@@ -253,6 +253,7 @@ Status Serve(const ServeOptions& options) {
     smtp.host = options.smtp_host;
     smtp.port = static_cast<uint16_t>(port);
     smtp.implicit_tls = implicit_tls;
+    smtp.max_connections = static_cast<size_t>(options.smtp_max_connections);
     smtp.session.hostname = "email-smtp." + options.region + ".amazonaws.com";
     smtp.session.require_tls = smtp.session.require_auth = options.smtp_require_auth;
     if (!options.smtp_credentials.empty()) {

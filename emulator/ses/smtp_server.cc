@@ -111,6 +111,15 @@ class Server final : public SmtpServer {
         return;
       }
       boost::system::error_code ignored;
+      if (connections_.size() >= options_.max_connections) {
+        // SES's answer when a client opens too many connections at once.
+        static const std::string kBusy = "421 Too many concurrent SMTP connections\r\n";
+        asio::write(socket, asio::buffer(kBusy), ignored);
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+        Accept();
+        return;
+      }
       socket.set_option(tcp::no_delay(true), ignored);
       uint64_t id = next_id_++;
       auto connection = std::make_shared<Connection>(this, std::move(socket), id, options_.session);

@@ -22,9 +22,10 @@ namespace understudy::ses {
 
 struct SmtpServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 2587;       // 0 picks a free port
-  bool implicit_tls = false;  // TLS from the first byte (SMTPS)
-  SmtpConfig session;         // tls_available is set from `certificate`
+  uint16_t port = 2587;           // 0 picks a free port
+  bool implicit_tls = false;      // TLS from the first byte (SMTPS)
+  size_t max_connections = 1000;  // more are answered 421 and closed
+  SmtpConfig session;             // tls_available is set from `certificate`
   // The certificate and key PEM for TLS; unset: no STARTTLS.
   std::function<Result<std::pair<std::string, std::string>>()> certificate;
 };

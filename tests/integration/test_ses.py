@@ -610,6 +610,22 @@ class SmtpTest(SesTestBase):
         self.assertEqual(full["text"], "ünïcode body\n")
 
 
+class SmtpLimitsTest(SesTestBase):
+    ARGS = ("--smtp-max-connections", "2")
+
+    # Past the connection limit a client hears 421 and is closed (§5.5).
+    def test_too_many_connections(self):
+        port = self.emulator.smtp_port
+        first = smtplib.SMTP("127.0.0.1", port, timeout=10)
+        second = smtplib.SMTP("127.0.0.1", port, timeout=10)
+        with self.assertRaises(smtplib.SMTPConnectError) as caught:
+            smtplib.SMTP("127.0.0.1", port, timeout=10)
+        self.assertEqual((caught.exception.smtp_code, caught.exception.smtp_error),
+                         (421, b"Too many concurrent SMTP connections"))
+        first.quit()
+        second.quit()
+
+
 class StrictSmtpTest(SesTestBase):
     ARGS = ("--ses-max-send-rate", "0", "--smtp-require-auth", "--smtp-credentials", "AKIAUSER:s3cret")
 
