@@ -142,7 +142,7 @@ struct Walk {
 };
 
 Status WalkPart(std::string_view headers_text, std::string_view body, const std::string& part_id,
-                Walk& walk, bool top);
+                Walk& walk);
 
 const std::string* FindParam(const std::vector<std::pair<std::string, std::string>>& params,
                              std::string_view name) {
@@ -190,7 +190,7 @@ std::vector<std::string_view> SplitMultipart(std::string_view body, const std::s
 }
 
 Status WalkPart(std::string_view headers_text, std::string_view body, const std::string& part_id,
-                Walk& walk, bool top) {
+                Walk& walk) {
   if (++walk.depth > 50) return Status::InvalidArgument("MIME parts nested too deeply");
   std::vector<std::pair<std::string, std::string>> headers;
   if (!SplitHeaders(headers_text, &headers)) {
@@ -240,7 +240,7 @@ Status WalkPart(std::string_view headers_text, std::string_view body, const std:
       } else {
         SplitHeaderBody(part, &h, &b, &offset);
       }
-      US_RETURN_IF_ERROR(WalkPart(h, b, id, walk, false));
+      US_RETURN_IF_ERROR(WalkPart(h, b, id, walk));
     }
     --walk.depth;
     return Status::Ok();
@@ -281,7 +281,6 @@ Status WalkPart(std::string_view headers_text, std::string_view body, const std:
   part.disposition = disposition;
   part.body = std::move(decoded);
   bool inline_part = !is_attachment && (!content_id.empty() || disposition == "inline");
-  (void)top;
   if (inline_part) {
     walk.message->inlines.push_back(std::move(part));
   } else {
@@ -791,7 +790,7 @@ Result<ParsedMessage> ParseMessage(std::string_view raw) {
   message.bcc = ParseAddressList(raw_header("Bcc"));
   message.reply_to = ParseAddressList(raw_header("Reply-To"));
   Walk walk{&message};
-  US_RETURN_IF_ERROR(WalkPart(headers_text, body, "", walk, true));
+  US_RETURN_IF_ERROR(WalkPart(headers_text, body, "", walk));
   return message;
 }
 

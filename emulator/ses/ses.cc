@@ -58,7 +58,6 @@ struct Submission {
   std::string mailbox;
   std::optional<std::string> rendering_failure;
   std::string message_id;
-  std::string source_ip = "127.0.0.1";
 };
 
 std::vector<std::string> Strings(const Json& input, const char* key) {
@@ -1718,7 +1717,7 @@ void SesImpl::InstallV2(api::FrontDoor& fd) {
   auto not_found = [](const std::string& message) {
     return ApiError::Client("NotFoundException", message, 404);
   };
-  auto identity_json = [this](const std::string& name, const Json& id) {
+  auto identity_json = [](const std::string& name, const Json& id) {
     bool domain = id.value("type", "") == "DOMAIN";
     std::string status = V2Status(id.value("status", ""));
     Json dkim{{"SigningEnabled", domain},
@@ -1729,7 +1728,6 @@ void SesImpl::InstallV2(api::FrontDoor& fd) {
               {"CurrentSigningKeyLength", "RSA_2048_BIT"},
               {"LastKeyGenerationTimestamp", static_cast<double>(id.value("created", 0)) / 1000}};
     (void)name;
-    (void)this;
     return Json{{"IdentityType", id.value("type", "")},
                 {"VerifiedForSendingStatus", id.value("status", "") == "Success"},
                 {"DkimAttributes", dkim}};
