@@ -53,7 +53,16 @@ std::string SanitizeUtf8(std::string_view s) {
     for (size_t k = 1; ok && k < len; ++k) {
       ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
     }
+    // RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF.
     if (ok && len == 2 && c < 0xC2) ok = false;
+    if (ok && len >= 3) {
+      unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+      if (c == 0xE0 && c1 < 0xA0) ok = false;
+      if (c == 0xED && c1 > 0x9F) ok = false;
+      if (c == 0xF0 && c1 < 0x90) ok = false;
+      if (c == 0xF4 && c1 > 0x8F) ok = false;
+      if (c > 0xF4) ok = false;
+    }
     if (ok) {
       out.append(s.substr(i, len));
       i += len;

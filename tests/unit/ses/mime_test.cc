@@ -146,3 +146,18 @@ TEST(MimeTest, AddressProblems) {
 
 }  // namespace
 }  // namespace understudy::ses
+
+namespace understudy::ses {
+namespace {
+
+// Invalid UTF-8 in decoded words and bodies becomes U+FFFD (found by fuzz_ses_mime).
+TEST(MimeTest, InvalidUtf8BecomesReplacementCharacters) {
+  EXPECT_EQ(DecodeHeaderValue("=?UTF-8?Q?=F5=9F=93=A7_x?="),
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD x");
+  EXPECT_EQ(ToUtf8("a\xED\xA0\x80z", "utf-8"), "a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDz");
+  EXPECT_EQ(ToUtf8("\xE0\x80\xAF", "utf-8"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(ToUtf8("ok \xF0\x9F\x93\xA7", "utf-8"), "ok \xF0\x9F\x93\xA7");
+}
+
+}  // namespace
+}  // namespace understudy::ses
