@@ -4,7 +4,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -33,7 +32,7 @@
 #include "runtime/task_runtime.h"
 #include "runtime/tcp_forwarder.h"
 #include "ses/ses.h"
-#include "ses/smtp_server.h"
+#include "ses/smtp_listeners.h"
 
 namespace understudy::app {
 namespace {
@@ -244,47 +243,22 @@ Status Serve(const ServeOptions& options) {
   US_ASSIGN_OR_RETURN(auto ses, ses::Ses::Open(loop, *store, journal, *clock, waits, bus,
                                                random.Fork("ses"), ses_options));
   ses->Install(front_door, control);
-  std::vector<std::unique_ptr<ses::SmtpServer>> smtp_servers;
-  Json smtp_health = nullptr;
-  for (bool implicit_tls : {false, true}) {
-    int port = implicit_tls ? options.smtps_port : options.smtp_port;
-    if (port < 0) continue;
-    ses::SmtpServerOptions smtp;
-    smtp.host = options.smtp_host;
-    smtp.port = static_cast<uint16_t>(port);
-    smtp.implicit_tls = implicit_tls;
-    smtp.max_connections = static_cast<size_t>(options.smtp_max_connections);
-    smtp.session.hostname = "email-smtp." + options.region + ".amazonaws.com";
-    smtp.session.require_tls = smtp.session.require_auth = options.smtp_require_auth;
-    if (!options.smtp_credentials.empty()) {
-      smtp.session.check_credentials = [creds = options.smtp_credentials](const std::string& user,
-                                                                          const std::string& pass) {
-        return std::find(creds.begin(), creds.end(), std::make_pair(user, pass)) != creds.end();
-      };
-    }
-    smtp.session.deliver = [&ses](const ses::SmtpEnvelope& envelope, std::string data) {
-      return ses->DeliverSmtp(envelope, std::move(data));
-    };
-    smtp.certificate =
-        [ca, name = smtp.session.hostname]() -> Result<std::pair<std::string, std::string>> {
-      US_ASSIGN_OR_RETURN(auto authority, ca());
-      US_ASSIGN_OR_RETURN(auto issued, authority->Issue({name}));
-      return std::make_pair(issued.certificate_pem, issued.private_key_pem);
-    };
-    auto started = ses::SmtpServer::Start(loop.io(), std::move(smtp));
-    if (!started.ok()) {
-      // The default port may be taken by another instance: go on without SMTP then.
-      if (implicit_tls || options.smtp_port_given) return started.status();
-      Log(LogLevel::kWarn,
-          started.status().message() + "; SMTP is off (pass --smtp-port 0 for a free port)");
-      continue;
-    }
-    if (!implicit_tls) ses->SetSmtpEndpoint(options.smtp_host, (*started)->port());
-    smtp_health[implicit_tls ? "smtps" : "smtp"] =
-        Json{{"host", options.smtp_host}, {"port", (*started)->port()}};
-    smtp_servers.push_back(std::move(started).value());
-  }
-  control.AddHealthField("ses", [&smtp_health] { return smtp_health; });
+  ses::SmtpListenOptions smtp_options{
+      options.smtp_host,
+      options.smtp_port,
+      options.smtp_port_given,
+      options.smtps_port,
+      options.smtp_require_auth,
+      options.smtp_credentials,
+      static_cast<size_t>(options.smtp_max_connections),
+      options.region,
+      [ca](const std::string& name) -> Result<std::pair<std::string, std::string>> {
+        US_ASSIGN_OR_RETURN(auto authority, ca());
+        US_ASSIGN_OR_RETURN(auto issued, authority->Issue({name}));
+        return std::make_pair(issued.certificate_pem, issued.private_key_pem);
+      }};
+  US_ASSIGN_OR_RETURN(auto smtp, ses::StartSmtpListeners(loop.io(), *ses, smtp_options));
+  control.AddHealthField("ses", [&smtp] { return smtp.health; });
 
   api::HttpServerOptions http_options;
   http_options.host = options.host;
@@ -363,16 +337,12 @@ Status Serve(const ServeOptions& options) {
     if (ec) return;
     Log(LogLevel::kInfo, std::string("stopping on ") + (signal == SIGINT ? "SIGINT" : "SIGTERM"));
     server->Stop();
-    for (auto& smtp : smtp_servers) smtp->Stop();
+    smtp.Stop();
     loop.Stop();
   });
 
   std::printf("understudy %s listening on %s\n", kVersion, endpoint.c_str());
-  for (const auto& [label, smtp] :
-       smtp_health.is_object() ? smtp_health.items() : Json::object().items()) {
-    std::printf("understudy SES %s listening on %s:%d\n", label == "smtp" ? "SMTP" : "SMTPS",
-                smtp["host"].get<std::string>().c_str(), smtp["port"].get<int>());
-  }
+  std::printf("%s", smtp.ready_lines.c_str());
   std::fflush(stdout);
   Log(LogLevel::kInfo, "state dir " + state_dir->path() +
                            (state_dir->temporary() ? " (temporary)" : "") + "; clock " +
