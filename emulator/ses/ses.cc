@@ -274,7 +274,6 @@ void SesImpl::Emit(const Submission& s, const std::string& type, const char* key
               {"resources",
                Json::array({MakeArn("ses", s.scope, "configuration-set/" + s.config_set)})},
               {"detail", Json{{"eventType", type}, {"mail", mail}, {key, part}}}};
-          if (dest.contains("eventBusArn")) envelope["eventBusArn"] = dest["eventBusArn"];
           bus_.Publish(envelope);
         }
       }
