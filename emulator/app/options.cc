@@ -44,6 +44,9 @@ std::string UsageText() {
          "  --smtps-port [ADDR:]PORT  SMTP with TLS from the first byte, like SES's 465\n"
          "  --smtp-require-auth  require STARTTLS and AUTH before MAIL, as SES does\n"
          "  --smtp-max-connections N  open SMTP connections before 421 (default 1000)\n"
+         "  --smtp-idle-timeout D  clock time an idle SMTP connection lasts before 451\n"
+         "                       (default 10m with the real clock, off with a virtual or\n"
+         "                       fast one; 0s = never)\n"
          "  --smtp-credentials USER:PASS  SMTP credentials to accept (repeatable; default:\n"
          "                       any username and password)\n"
          "  --ses-production     start SES accounts out of the sandbox\n"
@@ -183,6 +186,13 @@ Result<ServeOptions> ParseServe(const std::vector<std::string>& args, size_t beg
          US_ASSIGN_OR_RETURN(uint64_t n, ParseUnsigned(f, v, 1000000));
          if (n == 0) return Bad("--smtp-max-connections expects a number from 1, got '0'");
          options.smtp_max_connections = static_cast<int>(n);
+         return Status::Ok();
+       }},
+      {"--smtp-idle-timeout",
+       [&](const std::string&, const std::string& v) -> Status {
+         auto d = ParseDuration(v);
+         if (!d.ok()) return Bad("--smtp-idle-timeout: " + d.status().message());
+         options.smtp_idle_timeout = *d;
          return Status::Ok();
        }},
       {"--smtp-credentials",

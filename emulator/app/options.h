@@ -44,6 +44,9 @@ struct ServeOptions {
   int smtps_port = -1;  // implicit TLS (SES's 465/2465); -1: off
   bool smtp_require_auth = false;
   int smtp_max_connections = 1000;
+  // Unset: 10m with the real clock, never with a virtual or fast one (whose jumps would
+  // close connections a client is still using). 0: never.
+  std::optional<Duration> smtp_idle_timeout;
   std::vector<std::pair<std::string, std::string>> smtp_credentials;
   bool ses_production = false;
   bool ses_pending_verification = false;

@@ -256,7 +256,13 @@ Status Serve(const ServeOptions& options) {
         US_ASSIGN_OR_RETURN(auto authority, ca());
         US_ASSIGN_OR_RETURN(auto issued, authority->Issue({name}));
         return std::make_pair(issued.certificate_pem, issued.private_key_pem);
-      }};
+      },
+      options.smtp_idle_timeout.value_or(clock->is_virtual() ? Duration(0)
+                                                             : Duration(std::chrono::minutes(10))),
+      [&clock](Duration delay, std::function<void()> fn) {
+        return clock->ScheduleAfter(delay, std::move(fn), "smtp idle");
+      },
+      [&clock](uint64_t id) { clock->Cancel(id); }};
   US_ASSIGN_OR_RETURN(auto smtp, ses::StartSmtpListeners(loop.io(), *ses, smtp_options));
   control.AddHealthField("ses", [&smtp] { return smtp.health; });
 

@@ -17,6 +17,9 @@ Result<SmtpListeners> StartSmtpListeners(boost::asio::io_context& io, Ses& ses,
     smtp.port = static_cast<uint16_t>(port);
     smtp.implicit_tls = implicit_tls;
     smtp.max_connections = options.max_connections;
+    smtp.idle_timeout = options.idle_timeout;
+    smtp.schedule = options.schedule;
+    smtp.cancel = options.cancel;
     smtp.session.hostname = "email-smtp." + options.region + ".amazonaws.com";
     smtp.session.require_tls = smtp.session.require_auth = options.require_auth;
     if (!options.credentials.empty()) {

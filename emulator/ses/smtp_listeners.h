@@ -15,6 +15,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "core/time.h"
 #include "ses/ses.h"
 #include "ses/smtp_server.h"
 
@@ -31,6 +32,9 @@ struct SmtpListenOptions {
   std::string region = "us-east-1";
   // The certificate and key PEM for `name` (the emulator's local CA).
   std::function<Result<std::pair<std::string, std::string>>(const std::string& name)> certificate;
+  Duration idle_timeout{0};  // on the clock; 0: never
+  std::function<uint64_t(Duration, std::function<void()>)> schedule;
+  std::function<void(uint64_t)> cancel;
 };
 
 struct SmtpListeners {

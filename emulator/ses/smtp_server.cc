@@ -30,6 +30,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void Read();
   void OnRead(const boost::system::error_code& ec, size_t n);
+  // (Re)starts the idle timer.
+  void ArmIdle();
+  void DisarmIdle();
   void Write(std::string bytes, SmtpSession::Action then);
   void BeginTls(bool greet_after);
 
@@ -40,6 +43,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   SmtpSession session_;
   std::array<char, 64 * 1024> buffer_;
   bool closed_ = false;
+  uint64_t idle_timer_ = 0;
 };
 
 class Server final : public SmtpServer {
@@ -101,6 +105,7 @@ class Server final : public SmtpServer {
   }
 
   void Forget(uint64_t id) { connections_.erase(id); }
+  const SmtpServerOptions& options() const { return options_; }
 
  private:
   void Accept() {
@@ -139,7 +144,27 @@ class Server final : public SmtpServer {
   std::map<uint64_t, std::weak_ptr<Connection>> connections_;
 };
 
+void Connection::ArmIdle() {
+  const SmtpServerOptions& options = server_->options();
+  if (options.idle_timeout.count() <= 0 || !options.schedule || closed_) return;
+  DisarmIdle();
+  std::weak_ptr<Connection> weak = shared_from_this();
+  idle_timer_ = options.schedule(options.idle_timeout, [weak] {
+    auto self = weak.lock();
+    if (!self || self->closed_) return;
+    self->idle_timer_ = 0;
+    // SES's reply to a client that went quiet; then the connection closes.
+    self->Write("451 4.4.2 Timeout waiting for data from client\r\n", SmtpSession::Action::kClose);
+  });
+}
+
+void Connection::DisarmIdle() {
+  if (idle_timer_ != 0 && server_->options().cancel) server_->options().cancel(idle_timer_);
+  idle_timer_ = 0;
+}
+
 void Connection::Start(bool implicit_tls) {
+  ArmIdle();
   if (implicit_tls) {
     BeginTls(true);
     return;
@@ -149,6 +174,7 @@ void Connection::Start(bool implicit_tls) {
 
 void Connection::Close() {
   if (closed_) return;
+  DisarmIdle();
   closed_ = true;
   boost::system::error_code ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);
@@ -172,6 +198,7 @@ void Connection::OnRead(const boost::system::error_code& ec, size_t n) {
     Close();
     return;
   }
+  ArmIdle();
   std::string out;
   SmtpSession::Action action = session_.Feed(std::string_view(buffer_.data(), n), &out);
   if (out.empty() && action == SmtpSession::Action::kNone) {

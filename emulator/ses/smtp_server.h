@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "core/status.h"
+#include "core/time.h"
 #include "ses/smtp_session.h"
 
 namespace understudy::ses {
@@ -25,7 +26,12 @@ struct SmtpServerOptions {
   uint16_t port = 2587;           // 0 picks a free port
   bool implicit_tls = false;      // TLS from the first byte (SMTPS)
   size_t max_connections = 1000;  // more are answered 421 and closed
-  SmtpConfig session;             // tls_available is set from `certificate`
+  // A connection idle this long (clock time) hears 451 and is closed; 0: never.
+  // `schedule(delay, fn)` and `cancel(id)` are the emulator's clock.
+  Duration idle_timeout{0};
+  std::function<uint64_t(Duration, std::function<void()>)> schedule;
+  std::function<void(uint64_t)> cancel;
+  SmtpConfig session;  // tls_available is set from `certificate`
   // The certificate and key PEM for TLS; unset: no STARTTLS.
   std::function<Result<std::pair<std::string, std::string>>()> certificate;
 };

@@ -626,6 +626,22 @@ class SmtpLimitsTest(SesTestBase):
         second.quit()
 
 
+class SmtpIdleTest(SesTestBase):
+    ARGS = ("--clock", "virtual", "--smtp-idle-timeout", "5m")
+
+    # A connection idle for the timeout (clock time) hears 451 and is closed (§5.5).
+    def test_idle_timeout(self):
+        smtp = smtplib.SMTP("127.0.0.1", self.emulator.smtp_port, timeout=10)
+        self.assertEqual(smtp.ehlo()[0], 250)
+        status, _ = self.emulator.post("/_understudy/clock", {"advance": "4m"})
+        self.assertEqual(smtp.noop()[0], 250)  # activity restarts the timer
+        self.emulator.post("/_understudy/clock", {"advance": "5m"})
+        self.assertEqual(smtp.getreply(), (451, b"4.4.2 Timeout waiting for data from client"))
+        with self.assertRaises(smtplib.SMTPServerDisconnected):
+            smtp.noop()
+        smtp.close()
+
+
 class StrictSmtpTest(SesTestBase):
     ARGS = ("--ses-max-send-rate", "0", "--smtp-require-auth", "--smtp-credentials", "AKIAUSER:s3cret")
 
