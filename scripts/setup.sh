@@ -26,6 +26,7 @@ packages=(
   libgtest-dev libgmock-dev googletest python3 curl procps
   # time zones (TZif files) for Scheduler expressions and scheduled scaling actions
   tzdata
+  swaks  # SES: SMTP client for the integration tests
   # fuzzing (libFuzzer) and formatting
   clang libclang-rt-14-dev clang-format
   # benchmarks: the peers they compare against

@@ -38,6 +38,8 @@
 #include "runtime/task_runtime.h"
 #include "runtime/tcp_forwarder.h"
 #include "servicediscovery/servicediscovery.h"
+#include "ses/ses.h"
+#include "ses/smtp_listeners.h"
 
 namespace understudy::app {
 namespace {
@@ -373,6 +375,39 @@ Status Serve(const ServeOptions& options) {
                                                                    random.Fork("autoscaling"),
                                                                    *cloudwatch, scaling_options));
   scaling->Install(front_door, control);
+  // SES: the API on the front door, and its SMTP endpoint (STARTTLS with the local CA).
+  ses::SesOptions ses_options{!options.ses_production,
+                              options.ses_pending_verification,
+                              options.ses_max_24h_send,
+                              options.ses_max_send_rate,
+                              options.ses_retention,
+                              options.account_id,
+                              options.region};
+  US_ASSIGN_OR_RETURN(auto ses, ses::Ses::Open(loop, *store, journal, *clock, waits, bus,
+                                               random.Fork("ses"), ses_options));
+  ses->Install(front_door, control);
+  ses::SmtpListenOptions smtp_options{
+      options.smtp_host,
+      options.smtp_port,
+      options.smtp_port_given,
+      options.smtps_port,
+      options.smtp_require_auth,
+      options.smtp_credentials,
+      static_cast<size_t>(options.smtp_max_connections),
+      options.region,
+      [ca](const std::string& name) -> Result<std::pair<std::string, std::string>> {
+        US_ASSIGN_OR_RETURN(auto authority, ca());
+        US_ASSIGN_OR_RETURN(auto issued, authority->Issue({name}));
+        return std::make_pair(issued.certificate_pem, issued.private_key_pem);
+      },
+      options.smtp_idle_timeout.value_or(clock->is_virtual() ? Duration(0)
+                                                             : Duration(std::chrono::minutes(10))),
+      [&clock](Duration delay, std::function<void()> fn) {
+        return clock->ScheduleAfter(delay, std::move(fn), "smtp idle");
+      },
+      [&clock](uint64_t id) { clock->Cancel(id); }};
+  US_ASSIGN_OR_RETURN(auto smtp, ses::StartSmtpListeners(loop.io(), *ses, smtp_options));
+  control.AddHealthField("ses", [&smtp] { return smtp.health; });
 
   api::HttpServerOptions http_options;
   http_options.host = options.host;
@@ -504,10 +539,12 @@ Status Serve(const ServeOptions& options) {
     if (ec) return;
     Log(LogLevel::kInfo, std::string("stopping on ") + (signal == SIGINT ? "SIGINT" : "SIGTERM"));
     server->Stop();
+    smtp.Stop();
     loop.Stop();
   });
 
   std::printf("understudy %s listening on %s\n", kVersion, endpoint.c_str());
+  std::printf("%s", smtp.ready_lines.c_str());
   std::fflush(stdout);
   Log(LogLevel::kInfo, "state dir " + state_dir->path() +
                            (state_dir->temporary() ? " (temporary)" : "") + "; clock " +

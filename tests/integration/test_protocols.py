@@ -145,10 +145,10 @@ class ProtocolsTest(unittest.TestCase):
     # restJson1 (SES v2, Scheduler): status and X-Amzn-ErrorType; path labels validated.
     def test_rest_json(self):
         sesv2 = self.emulator.client("sesv2", validate=False)
-        response = self.error_of(lambda: sesv2.get_account())
+        response = self.error_of(lambda: sesv2.get_dedicated_ips())
         self.assertEqual(response["Error"]["Code"], "UnknownOperationException")
         self.assertEqual(response["Error"]["Message"],
-                         "understudy does not implement SESv2 GetAccount yet")
+                         "understudy does not implement SESv2 GetDedicatedIps yet")
         scheduler = self.emulator.client("scheduler", validate=False)
         response = self.error_of(lambda: scheduler.get_schedule(Name="x" * 65))
         self.assertEqual(response["Error"]["Code"], "ValidationException")
