@@ -433,8 +433,22 @@ Status Serve(const ServeOptions& options) {
   // <service>.<namespace> to the registered addresses, relayed into the tasks behind
   // them; load balancers' DNS names to an address of their own (10.1.x.y) whose listener
   // ports are relayed to the listeners on the host's loopback.
-  auto name_targets = [&service_discovery, &elbv2]() {
+  auto name_targets = [&service_discovery, &elbv2, &smtp, &options]() {
     std::vector<NameTarget> targets;
+    // SES's SMTP endpoint under its AWS name (docs/ses.md): 25, 587 and 2587 lead to the
+    // SMTP port, 465 and 2465 to the implicit-TLS one. 10.1.255.254 is never a load
+    // balancer's address (those end in 4..253).
+    if (smtp.health.is_object()) {
+      NameTarget t{"email-smtp." + options.region + ".amazonaws.com", "10.1.255.254", {}, true};
+      if (smtp.health.contains("smtp")) {
+        for (int p : {25, 587, 2587})
+          t.ports.push_back({p, smtp.health["smtp"]["port"].get<int>()});
+      }
+      if (smtp.health.contains("smtps")) {
+        for (int p : {465, 2465}) t.ports.push_back({p, smtp.health["smtps"]["port"].get<int>()});
+      }
+      targets.push_back(std::move(t));
+    }
     for (const auto& name : service_discovery->DnsNames()) {
       // Every instance is reachable at its address; the DNS answer (at most 8, healthy
       // first) is what the name resolves to.
@@ -491,7 +505,16 @@ Status Serve(const ServeOptions& options) {
             in_task[id] = [http, listener = *listener] { http->RemoveListener(listener); };
             ids.push_back(id);
           }
-          for (uint16_t forward : options.task_forwards) {
+          // --task-forward ports, and SES's SMTP ports: 127.0.0.1:<port> inside the task
+          // reaches the same port on the host.
+          std::vector<uint16_t> forwards = options.task_forwards;
+          for (const char* kind : {"smtp", "smtps"}) {
+            if (!smtp.health.is_object() || !smtp.health.contains(kind)) continue;
+            auto smtp_port = smtp.health[kind]["port"].get<uint16_t>();
+            if (std::find(forwards.begin(), forwards.end(), smtp_port) == forwards.end())
+              forwards.push_back(smtp_port);
+          }
+          for (uint16_t forward : forwards) {
             if (forward == port) continue;
             auto fd = runtime::ListenInNetworkNamespace(pid, "127.0.0.1", forward);
             if (!fd.ok()) return fail(fd.status());

@@ -10,6 +10,7 @@ import shutil
 import smtplib
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -698,6 +699,49 @@ class PendingVerificationTest(SesTestBase):
             smtp.sendmail(SENDER, ["success@simulator.amazonses.com"],
                           b"From: noreply@example.org\r\nSubject: implicit tls\r\n\r\nhi\r\n")
         self.assertEqual(self.messages(via="smtp")[0]["subject"], "implicit tls")
+
+
+class SmtpFromTasksTest(SesTestBase):
+    """An app in an awsvpc task sends mail as it would on AWS: to SES's SMTP endpoint by its
+    AWS name on 587 with STARTTLS and AUTH, and to the host's SMTP address (aws-semantics
+    §5.5); both land in the same store."""
+
+    def test_a_task_sends_smtp(self):
+        if os.geteuid() != 0:
+            self.skipTest("LOUD SKIP: awsvpc tasks need network namespaces (run as root)")
+        self.verify("noreply@example.org")
+        ecs = self.emulator.client("ecs")
+        ecs.create_cluster(clusterName="mail")
+        script = (
+            "import smtplib, sys\n"
+            "def send(host, port, to, tls):\n"
+            "    with smtplib.SMTP(host, port, timeout=20) as s:\n"
+            "        if tls:\n"
+            "            s.starttls()\n"
+            "            s.login('AKIAEXAMPLE', 'secret')\n"
+            "        s.sendmail('noreply@example.org', [to],\n"
+            "                   'From: noreply@example.org\\r\\nTo: ' + to +\n"
+            "                   '\\r\\nSubject: from a task\\r\\n\\r\\nhello\\r\\n')\n"
+            "send('email-smtp.us-east-1.amazonaws.com', 587, 'success+aws@simulator.amazonses.com', True)\n"
+            f"send('127.0.0.1', {self.emulator.smtp_port}, 'success+host@simulator.amazonses.com', False)\n")
+        ecs.register_task_definition(
+            family="mailer", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+            memory="512", containerDefinitions=[{"name": "mailer", "image": "local/python",
+                                                 "command": [sys.executable, "-c", script]}])
+        arn = ecs.run_task(cluster="mail", taskDefinition="mailer", launchType="FARGATE",
+                           networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-a"]}}
+                           )["tasks"][0]["taskArn"]
+        status, answer = self.emulator.post("/_understudy/wait", {
+            "until": {"ecsTask": {"cluster": "mail", "task": arn, "lastStatus": "STOPPED"}},
+            "timeout": "60s"})
+        self.assertEqual(status, 200, answer)
+        task = ecs.describe_tasks(cluster="mail", tasks=[arn])["tasks"][0]
+        self.assertEqual(task["containers"][0].get("exitCode"), 0, task)
+        got = json.loads(self.read("/_understudy/ses/wait?via=smtp&count=2&timeout=10s"))
+        self.assertEqual(len(got["messages"]), 2, got)
+        for to in ("success+aws@simulator.amazonses.com", "success+host@simulator.amazonses.com"):
+            [m] = self.messages(to=to)
+            self.assertEqual((m["subject"], m["via"]), ("from a task", "smtp"))
 
 
 class RestartTest(unittest.TestCase):
