@@ -344,9 +344,8 @@ void Services::TripBreaker(const Key& key, Record& record, const std::string& re
   Json& deployments = record.doc["deployments"];
   Json& failed = deployments[0];
   std::string failed_id = failed["id"].get<std::string>();
-  std::string reason = reason_given.empty()
-                           ? "ECS deployment circuit breaker: task failed to start."
-                           : reason_given;
+  std::string reason =
+      reason_given.empty() ? "ECS deployment circuit breaker: task failed to start." : reason_given;
   failed["rolloutState"] = "FAILED";
   failed["rolloutStateReason"] = reason;
   failed["updatedAt"] = ToEpochSeconds(clock_.Now());
