@@ -1,7 +1,7 @@
 // Scheduled actions' schedules: at(), rate() and cron() with a timezone.
 #include "autoscaling/schedule.h"
 
-#include "autoscaling/timezone.h"
+#include "core/time_zone.h"
 
 #include <gtest/gtest.h>
 
@@ -33,8 +33,8 @@ TEST(ScheduleTest, Rate) {
 }
 
 TEST(ScheduleTest, Cron) {
-  // Weekdays at 09:00 in UTC+01:00.
-  auto s = Schedule::Parse("cron(0 9 ? * MON-FRI *)", "+01:00");
+  // Weekdays at 09:00 in UTC+01:00 (POSIX signs: Etc/GMT-1 is one hour east).
+  auto s = Schedule::Parse("cron(0 9 ? * MON-FRI *)", "Etc/GMT-1");
   ASSERT_TRUE(s.ok());
   // 2026-11-21 is a Saturday: the next run is Monday 2026-11-23 08:00 UTC.
   EXPECT_EQ(s->Next(At("2026-11-21T12:00:00Z"), {}), At("2026-11-23T08:00:00Z"));
@@ -45,6 +45,16 @@ TEST(ScheduleTest, Cron) {
   EXPECT_FALSE(Schedule::Parse("cron(0 9 * *)", "").ok());
   EXPECT_FALSE(Schedule::Parse("cron(0 25 * * ? *)", "").ok());
   EXPECT_FALSE(Schedule::Parse("cron(0 9 * * ? *)", "America/Nowhere").ok());
+  // The last day of the month, the weekday nearest the 15th, the second Monday.
+  auto last = Schedule::Parse("cron(0 12 L * ? *)", "");
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->Next(At("2028-02-03T00:00:00Z"), {}), At("2028-02-29T12:00:00Z"));
+  auto nearest = Schedule::Parse("cron(0 12 15W * ? *)", "");
+  ASSERT_TRUE(nearest.ok());
+  EXPECT_EQ(nearest->Next(At("2026-11-01T00:00:00Z"), {}), At("2026-11-16T12:00:00Z"));
+  auto second_monday = Schedule::Parse("cron(0 12 ? * 2#2 *)", "");
+  ASSERT_TRUE(second_monday.ok());
+  EXPECT_EQ(second_monday->Next(At("2026-11-01T00:00:00Z"), {}), At("2026-11-09T12:00:00Z"));
 }
 
 // Named zones come from the tz database, daylight saving time included.
@@ -62,12 +72,9 @@ TEST(ScheduleTest, NamedTimezone) {
   EXPECT_EQ(s->Next(At("2090-07-01T00:00:00Z"), {}), At("2090-07-01T13:00:00Z"));
   auto berlin = TimeZone::Load("Europe/Berlin");
   ASSERT_TRUE(berlin.ok());
-  EXPECT_EQ(berlin->OffsetAt(static_cast<int64_t>(ToEpochSeconds(At("2026-01-15T12:00:00Z")))),
-            3600);
-  EXPECT_EQ(berlin->OffsetAt(static_cast<int64_t>(ToEpochSeconds(At("2026-07-15T12:00:00Z")))),
-            7200);
-  EXPECT_EQ(berlin->OffsetAt(static_cast<int64_t>(ToEpochSeconds(At("2080-07-15T12:00:00Z")))),
-            7200);
+  EXPECT_EQ(berlin->UtcOffsetSeconds(At("2026-01-15T12:00:00Z")), 3600);
+  EXPECT_EQ(berlin->UtcOffsetSeconds(At("2026-07-15T12:00:00Z")), 7200);
+  EXPECT_EQ(berlin->UtcOffsetSeconds(At("2080-07-15T12:00:00Z")), 7200);
   EXPECT_FALSE(TimeZone::Load("Mars/Olympus_Mons").ok());
   EXPECT_FALSE(TimeZone::Load("../../etc/passwd").ok());
 }
