@@ -373,6 +373,25 @@ class SesImpl final : public Ses {
     return std::nullopt;
   }
 
+  // One entry of a bulk templated send (v1 SendBulkTemplatedEmail, v2 SendBulkEmail):
+  // checks the recipients, renders `tmpl` with the entry's data, parses the result and
+  // submits it. The error that ends the entry, or nothing when it was accepted.
+  std::optional<SubmitError> RenderAndSubmit(Submission& s, const Json& tmpl,
+                                             const std::string& from,
+                                             const std::vector<std::string>& to,
+                                             const std::vector<std::string>& cc,
+                                             const std::vector<std::string>& reply_to) {
+    if (auto e = CheckAddresses(s.recipients)) return e;
+    if (auto e = RenderInto(s, tmpl, s.template_data, from, to, cc, reply_to)) return e;
+    if (!s.rendering_failure) {
+      auto parsed = ParseMessage(s.raw);
+      if (parsed.ok()) s.parsed = std::move(parsed).value();
+    }
+    auto result = Submit(s);
+    if (auto* e = std::get_if<SubmitError>(&result)) return *e;
+    return std::nullopt;
+  }
+
   // Renders a template into a Simple message; a missing attribute becomes a rendering
   // failure (the API still answers with a MessageId), bad JSON an error.
   std::optional<SubmitError> RenderInto(Submission& s, const Json& tmpl, const std::string& data,

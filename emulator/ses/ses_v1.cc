@@ -164,17 +164,7 @@ ApiResult SesImpl::V1SendBulkTemplatedEmail(const RequestContext& ctx, const Jso
     std::string data = d.value("ReplacementTemplateData", "");
     s.template_data = data.empty() ? default_data : data;
     s.message_id = NewMessageId();
-    std::optional<SubmitError> error;
-    if (auto e = CheckAddresses(s.recipients)) error = e;
-    if (!error) error = RenderInto(s, *tmpl, s.template_data, source, to, cc, reply_to);
-    if (!error && !s.rendering_failure) {
-      auto parsed = ParseMessage(s.raw);
-      if (parsed.ok()) s.parsed = std::move(parsed).value();
-    }
-    if (!error) {
-      auto result = Submit(s);
-      if (auto* e = std::get_if<SubmitError>(&result)) error = *e;
-    }
+    std::optional<SubmitError> error = RenderAndSubmit(s, *tmpl, source, to, cc, reply_to);
     if (!error) {
       statuses.push_back(Json{{"Status", "Success"}, {"MessageId", s.message_id}});
       continue;

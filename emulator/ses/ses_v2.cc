@@ -167,17 +167,7 @@ ApiResult SesImpl::V2SendBulkEmail(const RequestContext& ctx, const Json& in) {
     }
     s.template_data = data.empty() ? default_data : data;
     s.message_id = NewMessageId();
-    std::optional<SubmitError> error;
-    if (auto e = CheckAddresses(s.recipients)) error = e;
-    if (!error) error = RenderInto(s, tmpl, s.template_data, from, to, cc, reply_to);
-    if (!error && !s.rendering_failure) {
-      auto parsed = ParseMessage(s.raw);
-      if (parsed.ok()) s.parsed = std::move(parsed).value();
-    }
-    if (!error) {
-      auto result = Submit(s);
-      if (auto* e = std::get_if<SubmitError>(&result)) error = *e;
-    }
+    std::optional<SubmitError> error = RenderAndSubmit(s, tmpl, from, to, cc, reply_to);
     if (!error) {
       results.push_back(Json{{"Status", "SUCCESS"}, {"MessageId", s.message_id}});
       continue;
