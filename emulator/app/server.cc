@@ -483,6 +483,7 @@ Status Serve(const ServeOptions& options) {
         [&ecs](const std::string& address) { return ecs->TaskNamespaceForAddress(address); },
         [&ecs](int pid) { return ecs->TaskPortsInNamespace(pid); });
     service_discovery->SetOnChange([&task_names] { task_names->Changed(); });
+    ecs->SetHostNetworkHosts([&task_names] { return task_names->HostNetworkHosts(); });
     uint16_t port = server->port();
     api::HttpServer* http = server.get();
     ecs->SetTaskNetworks(

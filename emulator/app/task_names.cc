@@ -108,7 +108,26 @@ void TaskNames::Changed() {
   Apply();
 }
 
+std::string TaskNames::HostNetworkHosts() {
+  std::vector<NameTarget> host_view;
+  for (NameTarget t : targets_()) {
+    if (!t.listed) continue;
+    if (t.address.rfind("127.", 0) != 0) {
+      if (!t.to_host) continue;  // a task's own address: not on the host's network
+      t.address = "127.0.0.1";
+    }
+    host_view.push_back(std::move(t));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  std::string path = dir_ + "/host-network";
+  if (!WriteInPlace(path, HostsText(base_hosts_, host_view)).ok()) return "";
+  host_network_used_ = true;
+  return path;
+}
+
 void TaskNames::Apply() {
+  if (host_network_used_) (void)HostNetworkHosts();
   if (tasks_.empty()) return;
   std::vector<NameTarget> targets = targets_();
   for (auto& [pid, task] : tasks_) ApplyTo(pid, task, targets);

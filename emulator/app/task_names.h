@@ -57,6 +57,11 @@ class TaskNames {
   void Close(int pid);
   // The names may have changed: applied to every open task before it returns.
   void Changed();
+  // The hosts file of containers on the host network (bridge, host), brought up to date:
+  // the names whose addresses are on the host's loopback, and those relayed to the
+  // host's listeners (load balancers, SES's SMTP endpoint) as 127.0.0.1. Its path; ""
+  // when it cannot be written.
+  std::string HostNetworkHosts();
 
   // The hosts file text for `targets` (the base /etc/hosts, then one line per address).
   static std::string HostsText(const std::string& base, const std::vector<NameTarget>& targets);
@@ -81,6 +86,7 @@ class TaskNames {
   std::function<std::vector<int>(int)> own_ports_;
   std::string base_hosts_;
   std::map<int, Task> tasks_;
+  bool host_network_used_ = false;  // HostNetworkHosts() made the file: keep it current
 };
 
 }  // namespace understudy::app

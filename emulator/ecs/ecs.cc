@@ -270,6 +270,9 @@ class EcsImpl final : public Ecs {
     tasks_.environment().open_task_endpoints = std::move(open);
     tasks_.environment().close_task_endpoints = std::move(close);
   }
+  void SetHostNetworkHosts(std::function<std::string()> refresh) override {
+    tasks_.environment().host_network_hosts = std::move(refresh);
+  }
 
  private:
   Clusters clusters_;

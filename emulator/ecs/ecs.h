@@ -185,6 +185,9 @@ class Ecs {
   virtual api::ApiResult RunTaskFor(const Scope& scope, const Json& input) = 0;
   virtual void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                                std::function<void(const std::vector<uint64_t>&)> close) = 0;
+  // Containers on the host network get the hosts file `refresh` brings up to date and
+  // names, bound over their /etc/hosts.
+  virtual void SetHostNetworkHosts(std::function<std::string()> refresh) = 0;
 };
 
 }  // namespace understudy::ecs

@@ -865,6 +865,8 @@ std::string Tasks::StartContainer(const Key& key, size_t index) {
     }
     spec.network = runtime::ContainerSpec::Network::kJoin;
     spec.network_of = live.pause->pid;
+  } else if (environment_.host_network_hosts) {
+    spec.hosts_file = environment_.host_network_hosts();
   }
   std::weak_ptr<bool> alive = alive_;
   runtime::ContainerCallbacks callbacks;

@@ -48,6 +48,10 @@ struct TaskEnvironment {
   std::function<void(const std::vector<uint64_t>&)> close_task_endpoints;
   // Checks the subnets and security groups of awsvpc tasks (task_network.h).
   NetworkLookup network;
+  // Containers on the host network (bridge, host, awsvpc without namespaces): brings the
+  // emulator's hosts file up to date and returns its path, bound over their /etc/hosts;
+  // unset or "": they keep the host's.
+  std::function<std::string()> host_network_hosts;
 };
 
 class Tasks {

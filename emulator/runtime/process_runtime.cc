@@ -158,7 +158,8 @@ struct ChildPlan {
   int max_fd = 0;  // for the close-on-exec fallback without close_range
   bool new_netns = false;
   int join_netns_fd = -1;
-  int join_mntns_fd = -1;  // the mount namespace of the container whose network it joins
+  int join_mntns_fd = -1;            // the mount namespace of the container whose network it joins
+  const char* hosts_file = nullptr;  // host network: bound over /etc/hosts, privately
 };
 
 // In a fresh network namespace: loopback up, and 169.254.170.2 on it (where ECS
@@ -216,6 +217,14 @@ bool SameNamespace(int pid, const char* kind) {
     if (setns(plan.join_netns_fd, CLONE_NEWNET) != 0) ChildFail(plan, ChildStep::kNetns, errno);
     if (plan.join_mntns_fd >= 0 && setns(plan.join_mntns_fd, CLONE_NEWNS) != 0) {
       ChildFail(plan, ChildStep::kNetns, errno);
+    }
+  } else if (plan.hosts_file != nullptr) {
+    // On the host network: the emulator's names through a hosts file of the container's
+    // own. Only once the new mount namespace is private, so nothing reaches the host's;
+    // without the rights the container keeps the host's /etc/hosts.
+    if (unshare(CLONE_NEWNS) == 0 &&
+        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0) {
+      (void)mount(plan.hosts_file, "/etc/hosts", nullptr, MS_BIND, nullptr);
     }
   }
   if (plan.cgroup_fd >= 0 || plan.cpu_cgroup_fd >= 0) {
@@ -746,6 +755,9 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
   }
   UniqueFd netns;
   UniqueFd mntns;
+  if (spec.network == ContainerSpec::Network::kHost && !spec.hosts_file.empty()) {
+    plan.hosts_file = spec.hosts_file.c_str();
+  }
   if (spec.network == ContainerSpec::Network::kNew) {
     plan.new_netns = true;
   } else if (spec.network == ContainerSpec::Network::kJoin) {

@@ -47,6 +47,9 @@ struct ContainerSpec {
   enum class Network { kHost, kNew, kJoin };
   Network network = Network::kHost;
   int network_of = 0;
+  // kHost only: a file bound over /etc/hosts in a private mount namespace of the
+  // container (where this process may make one); empty: the host's /etc/hosts.
+  std::string hosts_file;
 };
 
 // How a container ended.

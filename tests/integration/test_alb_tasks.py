@@ -9,7 +9,9 @@ verifies with the exported PEM.
 """
 import json
 import os
+import socket
 import subprocess
+import sys
 import tempfile
 import unittest
 import urllib.request
@@ -89,6 +91,47 @@ class AlbTaskTargetsTest(unittest.TestCase):
                 seen[pid] = seen.get(pid, 0) + 1
         # Round robin over the two tasks, each reached inside its own namespace.
         self.assertEqual(seen, {pids[0]: 5, pids[1]: 5})
+
+
+class HostNetworkNamesTest(unittest.TestCase):
+    """A task on the host network (bridge) resolves a load balancer's DNS name through the
+    emulator's hosts file, bound over /etc/hosts in the container's own mount namespace,
+    and reaches the listener by it; the host's /etc/hosts is untouched."""
+
+    def test_bridge_task_reaches_the_alb_by_name(self):
+        if os.geteuid() != 0:
+            self.skipTest("LOUD SKIP: private mount namespaces need root")
+        with Understudy(BINARY) as emulator:
+            ecs, elb = emulator.client("ecs"), emulator.client("elbv2")
+            with socket.socket() as probe:  # a port the listener can bind as itself
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            lb = elb.create_load_balancer(Name="web", Subnets=["subnet-a", "subnet-b"])["LoadBalancers"][0]
+            listener = elb.create_listener(
+                LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
+                DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                    "StatusCode": "200", "ContentType": "text/plain",
+                    "MessageBody": "hello from the alb"}}])["Listeners"][0]
+            self.assertTrue(listener_url(emulator, listener["ListenerArn"]).endswith(f":{port}"))
+            script = (
+                "import socket, sys, urllib.request\n"
+                f"name = {lb['DNSName']!r}\n"
+                "assert socket.gethostbyname(name) == '127.0.0.1'\n"
+                f"body = urllib.request.urlopen(f'http://{{name}}:{port}/', timeout=10).read()\n"
+                "sys.exit(0 if body == b'hello from the alb' else 3)\n")
+            ecs.create_cluster(clusterName="web")
+            ecs.register_task_definition(family="caller", networkMode="bridge", containerDefinitions=[
+                {"name": "caller", "image": "local/python", "memory": 64,
+                 "command": [sys.executable, "-c", script]}])
+            arn = ecs.run_task(cluster="web", taskDefinition="caller")["tasks"][0]["taskArn"]
+            status, answer = emulator.post("/_understudy/wait", {
+                "until": {"ecsTask": {"cluster": "web", "task": arn, "lastStatus": "STOPPED"}},
+                "timeout": "60s"})
+            self.assertEqual(status, 200, answer)
+            task = ecs.describe_tasks(cluster="web", tasks=[arn])["tasks"][0]
+            self.assertEqual(task["containers"][0].get("exitCode"), 0, task)
+            with open("/etc/hosts") as hosts:
+                self.assertNotIn(lb["DNSName"], hosts.read())
 
 
 class AlbHttpsTest(unittest.TestCase):
