@@ -1,0 +1,172 @@
+"""Scenarios end to end: `understudy run` on real scenario files, each against its own
+emulator, and the control endpoint POST /_understudy/call the scenarios speak through.
+
+A passing scenario exits 0 with a report of every expectation; a failing expectation
+exits 1 and names the step, line, expectation and what was found; an invalid file exits
+2 with file:line and runs nothing; --junit writes the failure text and the seed; the same
+scenario with the same seed reports the same outcome twice.
+"""
+import os
+import re
+import subprocess
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+from understudy_process import Understudy, binary_from_env
+
+BINARY = binary_from_env()
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+EXAMPLES = os.path.join(ROOT, "scenarios", "examples")
+BAD = os.path.join(HERE, "scenarios")
+
+
+def run(*args, timeout=280):
+    proc = subprocess.run([BINARY, "run", *args], capture_output=True, text=True,
+                          timeout=timeout)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def outcome_lines(stdout):
+    """The report without wall times: what must be identical between equal runs."""
+    lines = []
+    for line in stdout.splitlines():
+        if line.startswith(("  PASS", "  FAIL", "Scenario ")):
+            lines.append(re.sub(r", \d+ ms wall$", "", line))
+    return lines
+
+
+class CallEndpointTest(unittest.TestCase):
+    """POST /_understudy/call: any registered operation in its own request shape."""
+
+    def setUp(self):
+        self.emulator = Understudy(BINARY, "--clock", "virtual").start()
+        self.addCleanup(self.emulator.stop)
+
+    def call(self, body):
+        return self.emulator.post("/_understudy/call", body)
+
+    def test_json_and_query_services(self):
+        status, answer = self.call({"service": "ecs", "operation": "CreateCluster",
+                                    "input": {"clusterName": "web"}})
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(answer["output"]["cluster"]["clusterName"], "web")
+        # The call is the same operation the AWS API runs: boto3 sees the cluster.
+        ecs = self.emulator.client("ecs")
+        self.assertEqual([c["clusterName"] for c in ecs.describe_clusters(clusters=["web"])["clusters"]],
+                         ["web"])
+        # ELBv2 speaks the query protocol on the wire; here it takes and gives JSON.
+        status, answer = self.call({"service": "elbv2", "operation": "CreateLoadBalancer",
+                                    "input": {"Name": "web", "Subnets": ["subnet-a", "subnet-b"]}})
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(answer["output"]["LoadBalancers"][0]["LoadBalancerName"], "web")
+        # Writes are journaled like any API call.
+        _, journal = self.emulator.get("/_understudy/journal")
+        subjects = [e["subject"] for e in journal["entries"]]
+        self.assertIn("ecs.CreateCluster", subjects)
+        self.assertIn("elbv2.CreateLoadBalancer", subjects)
+
+    def test_api_errors_in_the_answer(self):
+        status, answer = self.call({"service": "ecs", "operation": "DeleteCluster",
+                                    "input": {"cluster": "nope"}})
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(answer["error"]["code"], "ClusterNotFoundException")
+        self.assertEqual(answer["status"], 400)
+        # Model validation, as on the wire.
+        status, answer = self.call({"service": "ecs", "operation": "CreateService",
+                                    "input": {"cluster": "web"}})
+        self.assertEqual(answer["error"]["code"], "ValidationException", answer)
+        self.assertIn("serviceName", answer["error"]["message"])
+        status, answer = self.call({"service": "ecs", "operation": "NoSuchThing"})
+        self.assertEqual(answer["error"]["code"], "UnknownOperationException")
+        status, answer = self.call({"service": "nosuch", "operation": "X"})
+        self.assertEqual(answer["error"]["code"], "UnknownOperationException")
+
+    def test_malformed_requests(self):
+        status, answer = self.call({"operation": "CreateCluster"})
+        self.assertEqual(status, 400)
+        self.assertEqual(answer["error"], "InvalidCallRequest")
+        status, answer = self.call({"service": "ecs", "operation": "CreateCluster", "inptu": {}})
+        self.assertEqual(status, 400)
+        self.assertIn("unknown field 'inptu'", answer["message"])
+
+
+class RunTest(unittest.TestCase):
+    def test_examples_pass_and_report_every_expectation(self):
+        code, out, err = run(os.path.join(EXAMPLES, "api-errors.json"))
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("Scenario api-errors: PASSED", out)
+        self.assertRegex(out, r"PASS  steps\[2\] \(line \d+\) ecs.DeleteCluster fails with "
+                              r"ClusterNotFoundException -- got ClusterNotFoundException")
+        self.assertNotIn("FAIL ", out)
+
+    def test_service_reaches_steady_state(self):
+        code, out, err = run(os.path.join(EXAMPLES, "ecs-service-steady.json"))
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("PASS  steps[2] (line", out)
+        self.assertIn("services[0].runningCount equals 2 -- got 2", out)
+        # Progress per step: index, kind, virtual time, wall time.
+        self.assertRegex(out, r"steps\[4\] advance 1h +@2026-11-23T\d\d:\d\d:\d\d(\.\d+)?Z +\d+ ms +ok")
+
+    def test_failing_expectation_exits_1_with_evidence(self):
+        code, out, err = run(os.path.join(BAD, "failing-expectation.json"))
+        self.assertEqual(code, 1, out + err)
+        self.assertIn('FAIL  steps[2] (line 7) ecs.DescribeClusters: clusters[0].status equals '
+                      '"INACTIVE" -- got "ACTIVE"', out)
+        # The failure does not hide the expectations after it.
+        self.assertIn('PASS  steps[3] (line 10) ecs.DescribeClusters: clusters[0].clusterName '
+                      'equals "web"', out)
+        self.assertIn("Scenario failing-expectation: FAILED (1 of 2 expectations held)", out)
+
+    def test_invalid_file_exits_2_and_runs_nothing(self):
+        code, out, err = run(os.path.join(BAD, "invalid.json"), os.path.join(EXAMPLES, "api-errors.json"))
+        self.assertEqual(code, 2, out + err)
+        self.assertIn(os.path.join(BAD, "invalid.json") + ":7:17: steps[1].advance: found \"soon\"; "
+                      "expected a duration string", err)
+        self.assertEqual(out, "")  # nothing ran, not even the valid file
+
+    def test_junit_and_seed(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            junit = os.path.join(tmp, "report.xml")
+            code, out, err = run(os.path.join(BAD, "failing-expectation.json"),
+                                 os.path.join(EXAMPLES, "api-errors.json"),
+                                 "--junit", junit, "--seed", "1234")
+            self.assertEqual(code, 1, out + err)
+            self.assertIn("seed 1234", out)
+            root = ET.parse(junit).getroot()
+        self.assertEqual(root.tag, "testsuites")
+        self.assertEqual(root.get("tests"), "2")
+        self.assertEqual(root.get("failures"), "1")
+        suites = {s.get("name"): s for s in root.findall("testsuite")}
+        self.assertEqual(set(suites), {"failing-expectation", "api-errors"})
+        for suite in suites.values():
+            seeds = [p.get("value") for p in suite.iter("property") if p.get("name") == "seed"]
+            self.assertEqual(seeds, ["1234"])
+        failure = suites["failing-expectation"].find("testcase/failure")
+        self.assertIsNotNone(failure)
+        self.assertIn('clusters[0].status equals "INACTIVE": got "ACTIVE"', failure.get("message"))
+        self.assertIn('clusters[0].status equals "INACTIVE": got "ACTIVE"', failure.text)
+        self.assertIsNone(suites["api-errors"].find("testcase/failure"))
+
+    def test_filter(self):
+        code, out, err = run(EXAMPLES, "--filter", "api-err")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("== api-errors", out)
+        self.assertNotIn("== ecs-service-steady", out)
+        code, out, err = run(EXAMPLES, "--filter", "no-such-scenario")
+        self.assertEqual(code, 2)
+        self.assertIn("no scenario matches --filter", err)
+
+    def test_same_seed_same_outcome(self):
+        path = os.path.join(EXAMPLES, "ecs-service-steady.json")
+        first = run(path, "--seed", "99")
+        second = run(path, "--seed", "99")
+        self.assertEqual(first[0], 0, first[1] + first[2])
+        self.assertEqual(second[0], 0, second[1] + second[2])
+        self.assertTrue(outcome_lines(first[1]))
+        self.assertEqual(outcome_lines(first[1]), outcome_lines(second[1]))
+
+
+if __name__ == "__main__":
+    unittest.main()
