@@ -56,8 +56,14 @@ std::string WhyMissing(const Json& doc, const std::vector<PathStep>& path) {
     std::string parent = PathUpTo(path, i);
     if (step.index) {
       if (!at->is_array()) return parent + " is " + at->type_name() + ", not an array";
-      return PathUpTo(path, i + 1) + " is missing (" + parent + " has " +
-             std::to_string(at->size()) + " elements)";
+      int64_t n = static_cast<int64_t>(at->size());
+      int64_t index = *step.index < 0 ? n + *step.index : *step.index;
+      if (index < 0 || index >= n) {
+        return PathUpTo(path, i + 1) + " is missing (" + parent + " has " + std::to_string(n) +
+               " elements)";
+      }
+      at = &(*at)[static_cast<size_t>(index)];
+      continue;
     }
     if (!at->is_object()) return parent + " is " + at->type_name() + ", not an object";
     auto found = at->find(step.member);

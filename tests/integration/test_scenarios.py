@@ -166,6 +166,10 @@ class RunTest(unittest.TestCase):
         self.assertEqual(second[0], 0, second[1] + second[2])
         self.assertTrue(outcome_lines(first[1]))
         self.assertEqual(outcome_lines(first[1]), outcome_lines(second[1]))
+        # The seed is used: another one draws other task ids.
+        other = run(path, "--seed", "100")
+        self.assertEqual(other[0], 0, other[1] + other[2])
+        self.assertNotEqual(outcome_lines(first[1]), outcome_lines(other[1]))
 
 
 if __name__ == "__main__":

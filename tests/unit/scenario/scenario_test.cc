@@ -38,7 +38,7 @@ TEST(ScenarioTest, ReadsEveryStepKind) {
   EXPECT_EQ(parsed->name, "steady");
   EXPECT_EQ(parsed->seed, 42u);
   ASSERT_TRUE(parsed->start.has_value());
-  EXPECT_EQ(FormatIso8601(*parsed->start), "2026-11-23T08:00:00Z");
+  EXPECT_EQ(FormatIso8601(*parsed->start), "2026-11-23T08:00:00.000Z");
   ASSERT_EQ(parsed->setup.size(), 1u);
   EXPECT_EQ(parsed->setup[0].call.input["clusterName"], "web");
   EXPECT_EQ(parsed->setup[0].path, "setup[0]");
@@ -77,12 +77,12 @@ TEST(ScenarioTest, ErrorsNameFileLinePathFoundAndExpected) {
             "s.json:1:1: the document: found no \"steps\"; expected a \"steps\" array of calls, "
             "advances, waits and expectations");
   EXPECT_EQ(ErrorOf("{\"steps\": [{\"call\": {\"service\": 3, \"operation\": \"X\"}}]}"),
-            "s.json:1:32: steps[0].call.service: found 3 (number); expected a service name string");
+            "s.json:1:33: steps[0].call.service: found 3 (number); expected a service name string");
   EXPECT_EQ(ErrorOf("{\"steps\": [{\"call\": {\"service\": \"ecs\"}}]}"),
             "s.json:1:21: steps[0].call: found no \"operation\"; expected a \"operation\" string");
   EXPECT_EQ(ErrorOf("{\"steps\": [\n {\"expect\": {\"call\": {\"service\": \"ecs\", \"operation\": "
                     "\"ListClusters\"},\n  \"path\": \"clusterArns\", \"equal\": 1}}]}"),
-            "s.json:3:33: steps[0].expect.equal: found an unknown member \"equal\"; expected "
+            "s.json:3:26: steps[0].expect.equal: found an unknown member \"equal\"; expected "
             "\"path\" or a matcher: equals, contains, matches, exists, gte or lte");
   EXPECT_EQ(ErrorOf("{\"steps\": [{\"expect\": {\"call\": {\"service\": \"ecs\", \"operation\": "
                     "\"ListClusters\"},\n \"path\": \"a[x]\", \"equals\": 1}}]}"),
@@ -90,7 +90,7 @@ TEST(ScenarioTest, ErrorsNameFileLinePathFoundAndExpected) {
             "character 3: expected an index such as [0] or [-1]");
   EXPECT_EQ(ErrorOf("{\"steps\": [{\"expect\": {\"call\": {\"service\": \"ecs\", \"operation\": "
                     "\"ListClusters\"},\n \"path\": \"a\", \"gte\": \"2\"}}]}"),
-            "s.json:2:21: steps[0].expect.gte: found \"2\"; expected a number, found string");
+            "s.json:2:22: steps[0].expect.gte: found \"2\"; expected a number, found string");
   EXPECT_EQ(ErrorOf("{\"seed\": -1, \"steps\": []}"),
             "s.json:1:10: seed: found -1 (number); expected a whole number from 0 to "
             "18446744073709551615");
@@ -139,7 +139,7 @@ TEST(ScenarioTest, FileAndEnvironmentReferences) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().message(),
             file +
-                ":2:40: steps[0].call.input.$file: found \"taskdefs/none.json\"; expected a "
+                ":2:42: steps[0].call.input.$file: found \"taskdefs/none.json\"; expected a "
                 "readable file relative to the scenario (" +
                 (dir / "taskdefs/none.json").string() + ")");
   auto broken = ParseScenario(file, R"({"steps": [{"call": {"service": "ecs",
@@ -154,7 +154,7 @@ TEST(ScenarioTest, FileAndEnvironmentReferences) {
   ASSERT_FALSE(unset.ok());
   EXPECT_EQ(unset.status().message(),
             (dir / "taskdefs/web.json").string() +
-                ":2:24: command[0].$env: found \"SCENARIO_TEST_APP\"; expected the name of a "
+                ":2:23: command[0].$env: found \"SCENARIO_TEST_APP\"; expected the name of a "
                 "variable set in the environment");
   std::filesystem::remove_all(dir);
 }
