@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,19 +62,29 @@ Status EmulatorProcess::Start(const std::string& binary, const std::vector<std::
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
     return Status::IoError(std::string("pipe: ") + std::strerror(errno));
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_file.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  int rc = ::posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
+  int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  pid_t parent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    // The child: only async-signal-safe calls until exec. It gets SIGTERM when the
+    // runner dies, so a killed runner leaves no emulator (and no tasks) behind.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(127);
+    ::dup2(pipe_fds[1], STDOUT_FILENO);
+    if (log_fd >= 0) ::dup2(log_fd, STDERR_FILENO);
+    if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
+    ::execve(binary.c_str(), argv.data(), environ);
+    ::_exit(127);
+  }
+  int fork_errno = errno;
   ::close(pipe_fds[1]);
-  if (rc != 0) {
+  if (log_fd >= 0) ::close(log_fd);
+  if (null_fd >= 0) ::close(null_fd);
+  if (pid_ < 0) {
     ::close(pipe_fds[0]);
     pid_ = -1;
-    return Status::IoError("cannot start " + binary + ": " + std::strerror(rc));
+    return Status::IoError("cannot start " + binary + ": " + std::strerror(fork_errno));
   }
   stdout_fd_ = pipe_fds[0];
 

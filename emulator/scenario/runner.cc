@@ -157,6 +157,12 @@ class ScenarioRun {
   // Runs `steps`; false when one failed in a way later steps cannot recover from.
   bool RunSteps(const std::vector<Step>& steps) {
     for (const Step& step : steps) {
+      if (SecondsLeft() <= 0) {
+        Record(step, "start before the --timeout of " + FormatDuration(options_.timeout), false,
+               "the scenario ran out of its --timeout (real time) before this step");
+        out_ << "  stopping: out of time before " << step.path << "\n";
+        return false;
+      }
       auto step_start = RealElapsedNow();
       std::string outcome;
       bool keep_going = RunStep(step, &outcome);

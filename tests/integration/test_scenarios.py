@@ -119,6 +119,19 @@ class RunTest(unittest.TestCase):
                       'equals "web"', out)
         self.assertIn("Scenario failing-expectation: FAILED (1 of 2 expectations held)", out)
 
+    def test_wait_never_met_reports_the_last_state(self):
+        code, out, err = run(os.path.join(BAD, "never-met.json"))
+        self.assertEqual(code, 1, out + err)
+        self.assertRegex(out, r'FAIL  steps\[1\] \(line 7\) waitFor \{"ecsCluster":.*\} within 10m '
+                              r'-- not met; last observed: \{.*ACTIVE')
+        self.assertIn("stopping: the steps after steps[1] depend on it", out)
+        self.assertNotIn("steps[2] advance", out)
+
+    def test_timeout_in_real_time(self):
+        code, out, err = run(os.path.join(EXAMPLES, "api-errors.json"), "--timeout", "1ms")
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("the scenario ran out of its --timeout (real time) before this step", out)
+
     def test_invalid_file_exits_2_and_runs_nothing(self):
         code, out, err = run(os.path.join(BAD, "invalid.json"), os.path.join(EXAMPLES, "api-errors.json"))
         self.assertEqual(code, 2, out + err)
