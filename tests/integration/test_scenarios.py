@@ -6,6 +6,7 @@ exits 1 and names the step, line, expectation and what was found; an invalid fil
 2 with file:line and runs nothing; --junit writes the failure text and the seed; the same
 scenario with the same seed reports the same outcome twice.
 """
+import json
 import os
 import re
 import subprocess
@@ -28,6 +29,31 @@ def run(*args, timeout=280):
     return proc.returncode, proc.stdout, proc.stderr
 
 
+def strip_comments(text):
+    """JSON with // and /* */ comments -> JSON (strings are left alone)."""
+    out, i, in_string = [], 0, False
+    while i < len(text):
+        c = text[i]
+        if in_string:
+            out.append(c)
+            if c == "\\":
+                out.append(text[i + 1])
+                i += 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+            out.append(c)
+        elif text.startswith("//", i):
+            i = text.find("\n", i) - 1 if "\n" in text[i:] else len(text)
+        elif text.startswith("/*", i):
+            i = text.index("*/", i) + 1
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
 def outcome_lines(stdout):
     """The report without wall times: what must be identical between equal runs."""
     lines = []
@@ -35,6 +61,30 @@ def outcome_lines(stdout):
         if line.startswith(("  PASS", "  FAIL", "Scenario ")):
             lines.append(re.sub(r", \d+ ms wall$", "", line))
     return lines
+
+
+class SchemaTest(unittest.TestCase):
+    """docs/scenario.schema.json accepts the examples and refuses what the runner refuses."""
+
+    def test_examples_against_the_schema(self):
+        try:
+            import jsonschema
+        except ImportError:
+            self.skipTest("jsonschema is not installed")
+        with open(os.path.join(ROOT, "docs", "scenario.schema.json")) as f:
+            schema = json.load(f)
+        validator = jsonschema.Draft202012Validator(schema)
+        names = [os.path.join(EXAMPLES, n) for n in os.listdir(EXAMPLES) if n.endswith(".json")]
+        names += [os.path.join(BAD, n) for n in ("failing-expectation.json", "never-met.json")]
+        for name in names:
+            with open(name) as f:
+                doc = json.loads(strip_comments(f.read()))
+            errors = [e.message for e in validator.iter_errors(doc)]
+            self.assertEqual(errors, [], name)
+        with open(os.path.join(BAD, "invalid.json")) as f:
+            self.assertFalse(validator.is_valid(json.loads(strip_comments(f.read()))))
+        self.assertFalse(validator.is_valid({"steps": [{"sleep": 1}]}))
+        self.assertFalse(validator.is_valid({"steps": [{"expect": {"call": {"service": "ecs", "operation": "X"}, "equal": 1}}]}))
 
 
 class CallEndpointTest(unittest.TestCase):
