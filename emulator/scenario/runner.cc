@@ -270,26 +270,46 @@ class ScenarioRun {
   }
 
   bool RunExpect(const Step& step, std::string* outcome) {
-    Answer a = Send("POST", "/_understudy/call", CallBody(step.call));
-    std::string what =
-        step.call.service + "." + step.call.operation + ": " + Describe(step.checks.front());
-    if (std::string problem = TransportProblem(a); !problem.empty() || a.status != 200) {
-      Record(step, what, false,
-             problem.empty() ? std::to_string(a.status) + " " + Short(a.body) : problem);
-      *outcome = "FAILED";
-      return problem.empty();
+    std::string what = step.call.service + "." + step.call.operation + ": " +
+                       Describe(step.checks.front()) +
+                       (step.within ? " within " + FormatDuration(*step.within) : "");
+    Duration waited{};
+    while (true) {
+      Answer a = Send("POST", "/_understudy/call", CallBody(step.call));
+      if (std::string problem = TransportProblem(a); !problem.empty() || a.status != 200) {
+        Record(step, what, false,
+               problem.empty() ? std::to_string(a.status) + " " + Short(a.body) : problem);
+        *outcome = "FAILED";
+        return problem.empty();
+      }
+      CheckOutcome o;
+      if (a.body.contains("error")) {
+        const Json& e = a.body["error"];
+        o.evidence = "the call failed with " + e.value("code", "") + ": " + e.value("message", "");
+      } else {
+        o = Evaluate(step.checks.front(), a.body["output"]);
+      }
+      bool can_retry = step.within && waited + step.every <= *step.within;
+      if (o.passed || !can_retry) {
+        if (step.within) {
+          o.evidence = o.passed ? o.evidence + " after " + FormatDuration(waited)
+                                : "did not hold within " + FormatDuration(*step.within) +
+                                      "; last: " + o.evidence;
+        }
+        Record(step, what, o.passed, o.evidence);
+        *outcome = o.passed ? "ok" : "FAILED";
+        return true;
+      }
+      Answer moved =
+          Send("POST", "/_understudy/clock", Json{{"advance", FormatDuration(step.every)}});
+      if (std::string problem = TransportProblem(moved); !problem.empty() || moved.status != 200) {
+        Record(step, what, false,
+               "the clock could not move: " + (problem.empty() ? Short(moved.body) : problem));
+        *outcome = "FAILED";
+        return false;
+      }
+      waited += step.every;
     }
-    if (a.body.contains("error")) {
-      const Json& e = a.body["error"];
-      Record(step, what, false,
-             "the call failed with " + e.value("code", "") + ": " + e.value("message", ""));
-      *outcome = "FAILED";
-      return true;
-    }
-    CheckOutcome o = Evaluate(step.checks.front(), a.body["output"]);
-    Record(step, what, o.passed, o.evidence);
-    *outcome = o.passed ? "ok" : "FAILED";
-    return true;
   }
 
   void Report() {

@@ -252,7 +252,21 @@ class Parser {
       }
     } else if (value.contains("expect")) {
       step.kind = StepKind::kExpect;
-      US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"expect", "name"}));
+      US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"expect", "name", "within", "every"}));
+      if (auto it = value.find("within"); it != value.end()) {
+        US_ASSIGN_OR_RETURN(step.within, DurationAt(*it, JoinPath(path, "within")));
+      }
+      if (auto it = value.find("every"); it != value.end()) {
+        if (!step.within) {
+          return source_.Error(
+              JoinPath(path, "every"), Found(*it),
+              "\"every\" only with \"within\" (how often to retry in that window)");
+        }
+        US_ASSIGN_OR_RETURN(step.every, DurationAt(*it, JoinPath(path, "every")));
+        if (step.every.count() <= 0) {
+          return source_.Error(JoinPath(path, "every"), Found(*it), "a duration longer than 0s");
+        }
+      }
       std::string expect_path = JoinPath(path, "expect");
       const Json& expect = value["expect"];
       if (!expect.is_object() || !expect.contains("call")) {

@@ -44,6 +44,10 @@ struct Step {
   Duration advance{};                           // kAdvance
   Json wait_until;                              // kWaitFor: {"ecsService": {...}}
   Duration timeout = std::chrono::minutes(15);  // kWaitFor
+  // kExpect: the check may first hold up to `within` of virtual time later; the clock
+  // moves `every` between tries.
+  std::optional<Duration> within;
+  Duration every = std::chrono::seconds(1);
 };
 
 struct Scenario {

@@ -156,6 +156,9 @@ class RunTest(unittest.TestCase):
         self.assertEqual(code, 0, out + err)
         self.assertIn("PASS  steps[2] (line", out)
         self.assertIn("services[0].runningCount equals 2 -- got 2", out)
+        # Scaling out to 3 is retried on the virtual clock until it holds.
+        self.assertRegex(out, r"PASS  steps\[8\] \(line \d+\) ecs.DescribeServices: services\[0\]"
+                              r".runningCount equals 3 within 5m -- got 3 after \d+s")
         # Progress per step: index, kind, virtual time, wall time.
         self.assertRegex(out, r"steps\[4\] advance 1h +@2026-11-23T\d\d:\d\d:\d\d(\.\d+)?Z +\d+ ms +ok")
 
@@ -169,13 +172,17 @@ class RunTest(unittest.TestCase):
                       'equals "web"', out)
         self.assertIn("Scenario failing-expectation: FAILED (1 of 2 expectations held)", out)
 
-    def test_wait_never_met_reports_the_last_state(self):
+    def test_never_met_reports_the_last_state(self):
         code, out, err = run(os.path.join(BAD, "never-met.json"))
         self.assertEqual(code, 1, out + err)
-        self.assertRegex(out, r'FAIL  steps\[1\] \(line 7\) waitFor \{"ecsCluster":.*\} within 10m '
+        # Retried on the virtual clock: 08:00:00, :10, :20, :30.
+        self.assertIn('FAIL  steps[1] (line 9) ecs.DescribeClusters: clusters[0].status equals '
+                      '"INACTIVE" within 30s -- did not hold within 30s; last: got "ACTIVE"', out)
+        self.assertRegex(out, r"steps\[1\] expect ecs.DescribeClusters +@2026-11-23T08:00:30")
+        self.assertRegex(out, r'FAIL  steps\[2\] \(line 13\) waitFor \{"ecsCluster":.*\} within 10m '
                               r'-- not met; last observed: \{.*ACTIVE')
-        self.assertIn("stopping: the steps after steps[1] depend on it", out)
-        self.assertNotIn("steps[2] advance", out)
+        self.assertIn("stopping: the steps after steps[2] depend on it", out)
+        self.assertNotIn("steps[3] advance", out)
 
     def test_timeout_in_real_time(self):
         code, out, err = run(os.path.join(EXAMPLES, "api-errors.json"), "--timeout", "1ms")

@@ -57,6 +57,23 @@ TEST(ScenarioTest, ReadsEveryStepKind) {
   EXPECT_EQ(parsed->steps[4].line, 13u);
 }
 
+TEST(ScenarioTest, ExpectWithinAWindow) {
+  auto parsed = ParseScenario("s.json", R"({"steps": [
+    {"expect": {"call": {"service": "ecs", "operation": "ListClusters"}, "path": "a", "equals": 1},
+     "within": "5m", "every": "10s"},
+    {"expect": {"call": {"service": "ecs", "operation": "ListClusters"}, "path": "a", "equals": 1},
+     "within": "1m"}]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->steps[0].within, std::chrono::minutes(5));
+  EXPECT_EQ(parsed->steps[0].every, std::chrono::seconds(10));
+  EXPECT_EQ(parsed->steps[1].every, std::chrono::seconds(1));
+  EXPECT_EQ(ErrorOf(R"({"steps": [
+    {"expect": {"call": {"service": "ecs", "operation": "ListClusters"}, "path": "a", "equals": 1},
+     "every": "10s"}]})"),
+            "s.json:3:15: steps[0].every: found \"10s\"; expected \"every\" only with \"within\" "
+            "(how often to retry in that window)");
+}
+
 TEST(ScenarioTest, NameDefaultsToTheFileStem) {
   auto parsed = ParseScenario("a/b/rolling-deploy.json", R"({"steps": []})");
   ASSERT_TRUE(parsed.ok());
