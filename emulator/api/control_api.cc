@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "api/codecs_internal.h"
+#include "core/arn.h"
 
 namespace understudy::api {
 
@@ -256,9 +257,15 @@ void ControlApi::Call(const HttpRequest& request, HttpReply reply) {
   }
   for (const char* name : {"region", "account"}) {
     auto field = body->find(name);
-    if (field != body->end() && !field->is_string()) {
-      return reply(ControlError(400, "InvalidCallRequest",
-                                std::string("\"") + name + "\" must be a string"));
+    if (field == body->end()) continue;
+    bool region = std::string(name) == "region";
+    if (!field->is_string() || (region ? !IsRegionName(field->get<std::string>())
+                                       : !IsAccountId(field->get<std::string>()))) {
+      return reply(ControlError(
+          400, "InvalidCallRequest",
+          std::string("\"") + name + "\" must be " +
+              (region ? "a region name such as \"us-east-1\"" : "a 12-digit account id") +
+              ", got " + field->dump()));
     }
   }
   Json input = body->value("input", Json::object());

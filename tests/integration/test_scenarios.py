@@ -140,6 +140,14 @@ class CallEndpointTest(unittest.TestCase):
         status, answer = self.call({"service": "ecs", "operation": "CreateCluster", "inptu": {}})
         self.assertEqual(status, 400)
         self.assertIn("unknown field 'inptu'", answer["message"])
+        status, answer = self.call({"service": "ecs", "operation": "ListClusters", "account": "12"})
+        self.assertEqual(status, 400)
+        self.assertEqual(answer["message"], '"account" must be a 12-digit account id, got "12"')
+        status, answer = self.call({"service": "ecs", "operation": "CreateCluster",
+                                    "input": {"clusterName": "eu"}, "region": "eu-west-1",
+                                    "account": "123456789012"})
+        self.assertEqual(answer["output"]["cluster"]["clusterArn"],
+                         "arn:aws:ecs:eu-west-1:123456789012:cluster/eu")
 
 
 class RunTest(unittest.TestCase):
