@@ -81,6 +81,7 @@ class ScenarioRun {
       args.push_back("--start");
       args.push_back(FormatIso8601(*scenario_.start));
     }
+    args.insert(args.end(), scenario_.emulator_args.begin(), scenario_.emulator_args.end());
     std::string binary = options_.binary.empty() ? SelfBinary() : options_.binary;
     Status started = emulator_.Start(binary, args, std::chrono::seconds(30));
     if (!started.ok()) {
@@ -192,6 +193,30 @@ class ScenarioRun {
         if (std::string problem = TransportProblem(a); !problem.empty() || a.status != 200) {
           Record(step, "advance the clock by " + step.label, false,
                  problem.empty() ? Short(a.body) : problem);
+          *outcome = "FAILED";
+          return false;
+        }
+        *outcome = "ok";
+        return true;
+      }
+      case StepKind::kAdvanceTo: {
+        TimePoint target{};
+        if (step.advance_to) {
+          target = *step.advance_to;
+        } else {
+          auto start = ParseIso8601(result_.virtual_start);
+          if (!start.ok()) {
+            Record(step, "advance the clock to " + step.label, false,
+                   "the scenario's start instant is unknown");
+            *outcome = "FAILED";
+            return false;
+          }
+          target = *start + step.advance_to_offset;
+        }
+        Answer a = Send("POST", "/_understudy/clock", Json{{"to", FormatIso8601(target)}});
+        if (std::string problem = TransportProblem(a); !problem.empty() || a.status != 200) {
+          Record(step, "advance the clock to " + FormatIso8601(target), false,
+                 problem.empty() ? a.body.value("message", Short(a.body)) : problem);
           *outcome = "FAILED";
           return false;
         }

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/arn.h"
 #include "scenario/source_json.h"
 
 namespace understudy::scenario {
@@ -165,8 +166,8 @@ class Parser {
     if (!root.is_object()) {
       return source_.Error("", Found(root), "a scenario object {\"name\", \"steps\": [...]}");
     }
-    US_RETURN_IF_ERROR(
-        source_.OnlyMembers(root, "", {"name", "description", "seed", "start", "setup", "steps"}));
+    US_RETURN_IF_ERROR(source_.OnlyMembers(
+        root, "", {"name", "description", "seed", "start", "emulator", "setup", "steps"}));
     out.name = fs::path(out.file).stem().string();
     if (auto it = root.find("name"); it != root.end()) {
       if (!it->is_string() || it->get<std::string>().empty()) {
@@ -192,6 +193,9 @@ class Parser {
       }
       out.start = *t;
     }
+    if (auto it = root.find("emulator"); it != root.end()) {
+      US_ASSIGN_OR_RETURN(out.emulator_args, EmulatorArgs(*it, "emulator"));
+    }
     if (auto it = root.find("setup"); it != root.end()) {
       US_ASSIGN_OR_RETURN(out.setup, Steps(*it, "setup"));
     }
@@ -205,6 +209,59 @@ class Parser {
   }
 
  private:
+  // "emulator": {"images": "images.json", "secrets": ..., "accountId", "region",
+  // "strictReferences", "holdTimeout"} -> serve flags; files relative to the scenario.
+  Result<std::vector<std::string>> EmulatorArgs(const Json& value, const std::string& path) {
+    if (!value.is_object()) {
+      return source_.Error(path, Found(value),
+                           "an object of serve options: images, secrets, accountId, region, "
+                           "strictReferences, holdTimeout");
+    }
+    US_RETURN_IF_ERROR(source_.OnlyMembers(
+        value, path,
+        {"images", "secrets", "accountId", "region", "strictReferences", "holdTimeout"}));
+    std::vector<std::string> args;
+    for (const char* name : {"images", "secrets"}) {
+      auto it = value.find(name);
+      if (it == value.end()) continue;
+      std::string at = JoinPath(path, name);
+      if (!it->is_string() || it->get<std::string>().empty()) {
+        return source_.Error(at, Found(*it), "a file path relative to the scenario");
+      }
+      fs::path file = fs::path(source_.file()).parent_path() / it->get<std::string>();
+      std::error_code ec;
+      if (!fs::is_regular_file(file, ec)) {
+        return source_.Error(at, Found(*it), "an existing file (" + file.string() + ")");
+      }
+      args.push_back(std::string("--") + name);
+      args.push_back(fs::absolute(file, ec).string());
+    }
+    if (auto it = value.find("accountId"); it != value.end()) {
+      if (!it->is_string() || !IsAccountId(it->get<std::string>())) {
+        return source_.Error(JoinPath(path, "accountId"), Found(*it), "a 12-digit account id");
+      }
+      args.insert(args.end(), {"--account-id", it->get<std::string>()});
+    }
+    if (auto it = value.find("region"); it != value.end()) {
+      if (!it->is_string() || !IsRegionName(it->get<std::string>())) {
+        return source_.Error(JoinPath(path, "region"), Found(*it),
+                             "a region name such as \"us-east-1\"");
+      }
+      args.insert(args.end(), {"--region", it->get<std::string>()});
+    }
+    if (auto it = value.find("strictReferences"); it != value.end()) {
+      if (!it->is_boolean()) {
+        return source_.Error(JoinPath(path, "strictReferences"), Found(*it), "true or false");
+      }
+      if (it->get<bool>()) args.push_back("--strict-references");
+    }
+    if (auto it = value.find("holdTimeout"); it != value.end()) {
+      US_ASSIGN_OR_RETURN(Duration d, DurationAt(*it, JoinPath(path, "holdTimeout")));
+      args.insert(args.end(), {"--hold-timeout", FormatDuration(d)});
+    }
+    return args;
+  }
+
   Result<std::vector<Step>> Steps(const Json& list, const std::string& path) {
     if (!list.is_array()) return source_.Error(path, Found(list), "an array of steps");
     std::vector<Step> out;
@@ -217,7 +274,8 @@ class Parser {
 
   Result<Step> ParseStep(const Json& value, const std::string& path) {
     static const char* kKinds =
-        "a step object with one of \"call\", \"advance\", \"waitFor\" or \"expect\"";
+        "a step object with one of \"call\", \"advance\", \"advanceTo\", \"waitFor\" or "
+        "\"expect\"";
     if (!value.is_object()) return source_.Error(path, Found(value), kKinds);
     Step step;
     step.path = path;
@@ -235,6 +293,26 @@ class Parser {
       US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"advance", "name"}));
       US_ASSIGN_OR_RETURN(step.advance, DurationAt(value["advance"], JoinPath(path, "advance")));
       step.label = FormatDuration(step.advance);
+    } else if (value.contains("advanceTo")) {
+      step.kind = StepKind::kAdvanceTo;
+      US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"advanceTo", "name"}));
+      const Json& to = value["advanceTo"];
+      std::string to_path = JoinPath(path, "advanceTo");
+      static const char* kExpected =
+          "an ISO-8601 instant such as \"2026-11-23T09:00:00Z\" or \"+\" and a duration after "
+          "the scenario's start, such as \"+1h\"";
+      if (!to.is_string()) return source_.Error(to_path, Found(to), kExpected);
+      std::string text = to.get<std::string>();
+      if (!text.empty() && text[0] == '+') {
+        auto d = ParseDuration(text.substr(1));
+        if (!d.ok()) return source_.Error(to_path, Found(to), kExpected);
+        step.advance_to_offset = *d;
+      } else {
+        auto t = ParseIso8601(text);
+        if (!t.ok()) return source_.Error(to_path, Found(to), kExpected);
+        step.advance_to = *t;
+      }
+      step.label = text;
     } else if (value.contains("waitFor")) {
       step.kind = StepKind::kWaitFor;
       US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"waitFor", "timeout", "name"}));
@@ -426,6 +504,8 @@ const char* StepKindName(StepKind kind) {
       return "call";
     case StepKind::kAdvance:
       return "advance";
+    case StepKind::kAdvanceTo:
+      return "advanceTo";
     case StepKind::kWaitFor:
       return "waitFor";
     case StepKind::kExpect:

@@ -29,7 +29,7 @@ struct CallSpec {
   std::string account;  // empty: the emulator's default
 };
 
-enum class StepKind { kCall, kAdvance, kWaitFor, kExpect };
+enum class StepKind { kCall, kAdvance, kAdvanceTo, kWaitFor, kExpect };
 const char* StepKindName(StepKind kind);
 
 struct Step {
@@ -42,6 +42,8 @@ struct Step {
   std::optional<std::string> expect_error;      // kCall: the call must fail with this code
   std::vector<Check> checks;                    // kCall (on the output), kExpect
   Duration advance{};                           // kAdvance
+  std::optional<TimePoint> advance_to;          // kAdvanceTo: an instant, or...
+  Duration advance_to_offset{};                 // ...this long after the scenario's start
   Json wait_until;                              // kWaitFor: {"ecsService": {...}}
   Duration timeout = std::chrono::minutes(15);  // kWaitFor
   // kExpect: the check may first hold up to `within` of virtual time later; the clock
@@ -55,6 +57,8 @@ struct Scenario {
   std::string name;
   std::optional<uint64_t> seed;
   std::optional<TimePoint> start;
+  // Flags for `understudy serve` from the "emulator" member ("--images", "/abs/path"...).
+  std::vector<std::string> emulator_args;
   std::vector<Step> setup;
   std::vector<Step> steps;
 };

@@ -167,6 +167,9 @@ class RunTest(unittest.TestCase):
         # Scaling out to 3 is retried on the virtual clock until it holds.
         self.assertRegex(out, r"PASS  steps\[8\] \(line \d+\) ecs.DescribeServices: services\[0\]"
                               r".runningCount equals 3 within 5m -- got 3 after \d+s")
+        self.assertRegex(out, r"steps\[9\] advanceTo \+2h +@2026-11-23T10:00:00.000Z +\d+ ms +ok")
+        self.assertIn("Scenario ecs-service-steady: PASSED (10 of 10 expectations held), seed 7, "
+                      "virtual time 2026-11-23T08:00:00.000Z .. 2026-11-23T10:00:00.000Z", out)
         # Progress per step: index, kind, virtual time, wall time.
         self.assertRegex(out, r"steps\[4\] advance 1h +@2026-11-23T\d\d:\d\d:\d\d(\.\d+)?Z +\d+ ms +ok")
 

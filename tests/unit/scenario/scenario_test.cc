@@ -74,6 +74,49 @@ TEST(ScenarioTest, ExpectWithinAWindow) {
             "(how often to retry in that window)");
 }
 
+TEST(ScenarioTest, AdvanceToAnInstantOrAnOffset) {
+  auto parsed = ParseScenario("s.json", R"({"steps": [
+    {"advanceTo": "2026-11-23T09:00:00Z"}, {"advanceTo": "+1h30m"}]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->steps[0].kind, StepKind::kAdvanceTo);
+  ASSERT_TRUE(parsed->steps[0].advance_to.has_value());
+  EXPECT_EQ(FormatIso8601(*parsed->steps[0].advance_to), "2026-11-23T09:00:00.000Z");
+  EXPECT_FALSE(parsed->steps[1].advance_to.has_value());
+  EXPECT_EQ(parsed->steps[1].advance_to_offset, std::chrono::minutes(90));
+  EXPECT_EQ(ErrorOf("{\"steps\": [{\"advanceTo\": \"+soon\"}]}"),
+            "s.json:1:26: steps[0].advanceTo: found \"+soon\"; expected an ISO-8601 instant such "
+            "as \"2026-11-23T09:00:00Z\" or \"+\" and a duration after the scenario's start, "
+            "such as \"+1h\"");
+}
+
+TEST(ScenarioTest, EmulatorOptions) {
+  auto dir = std::filesystem::temp_directory_path() / "scenario_test_emulator";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "images.json") << "{}";
+  std::string file = (dir / "s.json").string();
+  auto parsed = ParseScenario(file, R"({"emulator": {"images": "images.json",
+    "accountId": "123456789012", "region": "eu-west-1", "strictReferences": true,
+    "holdTimeout": "5s"}, "steps": []})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->emulator_args,
+            (std::vector<std::string>{"--images", (dir / "images.json").string(), "--account-id",
+                                      "123456789012", "--region", "eu-west-1",
+                                      "--strict-references", "--hold-timeout", "5s"}));
+  auto bad = ParseScenario(file, "{\"emulator\": {\"accountId\": \"12\"}, \"steps\": []}");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            file + ":1:28: emulator.accountId: found \"12\"; expected a 12-digit account id");
+  auto missing = ParseScenario(file, "{\"emulator\": {\"secrets\": \"none.json\"}, \"steps\": []}");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(), file +
+                                            ":1:26: emulator.secrets: found \"none.json\"; "
+                                            "expected an existing file (" +
+                                            (dir / "none.json").string() + ")");
+  auto flag = ParseScenario(file, "{\"emulator\": {\"port\": 1}, \"steps\": []}");
+  ASSERT_FALSE(flag.ok());
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ScenarioTest, NameDefaultsToTheFileStem) {
   auto parsed = ParseScenario("a/b/rolling-deploy.json", R"({"steps": []})");
   ASSERT_TRUE(parsed.ok());
@@ -86,10 +129,10 @@ TEST(ScenarioTest, ErrorsNameFileLinePathFoundAndExpected) {
             "\"90s\", \"15m\" or \"1h30m\"");
   EXPECT_EQ(ErrorOf("{\"steps\": [\n\n  {\"sleep\": 1}]}"),
             "s.json:3:3: steps[0]: found an object with members sleep; expected a step object "
-            "with one of \"call\", \"advance\", \"waitFor\" or \"expect\"");
+            "with one of \"call\", \"advance\", \"advanceTo\", \"waitFor\" or \"expect\"");
   EXPECT_EQ(ErrorOf("{\"steps\": [],\n \"stpes\": []}"),
             "s.json:2:2: stpes: found an unknown member \"stpes\"; expected only name, "
-            "description, seed, start, setup, steps");
+            "description, seed, start, emulator, setup, steps");
   EXPECT_EQ(ErrorOf("{\"name\": \"x\"}"),
             "s.json:1:1: the document: found no \"steps\"; expected a \"steps\" array of calls, "
             "advances, waits and expectations");
