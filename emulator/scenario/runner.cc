@@ -4,6 +4,7 @@
 
 #include <httplib.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -92,6 +93,7 @@ class ScenarioRun {
       bool ok = RunSteps(scenario_.setup) && RunSteps(scenario_.steps);
       (void)ok;
       result_.virtual_end = Now();
+      FingerprintJournal();
     }
     int code = emulator_.Stop();
     if (client_ && code != 0 && code != -1) {
@@ -337,6 +339,29 @@ class ScenarioRun {
     }
   }
 
+  // Reads the whole journal and folds it into result_'s fingerprint.
+  void FingerprintJournal() {
+    uint64_t hash = 1469598103934665603ull;  // FNV-1a 64
+    int64_t after = 0;
+    while (SecondsLeft() > 0) {
+      Answer a = Send("GET", "/_understudy/journal?after=" + std::to_string(after) + "&limit=5000");
+      if (a.status != 200 || !a.body.contains("entries")) return;
+      const Json& entries = a.body["entries"];
+      if (entries.empty()) break;
+      for (const Json& entry : entries) {
+        for (unsigned char c : entry.dump()) {
+          hash ^= c;
+          hash *= 1099511628211ull;
+        }
+        after = entry.value("seq", after);
+        ++result_.journal_entries;
+      }
+    }
+    char text[19];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+    result_.journal_fingerprint = text;
+  }
+
   void Report() {
     size_t failed = 0;
     out_ << "Expectations of " << scenario_.name << ":\n";
@@ -351,7 +376,10 @@ class ScenarioRun {
          << result_.expectations.size() - failed << " of " << result_.expectations.size()
          << " expectations held), seed " << result_.seed << ", virtual time "
          << result_.virtual_start << " .. " << result_.virtual_end << ", "
-         << static_cast<long>(result_.wall_seconds * 1000) << " ms wall\n\n";
+         << static_cast<long>(result_.wall_seconds * 1000) << " ms wall\n";
+    out_ << "Journal: " << result_.journal_entries << " entries, fingerprint "
+         << (result_.journal_fingerprint.empty() ? "unavailable" : result_.journal_fingerprint)
+         << "\n\n";
     out_.flush();
   }
 
@@ -435,7 +463,8 @@ std::string JUnitXml(const std::vector<ScenarioResult>& results) {
            "\"/>\n      <property name=\"file\" value=\"" + XmlEscape(r.file) + "\"/>\n";
     xml += "      <property name=\"virtualStart\" value=\"" + XmlEscape(r.virtual_start) +
            "\"/>\n      <property name=\"virtualEnd\" value=\"" + XmlEscape(r.virtual_end) +
-           "\"/>\n    </properties>\n";
+           "\"/>\n      <property name=\"journalFingerprint\" value=\"" +
+           XmlEscape(r.journal_fingerprint) + "\"/>\n    </properties>\n";
     xml += "    <testcase name=\"" + XmlEscape(r.name) + "\" classname=\"" + XmlEscape(r.file) +
            "\" time=\"" + time + "\">\n";
     if (!r.passed) {

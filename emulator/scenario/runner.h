@@ -42,6 +42,10 @@ struct ScenarioResult {
   double wall_seconds = 0;
   std::string virtual_start;
   std::string virtual_end;
+  // The emulator's journal at the end (inputs, transitions, times): entries and a
+  // 64-bit FNV-1a fingerprint of them. Equal seeds and steps give equal fingerprints.
+  size_t journal_entries = 0;
+  std::string journal_fingerprint;
 };
 
 // Runs `options`; progress and reports go to `out`, input errors to `err`.

@@ -58,7 +58,7 @@ def outcome_lines(stdout):
     """The report without wall times: what must be identical between equal runs."""
     lines = []
     for line in stdout.splitlines():
-        if line.startswith(("  PASS", "  FAIL", "Scenario ")):
+        if line.startswith(("  PASS", "  FAIL", "Scenario ", "Journal: ")):
             lines.append(re.sub(r", \d+ ms wall$", "", line))
     return lines
 
@@ -224,6 +224,9 @@ class RunTest(unittest.TestCase):
         for suite in suites.values():
             seeds = [p.get("value") for p in suite.iter("property") if p.get("name") == "seed"]
             self.assertEqual(seeds, ["1234"])
+            prints = [p.get("value") for p in suite.iter("property")
+                      if p.get("name") == "journalFingerprint"]
+            self.assertRegex(prints[0], r"^[0-9a-f]{16}$")
         failure = suites["failing-expectation"].find("testcase/failure")
         self.assertIsNotNone(failure)
         self.assertIn('clusters[0].status equals "INACTIVE": got "ACTIVE"', failure.get("message"))
@@ -246,6 +249,8 @@ class RunTest(unittest.TestCase):
         self.assertEqual(first[0], 0, first[1] + first[2])
         self.assertEqual(second[0], 0, second[1] + second[2])
         self.assertTrue(outcome_lines(first[1]))
+        # The journals (inputs, transitions, virtual times) are the same, not just the report.
+        self.assertRegex(first[1], r"Journal: [1-9]\d* entries, fingerprint [0-9a-f]{16}")
         self.assertEqual(outcome_lines(first[1]), outcome_lines(second[1]))
         # The seed is used: another one draws other task ids.
         other = run(path, "--seed", "100")
