@@ -150,6 +150,25 @@ class ScenarioRun {
            "); its stderr ends: " + emulator_.StderrTail(600);
   }
 
+  // `value` with the saved variables in place; records the failure and returns nothing
+  // when one is missing (a save that failed).
+  std::optional<Json> Substituted(const Step& step, const Json& value) {
+    auto out = SubstituteVariables(value, vars_);
+    if (!out.ok()) {
+      Record(step, "its variables are saved", false, out.status().message());
+      return std::nullopt;
+    }
+    return std::move(out).value();
+  }
+  Check Substituted(const Check& check) {
+    Check out = check;
+    for (auto& m : out.matchers) {
+      auto v = SubstituteVariables(m.value, vars_);
+      if (v.ok()) m.value = std::move(v).value();
+    }
+    return out;
+  }
+
   Json CallBody(const CallSpec& call) {
     Json body{{"service", call.service}, {"operation", call.operation}, {"input", call.input}};
     if (!call.region.empty()) body["region"] = call.region;
@@ -226,7 +245,12 @@ class ScenarioRun {
         return true;
       }
       case StepKind::kWaitFor: {
-        Json body{{"until", step.wait_until}, {"timeout", FormatDuration(step.timeout)}};
+        auto until = Substituted(step, step.wait_until);
+        if (!until) {
+          *outcome = "FAILED";
+          return false;
+        }
+        Json body{{"until", *until}, {"timeout", FormatDuration(step.timeout)}};
         Answer a = Send("POST", "/_understudy/wait", body);
         std::string what =
             "waitFor " + Short(step.wait_until, 200) + " within " + FormatDuration(step.timeout);
@@ -257,7 +281,14 @@ class ScenarioRun {
   }
 
   bool RunCall(const Step& step, std::string* outcome) {
-    Answer a = Send("POST", "/_understudy/call", CallBody(step.call));
+    auto input = Substituted(step, step.call.input);
+    if (!input) {
+      *outcome = "FAILED";
+      return false;
+    }
+    CallSpec call = step.call;
+    call.input = std::move(*input);
+    Answer a = Send("POST", "/_understudy/call", CallBody(call));
     std::string what = step.call.service + "." + step.call.operation;
     if (std::string problem = TransportProblem(a); !problem.empty() || a.status != 200) {
       Record(step, what + " is answered", false,
@@ -287,22 +318,41 @@ class ScenarioRun {
       return true;
     }
     bool all = true;
-    for (const Check& check : step.checks) {
+    for (const Check& written : step.checks) {
+      Check check = Substituted(written);
       CheckOutcome o = Evaluate(check, output);
       Record(step, what + ": " + Describe(check), o.passed, o.evidence);
       all = all && o.passed;
+    }
+    for (const auto& save : step.saves) {
+      const Json* value = Lookup(output, save.path);
+      if (value == nullptr) {
+        Check exists{save.path_text, save.path, {Matcher{MatcherKind::kExists, true}}};
+        Record(step, what + ": save " + save.name + " from " + save.path_text, false,
+               Evaluate(exists, output).evidence);
+        *outcome = "FAILED";
+        return false;
+      }
+      vars_[save.name] = *value;
     }
     *outcome = all ? "ok" : "FAILED";
     return true;
   }
 
   bool RunExpect(const Step& step, std::string* outcome) {
-    std::string what = step.call.service + "." + step.call.operation + ": " +
-                       Describe(step.checks.front()) +
+    auto input = Substituted(step, step.call.input);
+    if (!input) {
+      *outcome = "FAILED";
+      return false;
+    }
+    CallSpec call = step.call;
+    call.input = std::move(*input);
+    Check check = Substituted(step.checks.front());
+    std::string what = step.call.service + "." + step.call.operation + ": " + Describe(check) +
                        (step.within ? " within " + FormatDuration(*step.within) : "");
     Duration waited{};
     while (true) {
-      Answer a = Send("POST", "/_understudy/call", CallBody(step.call));
+      Answer a = Send("POST", "/_understudy/call", CallBody(call));
       if (std::string problem = TransportProblem(a); !problem.empty() || a.status != 200) {
         Record(step, what, false,
                problem.empty() ? std::to_string(a.status) + " " + Short(a.body) : problem);
@@ -314,7 +364,7 @@ class ScenarioRun {
         const Json& e = a.body["error"];
         o.evidence = "the call failed with " + e.value("code", "") + ": " + e.value("message", "");
       } else {
-        o = Evaluate(step.checks.front(), a.body["output"]);
+        o = Evaluate(check, a.body["output"]);
       }
       bool can_retry = step.within && waited + step.every <= *step.within;
       if (o.passed || !can_retry) {
@@ -389,6 +439,7 @@ class ScenarioRun {
   ScenarioResult result_;
   EmulatorProcess emulator_;
   std::optional<Client> client_;
+  std::map<std::string, Json> vars_;  // saved by "save"
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point deadline_;
 };

@@ -1,6 +1,7 @@
 #include "scenario/scenario.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -154,6 +155,14 @@ Status Resolve(const Source& source, Json& value, const std::string& path, int d
   return Status::Ok();
 }
 
+bool IsVariableName(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
 class Parser {
  public:
   Parser(const Source& source, const OperationCheck& check_operation)
@@ -282,7 +291,7 @@ class Parser {
     step.line = source_.Line(path);
     if (value.contains("call")) {
       step.kind = StepKind::kCall;
-      US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"call", "expect", "name"}));
+      US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"call", "expect", "save", "name"}));
       US_ASSIGN_OR_RETURN(step.call, Call(value["call"], JoinPath(path, "call")));
       step.label = step.call.service + "." + step.call.operation;
       if (auto it = value.find("expect"); it != value.end()) {
@@ -363,6 +372,29 @@ class Parser {
     if (auto it = value.find("name"); it != value.end()) {
       if (!it->is_string()) return source_.Error(JoinPath(path, "name"), Found(*it), "a string");
       step.label = it->get<std::string>();
+    }
+    // Variables used here must have been saved by an earlier step.
+    US_RETURN_IF_ERROR(CheckReferences(value, path));
+    if (auto it = value.find("save"); it != value.end()) {
+      std::string save_path = JoinPath(path, "save");
+      if (!it->is_object() || it->empty()) {
+        return source_.Error(save_path, Found(*it),
+                             "an object of names and paths into the output, e.g. {\"tgArn\": "
+                             "\"TargetGroups[0].TargetGroupArn\"}");
+      }
+      for (auto s = it->begin(); s != it->end(); ++s) {
+        std::string at = JoinPath(save_path, s.key());
+        if (!IsVariableName(s.key())) {
+          return source_.Error(at, "the name \"" + s.key() + "\"",
+                               "a variable name of letters, digits and _ (not first a digit)");
+        }
+        auto parsed = s->is_string() ? ParsePath(s->get<std::string>())
+                                     : Result<std::vector<PathStep>>(Status::InvalidArgument(
+                                           "a path such as \"services[0].serviceArn\""));
+        if (!parsed.ok()) return source_.Error(at, Found(*s), parsed.status().message());
+        step.saves.push_back(Step::Save{s.key(), s->get<std::string>(), std::move(parsed).value()});
+      }
+      for (const auto& save : step.saves) saved_.insert(save.name);
     }
     return step;
   }
@@ -492,11 +524,88 @@ class Parser {
     return d;
   }
 
+  // Every "${name}" in the strings of `value` names a saved variable.
+  Status CheckReferences(const Json& value, const std::string& path) {
+    if (value.is_string()) {
+      const std::string& text = value.get_ref<const std::string&>();
+      for (size_t at = text.find("${"); at != std::string::npos; at = text.find("${", at + 2)) {
+        size_t end = text.find('}', at);
+        std::string name = end == std::string::npos ? "" : text.substr(at + 2, end - at - 2);
+        if (name.empty() || !IsVariableName(name)) {
+          return source_.Error(path, Found(value),
+                               "${name} with a variable name (letters, digits, _)");
+        }
+        if (saved_.count(name) == 0) {
+          std::string known;
+          for (const auto& n : saved_) known += (known.empty() ? "" : ", ") + n;
+          return source_.Error(path, Found(value),
+                               "a variable saved by an earlier step with \"save\" (" +
+                                   (known.empty() ? std::string("none is saved before this step")
+                                                  : "saved so far: " + known) +
+                                   ")");
+        }
+      }
+    } else if (value.is_object()) {
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        if (it.key() == "save") continue;
+        US_RETURN_IF_ERROR(CheckReferences(it.value(), JoinPath(path, it.key())));
+      }
+    } else if (value.is_array()) {
+      for (size_t i = 0; i < value.size(); ++i) {
+        US_RETURN_IF_ERROR(CheckReferences(value[i], JoinPath(path, i)));
+      }
+    }
+    return Status::Ok();
+  }
+
   const Source& source_;
   const OperationCheck& check_operation_;
+  std::set<std::string> saved_;
 };
 
 }  // namespace
+
+Result<Json> SubstituteVariables(const Json& value, const std::map<std::string, Json>& vars) {
+  if (value.is_string()) {
+    const std::string& text = value.get_ref<const std::string&>();
+    if (text.find("${") == std::string::npos) return value;
+    std::string out;
+    size_t pos = 0;
+    while (true) {
+      size_t at = text.find("${", pos);
+      if (at == std::string::npos) break;
+      size_t end = text.find('}', at);
+      if (end == std::string::npos) break;
+      std::string name = text.substr(at + 2, end - at - 2);
+      auto found = vars.find(name);
+      if (found == vars.end()) {
+        return Status::InvalidArgument("the variable '" + name + "' is not saved");
+      }
+      if (at == 0 && end + 1 == text.size()) return found->second;  // the value itself
+      out += text.substr(pos, at - pos);
+      out += found->second.is_string() ? found->second.get<std::string>() : found->second.dump();
+      pos = end + 1;
+    }
+    out += text.substr(pos);
+    return Json(out);
+  }
+  if (value.is_object()) {
+    Json out = Json::object();
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      US_ASSIGN_OR_RETURN(out[it.key()], SubstituteVariables(it.value(), vars));
+    }
+    return out;
+  }
+  if (value.is_array()) {
+    Json out = Json::array();
+    for (const auto& element : value) {
+      US_ASSIGN_OR_RETURN(Json v, SubstituteVariables(element, vars));
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
+  return value;
+}
 
 const char* StepKindName(StepKind kind) {
   switch (kind) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,7 +51,20 @@ struct Step {
   // moves `every` between tries.
   std::optional<Duration> within;
   Duration every = std::chrono::seconds(1);
+  // kCall: values of the output kept for later steps: "save": {"tgArn":
+  // "TargetGroups[0].TargetGroupArn"}.
+  struct Save {
+    std::string name;
+    std::string path_text;
+    std::vector<PathStep> path;
+  };
+  std::vector<Save> saves;
 };
+
+// Replaces "${name}" in the strings of `value` with saved values: a string that is
+// exactly "${name}" becomes the value itself (any JSON type); elsewhere the value is
+// spliced in as text. InvalidArgument names the first unknown variable.
+Result<Json> SubstituteVariables(const Json& value, const std::map<std::string, Json>& vars);
 
 struct Scenario {
   std::string file;

@@ -75,7 +75,8 @@ class SchemaTest(unittest.TestCase):
             schema = json.load(f)
         validator = jsonschema.Draft202012Validator(schema)
         names = [os.path.join(EXAMPLES, n) for n in os.listdir(EXAMPLES) if n.endswith(".json")]
-        names += [os.path.join(BAD, n) for n in ("failing-expectation.json", "never-met.json")]
+        names += [os.path.join(BAD, n) for n in ("failing-expectation.json", "never-met.json",
+                                                 "missing-save.json")]
         for name in names:
             with open(name) as f:
                 doc = json.loads(strip_comments(f.read()))
@@ -158,6 +159,18 @@ class RunTest(unittest.TestCase):
         self.assertRegex(out, r"PASS  steps\[2\] \(line \d+\) ecs.DeleteCluster fails with "
                               r"ClusterNotFoundException -- got ClusterNotFoundException")
         self.assertNotIn("FAIL ", out)
+
+    def test_saved_values_feed_later_calls(self):
+        code, out, err = run(os.path.join(EXAMPLES, "alb-listener.json"))
+        self.assertEqual(code, 0, out + err)
+        self.assertRegex(out, r'PASS  steps\[1\] \(line 21\) elbv2.DescribeListeners: '
+                              r'Listeners\[0\].DefaultActions\[0\].TargetGroupArn equals '
+                              r'"arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/api/[0-9a-f]+"')
+        code, out, err = run(os.path.join(BAD, "missing-save.json"))
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("FAIL  steps[0] (line 5) ecs.ListClusters: save clusterArn from clusterArns[0] "
+                      "-- clusterArns[0] is missing (clusterArns has 0 elements)", out)
+        self.assertNotIn("steps[1] call", out)
 
     def test_service_reaches_steady_state(self):
         code, out, err = run(os.path.join(EXAMPLES, "ecs-service-steady.json"))

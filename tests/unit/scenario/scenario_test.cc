@@ -117,6 +117,54 @@ TEST(ScenarioTest, EmulatorOptions) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(ScenarioTest, SavedVariables) {
+  auto parsed = ParseScenario("s.json", R"({"setup": [
+    {"call": {"service": "elbv2", "operation": "CreateTargetGroup", "input": {"Name": "a"}},
+     "save": {"tgArn": "TargetGroups[0].TargetGroupArn", "port": "TargetGroups[0].Port"}}],
+  "steps": [
+    {"call": {"service": "elbv2", "operation": "DescribeTargetGroups",
+              "input": {"TargetGroupArns": ["${tgArn}"]}},
+     "expect": {"path": "TargetGroups[0].Port", "equals": "${port}"}}]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  ASSERT_EQ(parsed->setup[0].saves.size(), 2u);
+  EXPECT_EQ(parsed->setup[0].saves[1].name, "tgArn");
+  EXPECT_EQ(parsed->setup[0].saves[1].path_text, "TargetGroups[0].TargetGroupArn");
+
+  // A variable is known only after the step that saves it.
+  EXPECT_EQ(ErrorOf(R"({"steps": [
+    {"call": {"service": "ecs", "operation": "ListClusters", "input": {"a": "x-${arn}"}},
+     "save": {"arn": "clusterArns[0]"}}]})"),
+            "s.json:2:77: steps[0].call.input.a: found \"x-${arn}\"; expected a variable saved by "
+            "an earlier step with \"save\" (none is saved before this step)");
+  EXPECT_EQ(ErrorOf(R"({"steps": [
+    {"call": {"service": "ecs", "operation": "ListClusters"}, "save": {"a": "clusterArns[0]"}},
+    {"waitFor": {"ecsCluster": {"cluster": "${b}"}}}]})"),
+            "s.json:3:44: steps[1].waitFor.ecsCluster.cluster: found \"${b}\"; expected a "
+            "variable saved by an earlier step with \"save\" (saved so far: a)");
+  EXPECT_EQ(ErrorOf(R"({"steps": [
+    {"call": {"service": "ecs", "operation": "ListClusters"}, "save": {"1a": "x"}}]})"),
+            "s.json:2:78: steps[0].save.1a: found the name \"1a\"; expected a variable name of "
+            "letters, digits and _ (not first a digit)");
+  EXPECT_EQ(ErrorOf(R"({"steps": [
+    {"call": {"service": "ecs", "operation": "ListClusters"}, "save": {"a": "x[y]"}}]})"),
+            "s.json:2:77: steps[0].save.a: found \"x[y]\"; expected path 'x[y]' at character 3: "
+            "expected an index such as [0] or [-1]");
+}
+
+TEST(ScenarioTest, SubstituteVariables) {
+  std::map<std::string, Json> vars{{"arn", "arn:aws:x"}, {"port", 8080}, {"list", {1, 2}}};
+  auto out = SubstituteVariables(
+      Json::parse(R"({"a": "${arn}", "b": "${port}", "c": "p=${port}/${arn}", "d": ["${list}"],
+                      "e": "plain", "f": 1})"),
+      vars);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(*out, Json::parse(R"({"a": "arn:aws:x", "b": 8080, "c": "p=8080/arn:aws:x",
+                                  "d": [[1, 2]], "e": "plain", "f": 1})"));
+  auto missing = SubstituteVariables(Json{{"a", "${nope}"}}, vars);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(), "the variable 'nope' is not saved");
+}
+
 TEST(ScenarioTest, NameDefaultsToTheFileStem) {
   auto parsed = ParseScenario("a/b/rolling-deploy.json", R"({"steps": []})");
   ASSERT_TRUE(parsed.ok());
