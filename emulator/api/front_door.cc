@@ -393,12 +393,12 @@ void FrontDoor::Dispatch(const Route& route, const HttpRequest& request,
   RequestContext ctx{route.scope,     request_id,     info.id,
                      route.operation, route.protocol, route.access_key_id};
   Invoke(*model, *op, route.protocol, std::move(ctx), std::move(decoded.output()),
-         [this, model, op, protocol = route.protocol, request_id,
+         [this, model, op, service = route.service, protocol = route.protocol, request_id,
           reply = std::move(reply)](ApiResult result) {
            if (result.ok()) {
              reply(CodecFor(protocol).EncodeOutput(*model, *op, result.output(), request_id));
            } else {
-             reply(ErrorResponse(&model->info(), protocol, result.error(), request_id));
+             reply(ErrorResponse(service, protocol, result.error(), request_id));
            }
          });
 }
