@@ -24,8 +24,9 @@ packages=(
   libboost-dev nlohmann-json3-dev libcpp-httplib-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev
   # tests
   libgtest-dev libgmock-dev googletest python3 curl procps
-  # time zones (TZif files) for Scheduler expressions
+  # time zones (TZif files) for Scheduler expressions and scheduled scaling actions
   tzdata
+  swaks  # SES: SMTP client for the integration tests
   # fuzzing (libFuzzer) and formatting
   clang libclang-rt-14-dev clang-format
   # benchmarks: the peers they compare against

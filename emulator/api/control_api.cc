@@ -94,18 +94,19 @@ void ControlApi::Health(HttpReply reply) {
   if (!front_door_.models().services().empty()) {
     botocore = front_door_.models().services().front().botocore_version;
   }
-  reply(JsonResponse(
-      200, Json{{"status", "ok"},
-                {"version", info_.version},
-                {"endpoint", info_.endpoint},
-                {"services", services},
-                {"clock",
-                 {{"mode", ClockModeName(clock_.mode())}, {"now", FormatIso8601(clock_.Now())}}},
-                {"seed", info_.seed},
-                {"accountId", info_.account_id},
-                {"stateDir", info_.state_dir},
-                {"stateDirTemporary", info_.state_dir_is_temporary},
-                {"models", {{"botocore", botocore}}}}));
+  Json health{
+      {"status", "ok"},
+      {"version", info_.version},
+      {"endpoint", info_.endpoint},
+      {"services", services},
+      {"clock", {{"mode", ClockModeName(clock_.mode())}, {"now", FormatIso8601(clock_.Now())}}},
+      {"seed", info_.seed},
+      {"accountId", info_.account_id},
+      {"stateDir", info_.state_dir},
+      {"stateDirTemporary", info_.state_dir_is_temporary},
+      {"models", {{"botocore", botocore}}}};
+  for (const auto& [key, value] : health_fields_) health[key] = value();
+  reply(JsonResponse(200, health));
 }
 
 void ControlApi::Reset(HttpReply reply) {

@@ -54,6 +54,10 @@ class ControlApi {
     conditions_[name] = std::move(factory);
   }
   void set_endpoint(std::string endpoint) { info_.endpoint = std::move(endpoint); }
+  // Adds `key` to GET /_understudy/health, its value computed on each request.
+  void AddHealthField(std::string key, std::function<Json()> value) {
+    health_fields_[std::move(key)] = std::move(value);
+  }
   // Serves GET /_understudy/bus?after=N (the bus's recent events) and clears them on reset.
   void SetEventBus(EventBus* bus) { bus_ = bus; }
 
@@ -78,6 +82,7 @@ class ControlApi {
   std::vector<std::function<Status()>> reset_hooks_;
   std::map<std::string, ConditionFactory> conditions_;
   EventBus* bus_ = nullptr;
+  std::map<std::string, std::function<Json()>> health_fields_;
 };
 
 // A JSON answer with `status`.

@@ -43,6 +43,24 @@ std::string UsageText() {
          "                       address inside awsvpc tasks (repeatable)\n"
          "  --strict-references  refuse unknown subnet, VPC and security group ids given to\n"
          "                       other services (default: accept them with a warning)\n"
+         "  --smtp-port [ADDR:]PORT  SES's SMTP endpoint (default 127.0.0.1:2587; 0 picks a\n"
+         "                       free port; off disables)\n"
+         "  --smtps-port [ADDR:]PORT  SMTP with TLS from the first byte, like SES's 465\n"
+         "  --smtp-require-auth  require STARTTLS and AUTH before MAIL, as SES does\n"
+         "  --smtp-max-connections N  open SMTP connections before 421 (default 1000)\n"
+         "  --smtp-idle-timeout D  clock time an idle SMTP connection lasts before 451\n"
+         "                       (default 10m with the real clock, off with a virtual or\n"
+         "                       fast one; 0s = never)\n"
+         "  --smtp-credentials USER:PASS  SMTP credentials to accept (repeatable; default:\n"
+         "                       any username and password)\n"
+         "  --ses-production     start SES accounts out of the sandbox\n"
+         "  --ses-verification MODE  instant (default) or pending: identities stay Pending\n"
+         "                       until POST /_understudy/ses/identities/{id}/status\n"
+         "  --ses-max-send-rate N  messages per second (default 1 in the sandbox, 14 out;\n"
+         "                       0 = unlimited)\n"
+         "  --ses-max-24h-send N   recipients per 24 hours (default 200 / 50000; -1 =\n"
+         "                       unlimited)\n"
+         "  --ses-retention D    drop stored SES messages older than D (default: keep all)\n"
          "\n"
          "run flags:\n"
          "  --junit FILE         also write a JUnit XML report to FILE\n"
@@ -146,6 +164,87 @@ Result<ServeOptions> ParseServe(const std::vector<std::string>& args, size_t beg
          options.task_forwards.push_back(static_cast<uint16_t>(port));
          return Status::Ok();
        }},
+      {"--smtp-port",
+       [&](const std::string& f, const std::string& v) -> Status {
+         options.smtp_port_given = true;
+         if (v == "off") {
+           options.smtp_port = -1;
+           return Status::Ok();
+         }
+         std::string port = v;
+         if (size_t colon = v.rfind(':'); colon != std::string::npos) {
+           options.smtp_host = v.substr(0, colon);
+           if (options.smtp_host.size() > 2 && options.smtp_host.front() == '[') {
+             options.smtp_host = options.smtp_host.substr(1, options.smtp_host.size() - 2);
+           }
+           port = v.substr(colon + 1);
+         }
+         US_ASSIGN_OR_RETURN(uint64_t n, ParseUnsigned(f, port, 65535));
+         options.smtp_port = static_cast<int>(n);
+         return Status::Ok();
+       }},
+      {"--smtps-port",
+       [&](const std::string& f, const std::string& v) -> Status {
+         std::string port = v;
+         if (size_t colon = v.rfind(':'); colon != std::string::npos) port = v.substr(colon + 1);
+         US_ASSIGN_OR_RETURN(uint64_t n, ParseUnsigned(f, port, 65535));
+         options.smtps_port = static_cast<int>(n);
+         return Status::Ok();
+       }},
+      {"--smtp-max-connections",
+       [&](const std::string& f, const std::string& v) -> Status {
+         US_ASSIGN_OR_RETURN(uint64_t n, ParseUnsigned(f, v, 1000000));
+         if (n == 0) return Bad("--smtp-max-connections expects a number from 1, got '0'");
+         options.smtp_max_connections = static_cast<int>(n);
+         return Status::Ok();
+       }},
+      {"--smtp-idle-timeout",
+       [&](const std::string&, const std::string& v) -> Status {
+         auto d = ParseDuration(v);
+         if (!d.ok()) return Bad("--smtp-idle-timeout: " + d.status().message());
+         options.smtp_idle_timeout = *d;
+         return Status::Ok();
+       }},
+      {"--smtp-credentials",
+       [&](const std::string&, const std::string& v) -> Status {
+         size_t colon = v.find(':');
+         if (colon == std::string::npos || colon == 0) {
+           return Bad("--smtp-credentials expects USER:PASSWORD, got '" + v + "'");
+         }
+         options.smtp_credentials.emplace_back(v.substr(0, colon), v.substr(colon + 1));
+         return Status::Ok();
+       }},
+      {"--ses-verification",
+       [&](const std::string&, const std::string& v) -> Status {
+         if (v != "instant" && v != "pending") {
+           return Bad("--ses-verification expects instant or pending, got '" + v + "'");
+         }
+         options.ses_pending_verification = v == "pending";
+         return Status::Ok();
+       }},
+      {"--ses-max-send-rate",
+       [&](const std::string& f, const std::string& v) -> Status {
+         US_ASSIGN_OR_RETURN(uint64_t n, ParseUnsigned(f, v, 1000000000));
+         options.ses_max_send_rate = static_cast<double>(n);
+         return Status::Ok();
+       }},
+      {"--ses-max-24h-send",
+       [&](const std::string& f, const std::string& v) -> Status {
+         if (v == "-1") {
+           options.ses_max_24h_send = -1;
+           return Status::Ok();
+         }
+         US_ASSIGN_OR_RETURN(uint64_t n, ParseUnsigned(f, v, 1000000000000));
+         options.ses_max_24h_send = static_cast<double>(n);
+         return Status::Ok();
+       }},
+      {"--ses-retention",
+       [&](const std::string&, const std::string& v) -> Status {
+         auto d = ParseDuration(v);
+         if (!d.ok()) return Bad("--ses-retention: " + d.status().message());
+         options.ses_retention = *d;
+         return Status::Ok();
+       }},
       {"--log-level",
        [&](const std::string&, const std::string& v) -> Status {
          auto level = ParseLogLevel(v);
@@ -157,6 +256,8 @@ Result<ServeOptions> ParseServe(const std::vector<std::string>& args, size_t beg
   // Switches: flags that take no value.
   std::map<std::string, std::function<void()>> switches = {
       {"--strict-references", [&] { options.strict_references = true; }},
+      {"--smtp-require-auth", [&] { options.smtp_require_auth = true; }},
+      {"--ses-production", [&] { options.ses_production = true; }},
   };
   for (size_t i = begin; i < args.size(); ++i) {
     std::string arg = args[i];

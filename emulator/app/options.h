@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -36,6 +37,22 @@ struct ServeOptions {
   // Unknown subnet, VPC and security group ids given to other services are refused
   // with EC2's error instead of accepted with a warning.
   bool strict_references = false;
+  // SES's SMTP endpoint: --smtp-port [ADDR:]PORT (0 picks a free port; "off" disables).
+  std::string smtp_host = "127.0.0.1";
+  int smtp_port = 2587;  // -1: off
+  bool smtp_port_given = false;
+  int smtps_port = -1;  // implicit TLS (SES's 465/2465); -1: off
+  bool smtp_require_auth = false;
+  int smtp_max_connections = 1000;
+  // Unset: 10m with the real clock, never with a virtual or fast one (whose jumps would
+  // close connections a client is still using). 0: never.
+  std::optional<Duration> smtp_idle_timeout;
+  std::vector<std::pair<std::string, std::string>> smtp_credentials;
+  bool ses_production = false;
+  bool ses_pending_verification = false;
+  double ses_max_send_rate = -2;  // -2: AWS's default for the mode
+  double ses_max_24h_send = -2;
+  Duration ses_retention{0};  // 0: keep every message
 };
 
 // `understudy run <file-or-dir>... [--junit FILE] [--seed N] [--filter S] [--timeout D]`.

@@ -15,6 +15,10 @@
 #include "api/front_door.h"
 #include "api/http_server.h"
 #include "api/model.h"
+#include "app/task_names.h"
+#include "autoscaling/autoscaling.h"
+#include "cloudwatch/cloudwatch.h"
+#include "cloudwatch/collectors.h"
 #include "core/clock.h"
 #include "core/event_bus.h"
 #include "core/event_loop.h"
@@ -29,9 +33,13 @@
 #include "elb/elbv2.h"
 #include "elb/local_ca.h"
 #include "elb/target_health.h"
+#include "events/events_service.h"
 #include "logs/logs.h"
 #include "runtime/task_runtime.h"
 #include "runtime/tcp_forwarder.h"
+#include "servicediscovery/servicediscovery.h"
+#include "ses/ses.h"
+#include "ses/smtp_listeners.h"
 
 namespace understudy::app {
 namespace {
@@ -123,11 +131,16 @@ Status Serve(const ServeOptions& options) {
 
   US_ASSIGN_OR_RETURN(auto logs, logs::Logs::Open(*store, journal, *clock));
   logs->Install(front_door, control);
+  // Cloud Map: the registries ECS services put their tasks in (docs/service-discovery.md).
+  US_ASSIGN_OR_RETURN(auto service_discovery,
+                      servicediscovery::ServiceDiscovery::Open(*store, journal, *clock,
+                                                               random.Fork("servicediscovery")));
+  service_discovery->Install(front_door, control);
   US_ASSIGN_OR_RETURN(auto ec2, ec2::Ec2::Open(*store, journal, random.Fork("ec2"),
                                                ec2::Ec2Options{options.strict_references}));
   ec2->Install(front_door, control);
   auto task_runtime = runtime::NewProcessRuntime(loop);
-  ecs::EcsOptions ecs_options{options.images_file, options.secrets_file, {}, {}};
+  ecs::EcsOptions ecs_options{options.images_file, options.secrets_file, {}, {}, {}};
   // awsvpc tasks' subnets and security groups go through EC2's references policy.
   ecs_options.network.subnet_zone =
       [&ec2](const Scope& scope,
@@ -194,9 +207,51 @@ Status Serve(const ServeOptions& options) {
         return alb == nullptr ? Status::Unavailable("no ALB")
                               : alb->SetForwardWeights(scope, rule_arn, weights);
       };
+  // Services register their tasks in Cloud Map services (serviceRegistries).
+  {
+    servicediscovery::ServiceDiscovery* sd = service_discovery.get();
+    ecs_options.service_discovery.registry =
+        [sd](const Scope& scope,
+             const std::string& arn) -> std::optional<ecs::ServiceRegistryInfo> {
+      auto info = sd->FindService(scope, arn);
+      if (!info) return std::nullopt;
+      return ecs::ServiceRegistryInfo{info->namespace_arn, info->custom_health, info->srv_records};
+    };
+    ecs_options.service_discovery.namespace_arn =
+        [sd](const Scope& scope, const std::string& name_or_arn) -> std::optional<std::string> {
+      auto info = sd->FindNamespace(scope, name_or_arn);
+      if (!info) return std::nullopt;
+      return info->arn;
+    };
+    ecs_options.service_discovery.register_instance =
+        [sd](const Scope& scope, const std::string& arn, const std::string& id,
+             const std::map<std::string, std::string>& attributes) {
+          return sd->RegisterInstance(scope, arn, id, attributes);
+        };
+    ecs_options.service_discovery.deregister_instance =
+        [sd](const Scope& scope, const std::string& arn, const std::string& id) {
+          return sd->DeregisterInstance(scope, arn, id);
+        };
+    ecs_options.service_discovery.set_health = [sd](const Scope& scope, const std::string& arn,
+                                                    const std::string& id, bool healthy) {
+      return sd->SetCustomHealth(scope, arn, id, healthy);
+    };
+    ecs_options.service_discovery.instances = [sd](const Scope& scope, const std::string& arn) {
+      return sd->Instances(scope, arn);
+    };
+  }
   US_ASSIGN_OR_RETURN(auto ecs, ecs::Ecs::Open(loop, *store, journal, *clock, random.Fork("ecs"),
                                                *task_runtime, *logs, bus, ecs_options));
   ecs->Install(front_door, control);
+  // EventBridge rules and schedules run ECS tasks through ECS's own RunTask.
+  events::EventsOptions events_options;
+  events_options.run_task = [&ecs](const Scope& scope, const Json& input) {
+    return ecs->RunTaskFor(scope, input);
+  };
+  US_ASSIGN_OR_RETURN(
+      auto events, events::EventsService::Open(loop, *store, journal, *clock, random.Fork("events"),
+                                               bus, *logs, std::move(events_options)));
+  events->Install(front_door, control);
   // The ALB: its control plane and health checker on the loop, its data plane on
   // threads of its own.
   elb::DataPlaneOptions data_plane_options;
@@ -255,6 +310,105 @@ Status Serve(const ServeOptions& options) {
   elbv2->Install(front_door, control);
   alb = elbv2.get();
 
+  // CloudWatch: metrics measured from ECS tasks and the ALB data plane each minute,
+  // alarms, and Application Auto Scaling acting on ECS services' desired counts.
+  US_ASSIGN_OR_RETURN(auto cloudwatch, cloudwatch::CloudWatch::Open(
+                                           *store, journal, *clock, random.Fork("cloudwatch"), bus,
+                                           Scope{options.account_id, options.region}));
+  cloudwatch->Install(front_door, control);
+  cloudwatch::EcsCollector ecs_metrics(*cloudwatch, [&ecs] {
+    std::vector<cloudwatch::TaskReading> out;
+    for (const auto& t : ecs->SampleServiceTasks()) {
+      out.push_back({t.scope, t.cluster, t.service, t.task_id, t.cpu_ns, t.system_cpu_ns,
+                     t.online_cpus, t.memory_bytes, t.reserved_vcpus, t.reserved_memory_mib});
+    }
+    return out;
+  });
+  cloudwatch::AlbCollector alb_metrics(*cloudwatch, [&elbv2] {
+    std::vector<cloudwatch::TargetGroupReading> out;
+    // "targetgroup/<name>/<id>" and "app/<name>/<id>", as the metrics' dimensions.
+    auto path = [](const std::string& arn) { return arn.substr(arn.rfind(':') + 1); };
+    for (const auto& g : elbv2->SampleTargetGroups()) {
+      cloudwatch::TargetGroupReading r{g.scope, path(g.arn), {}, {}};
+      for (const auto& lb : g.load_balancer_arns)
+        r.load_balancers.push_back(lb.substr(lb.find("loadbalancer/") + 13));
+      for (const auto& t : g.targets) {
+        r.targets.push_back({g.arn + "|" + t.id + "|" + std::to_string(t.port),
+                             t.state == "healthy", t.state == "unhealthy", t.counters.requests,
+                             t.counters.responses, t.counters.response_time_us,
+                             t.counters.target_4xx, t.counters.target_5xx});
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  });
+  cloudwatch->AddMinuteSource([&](TimePoint start) { ecs_metrics.Collect(start); });
+  cloudwatch->AddMinuteSource([&](TimePoint start) { alb_metrics.Collect(start); });
+  autoscaling::AutoScalingOptions scaling_options;
+  scaling_options.describe_service =
+      [&ecs](const Scope& scope, const std::string& cluster,
+             const std::string& service) -> std::optional<autoscaling::ServiceCapacity> {
+    auto scale = ecs->FindServiceScale(scope, cluster, service);
+    if (!scale) return std::nullopt;
+    return autoscaling::ServiceCapacity{scale->desired, scale->running, scale->deploying};
+  };
+  scaling_options.set_desired = [&ecs](const Scope& scope, const std::string& cluster,
+                                       const std::string& service, int64_t desired) {
+    return ecs->SetServiceDesiredCount(scope, cluster, service, desired);
+  };
+  // "app/<lb>/<id>/targetgroup/<tg>/<id>": the target group exists and that load
+  // balancer forwards to it.
+  scaling_options.resource_label_exists = [&elbv2](const Scope& scope, const std::string& label) {
+    size_t at = label.find("/targetgroup/");
+    if (at == std::string::npos) return false;
+    auto tg =
+        elbv2->FindTargetGroup(scope, MakeArn("elasticloadbalancing", scope, label.substr(at + 1)));
+    if (!tg) return false;
+    std::string lb = "loadbalancer/" + label.substr(0, at);
+    for (const auto& arn : tg->load_balancer_arns) {
+      if (arn.size() >= lb.size() && arn.compare(arn.size() - lb.size(), lb.size(), lb) == 0)
+        return true;
+    }
+    return false;
+  };
+  US_ASSIGN_OR_RETURN(auto scaling, autoscaling::AutoScaling::Open(*store, journal, *clock,
+                                                                   random.Fork("autoscaling"),
+                                                                   *cloudwatch, scaling_options));
+  scaling->Install(front_door, control);
+  // SES: the API on the front door, and its SMTP endpoint (STARTTLS with the local CA).
+  ses::SesOptions ses_options{!options.ses_production,
+                              options.ses_pending_verification,
+                              options.ses_max_24h_send,
+                              options.ses_max_send_rate,
+                              options.ses_retention,
+                              options.account_id,
+                              options.region};
+  US_ASSIGN_OR_RETURN(auto ses, ses::Ses::Open(loop, *store, journal, *clock, waits, bus,
+                                               random.Fork("ses"), ses_options));
+  ses->Install(front_door, control);
+  ses::SmtpListenOptions smtp_options{
+      options.smtp_host,
+      options.smtp_port,
+      options.smtp_port_given,
+      options.smtps_port,
+      options.smtp_require_auth,
+      options.smtp_credentials,
+      static_cast<size_t>(options.smtp_max_connections),
+      options.region,
+      [ca](const std::string& name) -> Result<std::pair<std::string, std::string>> {
+        US_ASSIGN_OR_RETURN(auto authority, ca());
+        US_ASSIGN_OR_RETURN(auto issued, authority->Issue({name}));
+        return std::make_pair(issued.certificate_pem, issued.private_key_pem);
+      },
+      options.smtp_idle_timeout.value_or(clock->is_virtual() ? Duration(0)
+                                                             : Duration(std::chrono::minutes(10))),
+      [&clock](Duration delay, std::function<void()> fn) {
+        return clock->ScheduleAfter(delay, std::move(fn), "smtp idle");
+      },
+      [&clock](uint64_t id) { clock->Cancel(id); }};
+  US_ASSIGN_OR_RETURN(auto smtp, ses::StartSmtpListeners(loop.io(), *ses, smtp_options));
+  control.AddHealthField("ses", [&smtp] { return smtp.health; });
+
   api::HttpServerOptions http_options;
   http_options.host = options.host;
   http_options.port = options.port;
@@ -275,7 +429,60 @@ Status Serve(const ServeOptions& options) {
   // Everything opened inside a task's namespace, by id, so the task's end can close it.
   std::map<uint64_t, std::function<void()>> in_task;
   uint64_t next_in_task = 1;
+  // What names resolve to inside awsvpc tasks (docs/service-discovery.md): Cloud Map's
+  // <service>.<namespace> to the registered addresses, relayed into the tasks behind
+  // them; load balancers' DNS names to an address of their own (10.1.x.y) whose listener
+  // ports are relayed to the listeners on the host's loopback.
+  auto name_targets = [&service_discovery, &elbv2, &smtp, &options]() {
+    std::vector<NameTarget> targets;
+    // SES's SMTP endpoint under its AWS name (docs/ses.md): 25, 587 and 2587 lead to the
+    // SMTP port, 465 and 2465 to the implicit-TLS one. 10.1.255.254 is never a load
+    // balancer's address (those end in 4..253).
+    if (smtp.health.is_object()) {
+      NameTarget t{"email-smtp." + options.region + ".amazonaws.com", "10.1.255.254", {}, true};
+      if (smtp.health.contains("smtp")) {
+        for (int p : {25, 587, 2587})
+          t.ports.push_back({p, smtp.health["smtp"]["port"].get<int>()});
+      }
+      if (smtp.health.contains("smtps")) {
+        for (int p : {465, 2465}) t.ports.push_back({p, smtp.health["smtps"]["port"].get<int>()});
+      }
+      targets.push_back(std::move(t));
+    }
+    for (const auto& name : service_discovery->DnsNames()) {
+      // Every instance is reachable at its address; the DNS answer (at most 8, healthy
+      // first) is what the name resolves to.
+      for (const auto& a : name.instances) {
+        bool answered = false;
+        for (const auto& in : name.addresses) answered |= in.ipv4 == a.ipv4 && in.port == a.port;
+        NameTarget t{name.name, a.ipv4, {}, a.ipv4.rfind("127.", 0) == 0, answered};
+        if (a.port > 0) t.ports.push_back({a.port, a.port});
+        targets.push_back(std::move(t));
+      }
+    }
+    Json described = elbv2->Describe();
+    for (const auto& lb : described["loadBalancers"]) {
+      uint32_t h = 2166136261u;  // FNV-1a of the ARN: a stable address per load balancer
+      for (char c : lb["arn"].get<std::string>()) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+      NameTarget t{lb["dnsName"].get<std::string>(),
+                   "10.1." + std::to_string((h >> 8) & 0xff) + "." + std::to_string(h % 250 + 4),
+                   {},
+                   true};
+      for (const auto& l : lb["listeners"]) {
+        int local = l.value("localPort", 0);
+        if (local != 0) t.ports.push_back({l["port"].get<int>(), local});
+      }
+      targets.push_back(std::move(t));
+    }
+    return targets;
+  };
+  std::unique_ptr<TaskNames> task_names;
   if (runtime::NetworkNamespacesAvailable()) {
+    task_names = std::make_unique<TaskNames>(
+        loop, state_dir->path() + "/task-hosts", name_targets,
+        [&ecs](const std::string& address) { return ecs->TaskNamespaceForAddress(address); },
+        [&ecs](int pid) { return ecs->TaskPortsInNamespace(pid); });
+    service_discovery->SetOnChange([&task_names] { task_names->Changed(); });
     uint16_t port = server->port();
     api::HttpServer* http = server.get();
     ecs->SetTaskNetworks(
@@ -298,7 +505,16 @@ Status Serve(const ServeOptions& options) {
             in_task[id] = [http, listener = *listener] { http->RemoveListener(listener); };
             ids.push_back(id);
           }
-          for (uint16_t forward : options.task_forwards) {
+          // --task-forward ports, and SES's SMTP ports: 127.0.0.1:<port> inside the task
+          // reaches the same port on the host.
+          std::vector<uint16_t> forwards = options.task_forwards;
+          for (const char* kind : {"smtp", "smtps"}) {
+            if (!smtp.health.is_object() || !smtp.health.contains(kind)) continue;
+            auto smtp_port = smtp.health[kind]["port"].get<uint16_t>();
+            if (std::find(forwards.begin(), forwards.end(), smtp_port) == forwards.end())
+              forwards.push_back(smtp_port);
+          }
+          for (uint16_t forward : forwards) {
             if (forward == port) continue;
             auto fd = runtime::ListenInNetworkNamespace(pid, "127.0.0.1", forward);
             if (!fd.ok()) return fail(fd.status());
@@ -308,6 +524,16 @@ Status Serve(const ServeOptions& options) {
             uint64_t id = next_in_task++;
             in_task[id] = [shared] { shared->Stop(); };
             ids.push_back(id);
+          }
+          // Service discovery and load balancer names, in the task's own /etc/hosts.
+          Status named = task_names->Open(pid);
+          if (named.ok()) {
+            uint64_t id = next_in_task++;
+            in_task[id] = [&task_names, pid] { task_names->Close(pid); };
+            ids.push_back(id);
+          } else {
+            Log(LogLevel::kWarn, "service discovery names are not served in the task of process " +
+                                     std::to_string(pid) + ": " + named.message());
           }
           return ids;
         },
@@ -323,6 +549,10 @@ Status Serve(const ServeOptions& options) {
     Log(LogLevel::kWarn,
         "network namespaces are not available: awsvpc tasks fall back to bridge (dynamic host "
         "ports on 127.0.0.1)");
+    Log(LogLevel::kWarn,
+        "network namespaces are not available: service discovery names (<service>.<namespace>) "
+        "and load balancer DNS names do NOT resolve inside tasks; find instances with "
+        "servicediscovery DiscoverInstances instead (docs/service-discovery.md)");
   }
   journal.Input("understudy.serve", Json{{"seed", options.seed},
                                          {"clock", ClockModeName(options.clock)},
@@ -332,10 +562,12 @@ Status Serve(const ServeOptions& options) {
     if (ec) return;
     Log(LogLevel::kInfo, std::string("stopping on ") + (signal == SIGINT ? "SIGINT" : "SIGTERM"));
     server->Stop();
+    smtp.Stop();
     loop.Stop();
   });
 
   std::printf("understudy %s listening on %s\n", kVersion, endpoint.c_str());
+  std::printf("%s", smtp.ready_lines.c_str());
   std::fflush(stdout);
   Log(LogLevel::kInfo, "state dir " + state_dir->path() +
                            (state_dir->temporary() ? " (temporary)" : "") + "; clock " +

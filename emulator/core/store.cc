@@ -24,8 +24,12 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   }
   std::unique_ptr<Store> store(new Store(db, path));
   sqlite3_busy_timeout(db, 5000);
+  // A checkpoint (the one fsync of WAL mode with synchronous=NORMAL) every 8192 pages
+  // rather than SQLite's 1000: a virtual month of schedule firings spent most of its
+  // wall time in checkpoints. The WAL grows to about 32 MiB between them.
   const char* setup =
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+      "PRAGMA wal_autocheckpoint=8192;"
       "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER "
       "NOT NULL);";
   Status status = store->Exec(setup);

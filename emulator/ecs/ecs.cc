@@ -76,6 +76,7 @@ class EcsImpl final : public Ecs {
     add_service("DescribeServiceDeployments", &Services::DescribeServiceDeployments);
     add_service("DescribeServiceRevisions", &Services::DescribeServiceRevisions);
     add_service("StopServiceDeployment", &Services::StopServiceDeployment);
+    add_service("ListServicesByNamespace", &Services::ListByNamespace);
     control.AddCondition(
         "ecsService", [this](const Scope& scope, const Json& params) -> Result<api::WaitCondition> {
           if (!params.is_object() || !params.contains("service") ||
@@ -225,6 +226,9 @@ class EcsImpl final : public Ecs {
     return task_definitions_.Reset();
   }
 
+  api::ApiResult RunTaskFor(const Scope& scope, const Json& input) override {
+    return tasks_.RunForCaller(scope, input);
+  }
   void SetEndpoint(const std::string& endpoint) override {
     tasks_.environment().aws_endpoint = endpoint;
   }
@@ -232,6 +236,33 @@ class EcsImpl final : public Ecs {
   Services& services() { return services_; }
   std::optional<int> TaskNamespaceForAddress(const std::string& address) const override {
     return tasks_.NamespaceFor(address);
+  }
+  std::optional<ServiceScale> FindServiceScale(const Scope& scope, const std::string& cluster,
+                                               const std::string& service) const override {
+    auto scale = services_.ScaleOf(scope, cluster, service);
+    if (!scale) return std::nullopt;
+    return ServiceScale{scale->desired, scale->running, scale->deploying};
+  }
+  Status SetServiceDesiredCount(const Scope& scope, const std::string& cluster,
+                                const std::string& service, int64_t desired) override {
+    api::ApiResult result = services_.Update(
+        scope, Json{{"cluster", cluster}, {"service", service}, {"desiredCount", desired}});
+    if (!result.ok()) return Status::FailedPrecondition(result.error().message);
+    return Status::Ok();
+  }
+  std::vector<ServiceTaskUsage> SampleServiceTasks() override {
+    std::vector<ServiceTaskUsage> out;
+    for (const auto& [scope, cluster, service, task_id] : services_.RunningTasks()) {
+      auto usage = tasks_.UsageOf(scope, task_id);
+      if (!usage) continue;
+      out.push_back(ServiceTaskUsage{scope, cluster, service, task_id, usage->cpu_ns,
+                                     usage->system_cpu_ns, usage->online_cpus, usage->memory_bytes,
+                                     usage->reserved_vcpus, usage->reserved_memory_mib});
+    }
+    return out;
+  }
+  std::vector<int> TaskPortsInNamespace(int pid) const override {
+    return tasks_.PortsInNamespace(pid);
   }
   void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                        std::function<void(const std::vector<uint64_t>&)> close) override {
@@ -263,6 +294,7 @@ Result<std::unique_ptr<Ecs>> Ecs::Open(EventLoop& loop, Store& store, Journal& j
   }
   ecs->environment().network = options.network;
   ecs->services().set_load_balancing(options.load_balancing);
+  ecs->services().set_service_discovery(options.service_discovery);
   US_RETURN_IF_ERROR(ecs->Open());
   return std::unique_ptr<Ecs>(std::move(ecs));
 }

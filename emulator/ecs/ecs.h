@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,13 +82,67 @@ struct LoadBalancing {
       port_accepts;
 };
 
+// A Cloud Map service a service registers its tasks in (serviceRegistries[].registryArn).
+struct ServiceRegistryInfo {
+  std::string namespace_arn;
+  bool custom_health = false;  // HealthCheckCustomConfig: ECS reports the tasks' health
+  bool srv_records = false;    // its DnsConfig has an SRV record (needs a port)
+};
+
+// How services reach Cloud Map (the app wires them to ServiceDiscovery). Unset members:
+// every registry exists, registration does nothing and no namespace exists.
+struct ServiceDiscoveryHooks {
+  // The Cloud Map service with ARN `registry_arn`, or nothing when there is none.
+  std::function<std::optional<ServiceRegistryInfo>(const Scope&, const std::string& registry_arn)>
+      registry;
+  // The ARN of the namespace named (or with ARN) `name_or_arn`, or nothing.
+  std::function<std::optional<std::string>(const Scope&, const std::string& name_or_arn)>
+      namespace_arn;
+  std::function<Status(const Scope&, const std::string& registry_arn, const std::string& instance,
+                       const std::map<std::string, std::string>& attributes)>
+      register_instance;
+  std::function<Status(const Scope&, const std::string& registry_arn, const std::string& instance)>
+      deregister_instance;
+  std::function<Status(const Scope&, const std::string& registry_arn, const std::string& instance,
+                       bool healthy)>
+      set_health;
+  // The instances of the registry, with their attributes.
+  std::function<std::vector<std::pair<std::string, std::map<std::string, std::string>>>(
+      const Scope&, const std::string& registry_arn)>
+      instances;
+};
+
 // Local stand-ins for what images and secret stores supply (docs/ecs-tasks.md), and
 // the EC2 and ALB lookups.
 struct EcsOptions {
   std::string images_file;   // --images: image -> entry point, command, working dir, environment
   std::string secrets_file;  // --secrets: valueFrom -> secret value
   NetworkLookup network;     // default: every subnet and security group id accepted
-  LoadBalancing load_balancing;  // default: see LoadBalancing
+  LoadBalancing load_balancing;             // default: see LoadBalancing
+  ServiceDiscoveryHooks service_discovery;  // default: see ServiceDiscoveryHooks
+};
+
+// One running service task's resource use, for CloudWatch's AWS/ECS metrics:
+// cumulative CPU time, the host's cumulative CPU time (both ns) and online CPUs at the
+// same reading, resident memory, and what the task reserves.
+struct ServiceTaskUsage {
+  Scope scope;
+  std::string cluster;  // name
+  std::string service;  // name
+  std::string task_id;
+  uint64_t cpu_ns = 0;
+  uint64_t system_cpu_ns = 0;
+  int online_cpus = 1;
+  uint64_t memory_bytes = 0;
+  double reserved_vcpus = 1;
+  double reserved_memory_mib = 0;
+};
+
+// A service's counts, for Application Auto Scaling.
+struct ServiceScale {
+  int64_t desired = 0;
+  int64_t running = 0;
+  bool deploying = false;  // a deployment is in progress
 };
 
 class Ecs {
@@ -114,6 +169,20 @@ class Ecs {
   // The pid holding the network namespace of the running awsvpc task with private
   // address `address`, so the ALB can reach it; nothing when no such task runs.
   virtual std::optional<int> TaskNamespaceForAddress(const std::string& address) const = 0;
+  // The ACTIVE service's counts, or nothing when there is no such service.
+  virtual std::optional<ServiceScale> FindServiceScale(const Scope& scope,
+                                                       const std::string& cluster,
+                                                       const std::string& service) const = 0;
+  // Sets a service's desiredCount as UpdateService does (Application Auto Scaling).
+  virtual Status SetServiceDesiredCount(const Scope& scope, const std::string& cluster,
+                                        const std::string& service, int64_t desired) = 0;
+  // The resource use of every running service task.
+  virtual std::vector<ServiceTaskUsage> SampleServiceTasks() = 0;
+  // The container ports mapped by the running task whose namespace process `pid` holds.
+  virtual std::vector<int> TaskPortsInNamespace(int pid) const = 0;
+  // RunTask on behalf of another service (EventBridge rules and Scheduler): `input` is a
+  // RunTask request whose startedBy may name the caller ("events-rule/nightly").
+  virtual api::ApiResult RunTaskFor(const Scope& scope, const Json& input) = 0;
   virtual void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                                std::function<void(const std::vector<uint64_t>&)> close) = 0;
 };

@@ -64,6 +64,7 @@ std::string TaskIdOf(const std::string& arn) { return arn.substr(arn.rfind('/') 
 }  // namespace
 
 void Services::OnTaskEvent(const Json& event) {
+  if (event.value("detail-type", "") == "CloudWatch Alarm State Change") return OnAlarmEvent(event);
   if (event.value("detail-type", "") != "ECS Task State Change") return;
   const Json& detail = event["detail"];
   if (detail.value("group", "").rfind("service:", 0) != 0) return;
@@ -82,6 +83,7 @@ void Services::OnTaskEvent(const Json& event) {
   } else if (status == "STOPPED") {
     OnStopped(key, record, id);
   }
+  if (status == "RUNNING") ReportInstanceHealth(record, id, detail.value("healthStatus", ""));
   Kick(key);
 }
 
@@ -201,6 +203,7 @@ void Services::OnRunning(const Key& key, Record& record, ServiceTask& task) {
     AddEvent(record, "registered 1 targets in (target-group " + tg + ")");
   }
   task.registered = !task.targets.empty();
+  RegisterInstances(record, task);
   if (!record.doc.contains("_targets")) record.doc["_targets"] = Json::array();
   (void)Save(key);
   Settle(key, task.id);
@@ -263,6 +266,7 @@ void Services::OnStopped(const Key& key, Record& record, const std::string& task
   if (it == record.tasks.end()) return;
   record.steady = false;  // until the next reconcile has looked at what is left
   ServiceTask& task = it->second;
+  DeregisterInstances(record, task_id);
   if (task.registered && !task.stopping) {
     // It stopped by itself (or from outside): its targets leave the target groups now.
     for (const auto& [tg, id, port] : task.targets) {
@@ -309,25 +313,58 @@ void Services::OnStopped(const Key& key, Record& record, const std::string& task
   record.tasks.erase(it);
 }
 
-void Services::TripBreaker(const Key& key, Record& record) {
+void Services::OnAlarmEvent(const Json& event) {
+  Json detail = event.value("detail", Json::object());
+  if (!detail.is_object() || detail.value("state", Json::object()).value("value", "") != "ALARM")
+    return;
+  std::string alarm = detail.value("alarmName", "");
+  for (auto& [key, record] : services_) {
+    if (record.scope.account != event.value("account", "") ||
+        record.scope.region != event.value("region", ""))
+      continue;
+    const Json& alarms = record.doc["deploymentConfiguration"].value("alarms", Json::object());
+    const Json& names = alarms.value("alarmNames", Json::array());
+    if (!alarms.value("enable", false) ||
+        std::find(names.begin(), names.end(), alarm) == names.end())
+      continue;
+    Json& deployments = record.doc["deployments"];
+    if (deployments.empty() || deployments[0].value("rolloutState", "") != "IN_PROGRESS") continue;
+    TripBreaker(key, record, "ECS deployment failed: alarm " + alarm + " is in ALARM state.",
+                "(deployment " + deployments[0]["id"].get<std::string>() +
+                    ") deployment failed: alarm detected.",
+                alarms.value("rollback", false));
+    record.steady = false;
+    (void)Save(key);
+    Kick(key);
+  }
+}
+
+void Services::TripBreaker(const Key& key, Record& record, const std::string& reason_given,
+                           const std::string& event, std::optional<bool> rollback_wanted) {
   Json& deployments = record.doc["deployments"];
   Json& failed = deployments[0];
   std::string failed_id = failed["id"].get<std::string>();
-  std::string reason = "ECS deployment circuit breaker: task failed to start.";
+  std::string reason =
+      reason_given.empty() ? "ECS deployment circuit breaker: task failed to start." : reason_given;
   failed["rolloutState"] = "FAILED";
   failed["rolloutStateReason"] = reason;
   failed["updatedAt"] = ToEpochSeconds(clock_.Now());
-  AddEvent(record, "(deployment " + failed_id + ") deployment failed: tasks failed to start.");
+  AddEvent(record, event.empty()
+                       ? "(deployment " + failed_id + ") deployment failed: tasks failed to start."
+                       : event);
   PublishDeploymentChange(record, "ERROR", "SERVICE_DEPLOYMENT_FAILED", failed_id, reason);
+  // The circuit breaker, or a CloudWatch alarm (which says whether to roll back).
+  const bool by_breaker = !rollback_wanted.has_value();
   const Json& breaker =
       record.doc["deploymentConfiguration"].value("deploymentCircuitBreaker", Json::object());
-  bool rollback = breaker.value("rollback", false) && record.doc.contains("_lastCompleted") &&
+  bool rollback = rollback_wanted.value_or(breaker.value("rollback", false)) &&
+                  record.doc.contains("_lastCompleted") &&
                   record.doc["_lastCompleted"]["id"] != failed_id;
   if (!rollback) {
-    ServiceDeploymentFailed(record, failed_id, reason, "", /*breaker=*/true);
+    ServiceDeploymentFailed(record, failed_id, reason, "", by_breaker);
     return;
   }
-  RollBack(key, record, reason, /*breaker=*/true);
+  RollBack(key, record, reason, by_breaker);
 }
 
 void Services::RollBack(const Key& key, Record& record, const std::string& reason, bool breaker) {
@@ -470,6 +507,7 @@ void Services::Retire(const Key& key, Record& record,
     int64_t delay = 0;
     if (task.running) {
       tasks_.Deactivate(record.scope, id, "ServiceSchedulerInitiated", reason);
+      DeregisterInstances(record, id);
       for (const auto& [tg, target, port] : task.targets) {
         if (lb_.deregister_target) (void)lb_.deregister_target(record.scope, tg, target, port);
         ++per_group[tg];
@@ -547,6 +585,7 @@ void Services::Reconcile(const Key& key) {
       }
     }
     doc["_targets"] = Json::array();
+    DeregisterLeftoverInstances(r);
     r.reloaded = false;
   }
   int64_t desired = doc["desiredCount"].get<int64_t>();

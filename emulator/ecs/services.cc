@@ -165,6 +165,32 @@ std::optional<Json> Services::Find(const Scope& scope, const std::string& cluste
   return View(*record, false);
 }
 
+std::optional<Services::Scale> Services::ScaleOf(const Scope& scope, const std::string& cluster,
+                                                 const std::string& service) const {
+  const Record* record = FindRecord(scope, cluster, service);
+  if (record == nullptr || record->doc["status"] != "ACTIVE") return std::nullopt;
+  const Json& deployments = record->doc["deployments"];
+  bool deploying =
+      deployments.size() > 1 ||
+      (!deployments.empty() && deployments[0].value("rolloutState", "") == "IN_PROGRESS");
+  return Scale{record->doc["desiredCount"].get<int64_t>(),
+               record->doc["runningCount"].get<int64_t>(), deploying};
+}
+
+std::vector<std::tuple<Scope, std::string, std::string, std::string>> Services::RunningTasks()
+    const {
+  std::vector<std::tuple<Scope, std::string, std::string, std::string>> out;
+  for (const auto& [key, record] : services_) {
+    const std::string& cluster_arn = std::get<2>(key);
+    std::string cluster = cluster_arn.substr(cluster_arn.rfind('/') + 1);
+    for (const auto& [id, task] : record.tasks) {
+      if (task.running && !task.stopping)
+        out.emplace_back(record.scope, cluster, std::get<3>(key), id);
+    }
+  }
+  return out;
+}
+
 bool Services::Steady(const Scope& scope, const std::string& cluster,
                       const std::string& name) const {
   const Record* record = FindRecord(scope, cluster, name);
@@ -356,6 +382,10 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
   }
   Json lbs = input.value("loadBalancers", Json::array());
   if (auto error = CheckLoadBalancers(scope, lbs, *def)) return *error;
+  if (auto error =
+          CheckServiceRegistries(scope, input.value("serviceRegistries", Json::array()), *def)) {
+    return *error;
+  }
   if (auto error = CheckTrafficShift(scope, config, lbs)) return *error;
   std::string network_mode = def->value("networkMode", "bridge");
   if (network_mode == "awsvpc") {
@@ -419,6 +449,9 @@ ApiResult Services::Create(const Scope& scope, const Json& input) {
     doc["networkConfiguration"] = input["networkConfiguration"];
   }
   if (input.contains("role")) doc["roleArn"] = input["role"];
+  if (input.contains("serviceConnectConfiguration")) {
+    doc["serviceConnectConfiguration"] = input["serviceConnectConfiguration"];
+  }
 
   // A deleted (INACTIVE) service of the same name is replaced.
   services_.erase(key);

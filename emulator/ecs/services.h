@@ -45,12 +45,15 @@ class Services {
   // Forgets every service (their tasks are Tasks::Reset's).
   Status Reset();
   void set_load_balancing(LoadBalancing lb) { lb_ = std::move(lb); }
+  void set_service_discovery(ServiceDiscoveryHooks sd) { sd_ = std::move(sd); }
 
   api::ApiResult Create(const Scope& scope, const Json& input);
   api::ApiResult Update(const Scope& scope, const Json& input);
   api::ApiResult Delete(const Scope& scope, const Json& input);
   api::ApiResult Describe(const Scope& scope, const Json& input);
   api::ApiResult List(const Scope& scope, const Json& input);
+  // ListServicesByNamespace (service_registries.cc).
+  api::ApiResult ListByNamespace(const Scope& scope, const Json& input);
   // Tags of a service ARN (the ECS tag operations route service ARNs here).
   api::ApiResult TagResource(const Scope& scope, const Json& input);
   api::ApiResult UntagResource(const Scope& scope, const Json& input);
@@ -66,6 +69,17 @@ class Services {
   // shows it, or nothing.
   std::optional<Json> Find(const Scope& scope, const std::string& cluster,
                            const std::string& name_or_arn) const;
+  // For Application Auto Scaling and CloudWatch: the ACTIVE service's desired and
+  // running counts and whether a deployment is in progress; nothing when there is none.
+  struct Scale {
+    int64_t desired = 0;
+    int64_t running = 0;
+    bool deploying = false;
+  };
+  std::optional<Scale> ScaleOf(const Scope& scope, const std::string& cluster,
+                               const std::string& service) const;
+  // Every running service task: (scope, cluster name, service name, task id).
+  std::vector<std::tuple<Scope, std::string, std::string, std::string>> RunningTasks() const;
   // True when the service has one deployment, COMPLETED, with runningCount ==
   // desiredCount and nothing pending or draining.
   bool Steady(const Scope& scope, const std::string& cluster, const std::string& name) const;
@@ -149,7 +163,12 @@ class Services {
   void OnStopped(const Key& key, Record& record, const std::string& task_id);
   void Settle(const Key& key, const std::string& task_id);
   void UpdateCounts(Record& record);
-  void TripBreaker(const Key& key, Record& record);
+  // Fails the PRIMARY deployment and rolls back when `rollback` (default: the circuit
+  // breaker's setting); `reason` is its rolloutStateReason, `event` the service event.
+  void TripBreaker(const Key& key, Record& record, const std::string& reason = "",
+                   const std::string& event = "", std::optional<bool> rollback = std::nullopt);
+  // A CloudWatch alarm of deploymentConfiguration.alarms went to ALARM (§2.7).
+  void OnAlarmEvent(const Json& event);
   // Makes the last COMPLETED deployment PRIMARY again (reusing its id) and the
   // current one ACTIVE; `reason` goes to the service deployment's rollback.
   void RollBack(const Key& key, Record& record, const std::string& reason, bool breaker);
@@ -194,6 +213,17 @@ class Services {
   // true once it has reached CLEAN_UP (the old tasks may go) or completed.
   bool AdvanceTrafficShift(Record& record, bool scaled_up);
 
+  // service_registries.cc: Cloud Map registration of a service's tasks (§2.14).
+  // Checks serviceRegistries against Cloud Map and the task definition.
+  std::optional<api::ApiError> CheckServiceRegistries(const Scope& scope, const Json& registries,
+                                                      const Json& definition) const;
+  void RegisterInstances(Record& record, const ServiceTask& task);
+  void DeregisterInstances(Record& record, const std::string& task_id);
+  // Reports a task's healthStatus to registries with a custom health check.
+  void ReportInstanceHealth(Record& record, const std::string& task_id, const std::string& health);
+  // Instances the previous run's tasks left in the service's registries.
+  void DeregisterLeftoverInstances(Record& record);
+
   // service_events.cc
   // Adds "(service <name>) <text>" to the service's events (newest first, ≤100).
   void AddEvent(Record& record, const std::string& text);
@@ -215,6 +245,7 @@ class Services {
   Tasks& tasks_;
   EventBus& bus_;
   LoadBalancing lb_;
+  ServiceDiscoveryHooks sd_;
   uint64_t subscription_ = 0;
   std::map<Key, Record> services_;
   std::map<Key, Hold> kicks_;  // services with a reconcile posted, holding the clock

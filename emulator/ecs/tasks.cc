@@ -238,6 +238,10 @@ ApiResult Tasks::RunForService(const Scope& scope, const Json& input) {
   return Launch(scope, input, /*for_service=*/true);
 }
 
+ApiResult Tasks::RunForCaller(const Scope& scope, const Json& input) {
+  return Launch(scope, input, /*for_service=*/false, /*trusted_started_by=*/true);
+}
+
 const Json* Tasks::FindById(const Scope& scope, const std::string& task_id) const {
   auto it = tasks_.find(Key{scope.account, scope.region, task_id});
   return it == tasks_.end() ? nullptr : &it->second;
@@ -269,7 +273,8 @@ void Tasks::StopForService(const Scope& scope, const std::string& task_id,
   BeginStop(Key{scope.account, scope.region, task_id}, stop_code, reason);
 }
 
-ApiResult Tasks::Launch(const Scope& scope, const Json& input, bool for_service) {
+ApiResult Tasks::Launch(const Scope& scope, const Json& input, bool for_service,
+                        bool trusted_started_by) {
   std::string cluster_name = input.value("cluster", "default");
   const Json* cluster = clusters_.Find(scope, cluster_name);
   if (cluster == nullptr || (*cluster)["status"] != "ACTIVE") {
@@ -300,7 +305,7 @@ ApiResult Tasks::Launch(const Scope& scope, const Json& input, bool for_service)
     }
   }
   std::string started_by = input.value("startedBy", "");
-  if (!for_service &&
+  if (!for_service && !trusted_started_by &&
       (started_by.size() > 36 || !std::all_of(started_by.begin(), started_by.end(), [](char c) {
          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
        }))) {
@@ -588,6 +593,19 @@ std::optional<int> Tasks::NamespaceFor(const std::string& address) const {
     if (task != tasks_.end() && TaskAddress(task->second) == address) return live->pause->pid;
   }
   return std::nullopt;
+}
+
+std::vector<int> Tasks::PortsInNamespace(int pid) const {
+  std::vector<int> ports;
+  for (const auto& [key, live] : live_) {
+    if (!live->pause || live->pause->pid != pid) continue;
+    for (const auto& c : live->definition["containerDefinitions"]) {
+      for (const auto& pm : c.value("portMappings", Json::array())) {
+        ports.push_back(pm.value("containerPort", 0));
+      }
+    }
+  }
+  return ports;
 }
 
 bool Tasks::Namespaced(const Json& definition) const {
@@ -939,6 +957,12 @@ void Tasks::RunHealthCheck(const Key& key, const std::string& container) {
     spec->argv = command;
   }
   spec->name = container + "-healthcheck";
+  if (live.pause) {
+    // Inside the task's namespaces, as the container's own command runs: its
+    // `localhost` is the task's loopback.
+    spec->network = runtime::ContainerSpec::Network::kJoin;
+    spec->network_of = live.pause->pid;
+  }
   std::weak_ptr<bool> alive = alive_;
   runtime::ContainerCallbacks callbacks;
   callbacks.output = [](const std::string&, bool) {};
@@ -1380,6 +1404,38 @@ Json Tasks::ContainerMetadata(const Key& key, const std::string& container) {
   }
   if (!ports.empty()) doc["Ports"] = ports;
   return doc;
+}
+
+std::optional<Tasks::Usage> Tasks::UsageOf(const Scope& scope, const std::string& task_id) {
+  Key key{scope.account, scope.region, task_id};
+  auto live = live_.find(key);
+  const Json* task = Doc(key);
+  if (live == live_.end() || task == nullptr) return std::nullopt;
+  Usage usage;
+  bool any = false;
+  for (const auto& [name, handle] : live->second->running) {
+    auto stats = runtime_.Stats(handle);
+    if (!stats.ok()) continue;
+    any = true;
+    usage.cpu_ns += stats->cpu_user_ns + stats->cpu_kernel_ns;
+    usage.memory_bytes += stats->memory_bytes;
+    usage.system_cpu_ns = stats->system_cpu_ns;
+    usage.online_cpus = stats->online_cpus;
+  }
+  if (!any) return std::nullopt;
+  const Json& def = live->second->definition;
+  double cpu_units = 0, memory_mib = 0;
+  if (task->contains("cpu")) cpu_units = std::stod((*task)["cpu"].get<std::string>());
+  if (task->contains("memory")) memory_mib = std::stod((*task)["memory"].get<std::string>());
+  for (const auto& c : def.value("containerDefinitions", Json::array())) {
+    if (!task->contains("cpu")) cpu_units += c.value("cpu", int64_t{0});
+    if (!task->contains("memory")) {
+      memory_mib += c.value("memory", c.value("memoryReservation", int64_t{0}));
+    }
+  }
+  usage.reserved_vcpus = cpu_units > 0 ? cpu_units / 1024.0 : 1.0;
+  usage.reserved_memory_mib = memory_mib;
+  return usage;
 }
 
 Json Tasks::StatsDocument(const Key& key, const std::string& container) {

@@ -77,6 +77,9 @@ class Tasks {
   // targets drain; StopForService then stops it (SIGTERM, ...). Both do nothing for
   // a task that is not live.
   api::ApiResult RunForService(const Scope& scope, const Json& input);
+  // RunTask for another service (EventBridge): its startedBy ("events-rule/x") is not
+  // held to the public API's character rule.
+  api::ApiResult RunForCaller(const Scope& scope, const Json& input);
   void Deactivate(const Scope& scope, const std::string& task_id, const std::string& stop_code,
                   const std::string& reason);
   void StopForService(const Scope& scope, const std::string& task_id, const std::string& stop_code,
@@ -91,10 +94,24 @@ class Tasks {
   // The pid holding the network namespace of the running task with private address
   // `address` (an awsvpc task in a namespace of its own); nothing for any other.
   std::optional<int> NamespaceFor(const std::string& address) const;
+  // The container ports the running task whose namespace process `pid` holds maps.
+  std::vector<int> PortsInNamespace(int pid) const;
 
   // The task `id_or_arn` of `cluster` names, or nullptr.
   const Json* Find(const Scope& scope, const std::string& cluster,
                    const std::string& id_or_arn) const;
+  // Resource use of a live task, summed over its running containers, and what it
+  // reserves (task-level cpu and memory, else the containers' sums; no reservation
+  // counts as one vCPU / nothing); nothing once it is not live.
+  struct Usage {
+    uint64_t cpu_ns = 0;
+    uint64_t system_cpu_ns = 0;
+    int online_cpus = 1;
+    uint64_t memory_bytes = 0;
+    double reserved_vcpus = 0;
+    double reserved_memory_mib = 0;
+  };
+  std::optional<Usage> UsageOf(const Scope& scope, const std::string& task_id);
   // (running, pending) counts of a cluster, for DescribeClusters.
   std::pair<int64_t, int64_t> Counts(const Scope& scope, const std::string& cluster_arn) const;
 
@@ -106,7 +123,8 @@ class Tasks {
   std::string NextTaskAddress();
   static std::string PrivateDnsName(const std::string& address);  // "ip-10-0-0-4.ec2.internal"
   static std::string TaskAddress(const Json& task);  // its ENI's address; 127.0.0.1 without one
-  api::ApiResult Launch(const Scope& scope, const Json& input, bool for_service);
+  api::ApiResult Launch(const Scope& scope, const Json& input, bool for_service,
+                        bool trusted_started_by = false);
   void Advance(const Key& key);  // moves a task to its next state when it can
   void StartContainers(const Key& key);
   // Starts every container whose dependsOn conditions hold; RUNNING once all have started.

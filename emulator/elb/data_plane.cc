@@ -436,7 +436,9 @@ class DataPlaneImpl : public DataPlane {
     std::lock_guard lock(publish_mu_);
     auto it = target_runtimes_.find(TargetKeyText(target_group_arn, id, port));
     if (it == target_runtimes_.end()) return {};
-    return {it->second->requests.load(), it->second->in_flight.load()};
+    const TargetRuntime& r = *it->second;
+    return {r.requests.load(),         r.in_flight.load(),  r.responses.load(),
+            r.response_time_us.load(), r.target_4xx.load(), r.target_5xx.load()};
   }
 
   void Stop() override {
@@ -888,6 +890,14 @@ class DataPlaneImpl : public DataPlane {
     }
     log.target_processing_time = target_seconds;
     log.response_processing_time = 0;
+    runtime->responses.fetch_add(1, std::memory_order_relaxed);
+    runtime->response_time_us.fetch_add(static_cast<uint64_t>(target_seconds * 1e6),
+                                        std::memory_order_relaxed);
+    if (response.result_int() >= 500) {
+      runtime->target_5xx.fetch_add(1, std::memory_order_relaxed);
+    } else if (response.result_int() >= 400) {
+      runtime->target_4xx.fetch_add(1, std::memory_order_relaxed);
+    }
     log.target_status_code = std::to_string(response.result_int());
     bool reusable = response.keep_alive() && !response.need_eof();
     // The target's own headers pass through; hop-by-hop ones are the ALB's business.

@@ -30,6 +30,10 @@ struct DataPlaneOptions {
 struct TargetCounters {
   uint64_t requests = 0;
   uint64_t in_flight = 0;
+  uint64_t responses = 0;         // answers from the target
+  uint64_t response_time_us = 0;  // their total time to first byte and body
+  uint64_t target_4xx = 0;
+  uint64_t target_5xx = 0;
 };
 
 class DataPlane {

@@ -16,7 +16,8 @@ class Elbv2Impl final : public Elbv2 {
   Elbv2Impl(EventLoop& loop, Store& store, Journal& journal, Clock& clock, Random random,
             DataPlane& data_plane, TargetHealthSource& health, Elbv2Options options)
       : service_(loop, store, journal, clock, std::move(random), data_plane, health,
-                 std::move(options)) {}
+                 std::move(options)),
+        data_plane_(data_plane) {}
 
   Status Open() { return service_.Open(); }
 
@@ -167,8 +168,23 @@ class Elbv2Impl final : public Elbv2 {
     return AsStatus(service_.ModifyRule(scope, Json{{"RuleArn", rule_arn}, {"Actions", actions}}));
   }
 
+  std::vector<TargetGroupSample> SampleTargetGroups() const override {
+    std::vector<TargetGroupSample> out;
+    for (const auto& [arn, tg] : service_.target_groups_) {
+      TargetGroupSample sample{tg.scope, arn, service_.LoadBalancersUsing(arn), {}};
+      for (const auto& t : tg.targets) {
+        Json health = service_.TargetHealthOf(tg, t.id, t.port);
+        sample.targets.push_back(TargetSample{t.id, t.port, health.value("State", ""),
+                                              data_plane_.Counters(arn, t.id, t.port)});
+      }
+      out.push_back(std::move(sample));
+    }
+    return out;
+  }
+
  private:
   Service service_;
+  DataPlane& data_plane_;
 };
 
 }  // namespace

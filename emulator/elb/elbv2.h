@@ -101,6 +101,21 @@ class Elbv2 {
                                 int port) = 0;
   virtual Status DeregisterTarget(const Scope& scope, const std::string& arn, const std::string& id,
                                   int port) = 0;
+  // For CloudWatch's AWS/ApplicationELB metrics: every target group with the load
+  // balancers forwarding to it, its targets' states and their data-plane counters.
+  struct TargetSample {
+    std::string id;
+    uint16_t port = 0;
+    std::string state;  // DescribeTargetHealth's State
+    TargetCounters counters;
+  };
+  struct TargetGroupSample {
+    Scope scope;
+    std::string arn;
+    std::vector<std::string> load_balancer_arns;
+    std::vector<TargetSample> targets;
+  };
+  virtual std::vector<TargetGroupSample> SampleTargetGroups() const = 0;
   // The TargetHealth shape ({State, Reason?, Description?}) DescribeTargetHealth shows
   // for the target; State "unused" when the group does not exist.
   virtual Json TargetHealth(const Scope& scope, const std::string& arn, const std::string& id,

@@ -24,6 +24,11 @@ namespace understudy::elb {
 struct TargetRuntime {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> in_flight{0};
+  // Answers the target gave (CloudWatch's TargetResponseTime, HTTPCode_Target_*).
+  std::atomic<uint64_t> responses{0};
+  std::atomic<uint64_t> response_time_us{0};
+  std::atomic<uint64_t> target_4xx{0};
+  std::atomic<uint64_t> target_5xx{0};
   // Moves on when the target's deregistration delay elapses: the exchanges with it that
   // started before are ended (the data plane keeps them per worker).
   std::atomic<uint64_t> cut_epoch{0};

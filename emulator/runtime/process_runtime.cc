@@ -23,6 +23,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -157,6 +158,7 @@ struct ChildPlan {
   int max_fd = 0;  // for the close-on-exec fallback without close_range
   bool new_netns = false;
   int join_netns_fd = -1;
+  int join_mntns_fd = -1;  // the mount namespace of the container whose network it joins
 };
 
 // In a fresh network namespace: loopback up, and 169.254.170.2 on it (where ECS
@@ -181,6 +183,15 @@ bool BringUpLoopback() {
   return ok;
 }
 
+// Whether process `pid` is in this process's namespace of kind `kind` ("mnt", "net").
+bool SameNamespace(int pid, const char* kind) {
+  struct stat theirs {};
+  struct stat ours {};
+  if (stat(("/proc/" + std::to_string(pid) + "/ns/" + kind).c_str(), &theirs) != 0) return true;
+  if (stat((std::string("/proc/self/ns/") + kind).c_str(), &ours) != 0) return true;
+  return theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev;
+}
+
 [[noreturn]] void ChildFail(const ChildPlan& plan, ChildStep step, int error) {
   ChildFailure failure{step, error};
   while (write(plan.status_fd, &failure, sizeof(failure)) < 0 && errno == EINTR) {
@@ -194,8 +205,18 @@ bool BringUpLoopback() {
   if (plan.new_netns) {
     if (unshare(CLONE_NEWNET) != 0) ChildFail(plan, ChildStep::kNetns, errno);
     if (!BringUpLoopback()) ChildFail(plan, ChildStep::kNetns, errno);
-  } else if (plan.join_netns_fd >= 0 && setns(plan.join_netns_fd, CLONE_NEWNET) != 0) {
-    ChildFail(plan, ChildStep::kNetns, errno);
+    // A private mount namespace too, where the emulator may bind files (the task's
+    // /etc/hosts) without touching the host's. Where it cannot be made, the task shares
+    // the host's, and BindFileInMountNamespace refuses to bind into it.
+    if (unshare(CLONE_NEWNS) == 0 &&
+        mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+      ChildFail(plan, ChildStep::kNetns, errno);
+    }
+  } else if (plan.join_netns_fd >= 0) {
+    if (setns(plan.join_netns_fd, CLONE_NEWNET) != 0) ChildFail(plan, ChildStep::kNetns, errno);
+    if (plan.join_mntns_fd >= 0 && setns(plan.join_mntns_fd, CLONE_NEWNS) != 0) {
+      ChildFail(plan, ChildStep::kNetns, errno);
+    }
   }
   if (plan.cgroup_fd >= 0 || plan.cpu_cgroup_fd >= 0) {
     // Join the cgroups before exec, so the app never runs outside its limits.
@@ -724,6 +745,7 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
     plan.gid = ids->second;
   }
   UniqueFd netns;
+  UniqueFd mntns;
   if (spec.network == ContainerSpec::Network::kNew) {
     plan.new_netns = true;
   } else if (spec.network == ContainerSpec::Network::kJoin) {
@@ -734,6 +756,11 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
                                  std::to_string(spec.network_of) + ")");
     }
     plan.join_netns_fd = netns.get();
+    mntns = UniqueFd(open(("/proc/" + std::to_string(spec.network_of) + "/ns/mnt").c_str(),
+                          O_RDONLY | O_CLOEXEC));
+    if (mntns.get() >= 0 && !SameNamespace(spec.network_of, "mnt")) {
+      plan.join_mntns_fd = mntns.get();
+    }
   }
   for (const auto& ulimit : spec.ulimits) {
     auto resource = UlimitResource(ulimit.name);
@@ -1119,6 +1146,91 @@ Result<int> ListenInNetworkNamespace(int pid, const std::string& address, uint16
 
 Result<int> TcpSocketInNetworkNamespace(int pid) {
   return SocketInNetworkNamespace(pid, "a socket", [](int) { return true; });
+}
+
+namespace {
+
+// Runs `work` on a short-lived thread that entered the namespace `kind` of `pid` (setns
+// changes only the calling thread); the errno it failed with, or 0.
+int InNamespaceOf(int pid, const char* kind, int nstype, const std::function<bool()>& work) {
+  UniqueFd ns(open(("/proc/" + std::to_string(pid) + "/ns/" + kind).c_str(), O_RDONLY | O_CLOEXEC));
+  if (ns.get() < 0) return errno;
+  int error = 0;
+  std::thread worker([&] {
+    errno = 0;
+    // A thread shares its filesystem context (root, cwd) with the process; it needs its
+    // own before it may enter another mount namespace.
+    if (nstype == CLONE_NEWNS && unshare(CLONE_FS) != 0) {
+      error = errno;
+      return;
+    }
+    if (setns(ns.get(), nstype) != 0 || !work()) error = errno == 0 ? EINVAL : errno;
+  });
+  worker.join();
+  return error;
+}
+
+// ioctl on the loopback alias `label` with an IPv4 `address` (or none).
+bool LoopbackAlias(const std::string& label, const std::string& address, bool up) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  ifreq request{};
+  std::strncpy(request.ifr_name, label.c_str(), IFNAMSIZ - 1);
+  bool ok = true;
+  if (up) {
+    auto* sa = reinterpret_cast<sockaddr_in*>(&request.ifr_addr);
+    sa->sin_family = AF_INET;
+    ok = inet_pton(AF_INET, address.c_str(), &sa->sin_addr) == 1 &&
+         ioctl(fd, SIOCSIFADDR, &request) == 0;
+    auto* mask = reinterpret_cast<sockaddr_in*>(&request.ifr_netmask);
+    mask->sin_family = AF_INET;
+    mask->sin_addr.s_addr = 0xffffffffu;
+    ok = ok && ioctl(fd, SIOCSIFNETMASK, &request) == 0;
+  }
+  request.ifr_flags = up ? static_cast<short>(IFF_UP | IFF_RUNNING) : 0;
+  ok = ok && ioctl(fd, SIOCSIFFLAGS, &request) == 0;
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return ok;
+}
+
+}  // namespace
+
+Status BindFileInMountNamespace(int pid, const std::string& source, const std::string& target) {
+  if (SameNamespace(pid, "mnt")) {
+    return Status::FailedPrecondition("process " + std::to_string(pid) +
+                                      " has no mount namespace of its own");
+  }
+  int error = InNamespaceOf(pid, "mnt", CLONE_NEWNS, [&] {
+    return mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) == 0;
+  });
+  if (error != 0) {
+    return Status::Unavailable("bind " + source + " over " + target +
+                               " in the mount namespace of " + std::to_string(pid) + ": " +
+                               ErrnoText(error));
+  }
+  return Status::Ok();
+}
+
+Status AddLoopbackAddress(int pid, const std::string& label, const std::string& address) {
+  int error =
+      InNamespaceOf(pid, "net", CLONE_NEWNET, [&] { return LoopbackAlias(label, address, true); });
+  if (error != 0) {
+    return Status::Unavailable("add " + address + " to the loopback of " + std::to_string(pid) +
+                               ": " + ErrnoText(error));
+  }
+  return Status::Ok();
+}
+
+Status RemoveLoopbackAddress(int pid, const std::string& label) {
+  int error =
+      InNamespaceOf(pid, "net", CLONE_NEWNET, [&] { return LoopbackAlias(label, "", false); });
+  if (error != 0) {
+    return Status::Unavailable("remove " + label + " in the network namespace of " +
+                               std::to_string(pid) + ": " + ErrnoText(error));
+  }
+  return Status::Ok();
 }
 
 bool KillLeftover(int pid, uint64_t start_ticks) {

@@ -41,8 +41,9 @@ struct ContainerSpec {
   };
   std::vector<Ulimit> ulimits;
   // The network namespace (awsvpc): kHost shares the emulator's; kNew gives the
-  // container a fresh one (loopback up, 169.254.170.2 on it); kJoin enters the one of
-  // the running container whose main process is `network_of`.
+  // container a fresh one (loopback up, 169.254.170.2 on it) and a private mount
+  // namespace; kJoin enters both of the running container whose main process is
+  // `network_of`.
   enum class Network { kHost, kNew, kJoin };
   Network network = Network::kHost;
   int network_of = 0;
@@ -104,6 +105,16 @@ Result<int> ListenInNetworkNamespace(int pid, const std::string& address, uint16
 // An unconnected, non-blocking TCP (IPv4) socket created inside the network namespace of
 // `pid`, for connecting to an app that listens there (the ALB's upstream). Any thread.
 Result<int> TcpSocketInNetworkNamespace(int pid);
+// Binds file `source` over `target` inside the mount namespace of process `pid` (a
+// container started with Network::kNew has a private one; its Network::kJoin containers
+// share it). FailedPrecondition when `pid` shares this process's mount namespace, so
+// the host's files are never covered. Any thread.
+Status BindFileInMountNamespace(int pid, const std::string& source, const std::string& target);
+// Adds IPv4 `address`/32 to the loopback of the network namespace of `pid` as alias
+// `label` ("lo:" and at most 12 more characters); RemoveLoopbackAddress takes it away.
+// Any thread.
+Status AddLoopbackAddress(int pid, const std::string& label, const std::string& address);
+Status RemoveLoopbackAddress(int pid, const std::string& label);
 // Kills what is left of the process group of a container a previous emulator started:
 // the group is killed when its leader is still the process that emulator started (same
 // pid and start time) or is gone; a pid reused by another program is left alone.

@@ -20,8 +20,18 @@ class Relay : public std::enable_shared_from_this<Relay> {
  public:
   Relay(tcp::socket client, asio::io_context& io) : client_(std::move(client)), upstream_(io) {}
 
-  void Start(uint16_t port) {
+  void Start(uint16_t port, const std::function<Result<int>()>& upstream_socket) {
     auto self = shared_from_this();
+    if (upstream_socket) {
+      auto fd = upstream_socket();
+      boost::system::error_code ec;
+      if (!fd.ok()) return Close();
+      upstream_.assign(tcp::v4(), *fd, ec);
+      if (ec) {
+        ::close(*fd);
+        return Close();
+      }
+    }
     upstream_.async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), port),
                             [self](const boost::system::error_code& ec) {
                               if (ec) return self->Close();
@@ -60,7 +70,8 @@ class Relay : public std::enable_shared_from_this<Relay> {
 
 class Forwarder final : public TcpForwarder {
  public:
-  Forwarder(asio::io_context& io, uint16_t port) : io_(io), acceptor_(io), port_(port) {}
+  Forwarder(asio::io_context& io, uint16_t port, std::function<Result<int>()> upstream_socket)
+      : io_(io), acceptor_(io), port_(port), upstream_socket_(std::move(upstream_socket)) {}
 
   Status Adopt(int fd) {
     boost::system::error_code ec;
@@ -92,7 +103,7 @@ class Forwarder final : public TcpForwarder {
         auto relay = std::make_shared<Relay>(std::move(socket), io_);
         relays_.remove_if([](const std::weak_ptr<Relay>& w) { return w.expired(); });
         relays_.push_back(relay);
-        relay->Start(port_);
+        relay->Start(port_, upstream_socket_);
       }
       Accept();
     });
@@ -101,6 +112,7 @@ class Forwarder final : public TcpForwarder {
   asio::io_context& io_;
   tcp::acceptor acceptor_;
   uint16_t port_;
+  std::function<Result<int>()> upstream_socket_;
   std::list<std::weak_ptr<Relay>> relays_;
 };
 
@@ -108,7 +120,13 @@ class Forwarder final : public TcpForwarder {
 
 Result<std::unique_ptr<TcpForwarder>> TcpForwarder::Start(asio::io_context& io, int listening_fd,
                                                           uint16_t target_port) {
-  auto forwarder = std::make_unique<Forwarder>(io, target_port);
+  return Start(io, listening_fd, target_port, nullptr);
+}
+
+Result<std::unique_ptr<TcpForwarder>> TcpForwarder::Start(
+    asio::io_context& io, int listening_fd, uint16_t target_port,
+    std::function<Result<int>()> upstream_socket) {
+  auto forwarder = std::make_unique<Forwarder>(io, target_port, std::move(upstream_socket));
   US_RETURN_IF_ERROR(forwarder->Adopt(listening_fd));
   return std::unique_ptr<TcpForwarder>(std::move(forwarder));
 }

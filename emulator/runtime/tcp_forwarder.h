@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
@@ -19,6 +20,12 @@ class TcpForwarder {
   // the accepted connection.
   static Result<std::unique_ptr<TcpForwarder>> Start(boost::asio::io_context& io, int listening_fd,
                                                      uint16_t target_port);
+  // The same, connecting from sockets `upstream_socket` makes (an unconnected TCP socket,
+  // e.g. one made inside another task's network namespace, so 127.0.0.1 is that
+  // namespace's loopback). A socket that cannot be made closes the accepted connection.
+  static Result<std::unique_ptr<TcpForwarder>> Start(boost::asio::io_context& io, int listening_fd,
+                                                     uint16_t target_port,
+                                                     std::function<Result<int>()> upstream_socket);
   virtual ~TcpForwarder() = default;
   // Stops accepting and closes every relayed connection.
   virtual void Stop() = 0;

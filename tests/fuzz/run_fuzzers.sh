@@ -15,7 +15,7 @@ BUILD_DIR=${1:?usage: run_fuzzers.sh BUILD_DIR [SECONDS]}
 SECONDS_PER_TARGET=${2:-20}
 SOURCE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FUZZ_DIR=$SOURCE_DIR/tests/fuzz
-TARGETS=${FUZZ_TARGETS:-fuzz_json fuzz_query fuzz_ec2 fuzz_rest_json fuzz_cbor fuzz_front_door fuzz_alb_request}
+TARGETS=${FUZZ_TARGETS:-fuzz_json fuzz_query fuzz_ec2 fuzz_rest_json fuzz_cbor fuzz_front_door fuzz_alb_request fuzz_ses_mime}
 
 for tool in clang clang++ cmake ninja; do
   command -v "$tool" > /dev/null || { echo "run_fuzzers.sh: $tool is not installed" >&2; exit 2; }

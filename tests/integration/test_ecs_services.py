@@ -168,6 +168,28 @@ class ServicesBehindAlbTest(unittest.TestCase):
                       events)
         self.assertIn(f"(service api) rolling back to deployment {second}.", events)
 
+        # A revision whose tasks start but fail the target group's health checks: after the
+        # grace period each is replaced; the failures trip the breaker and it rolls back.
+        self.register("sick", [APP, "--port", "8080", "--name", "sick", "--health-status", "503"])
+        sick = self.ecs.update_service(cluster="web", service="api",
+                                       taskDefinition="api:4")["service"]["deployments"][0]["id"]
+        service = self.wait_steady()
+        self.assertEqual([d["id"] for d in service["deployments"]], [second])
+        self.assertTrue(service["taskDefinition"].endswith("task-definition/api:2"))
+        events = self.events()
+        self.assertTrue(any(e.startswith("(service api) (task ") and
+                            f") (port 8080) is unhealthy in (target-group {tg_arn}) due to (reason "
+                            "Health checks failed with these codes: [503])." in e for e in events),
+                        events)
+        self.assertIn(f"(service api) (deployment {sick}) deployment failed: tasks failed to start.",
+                      events)
+        sick_arns = [a for a in self.ecs.list_tasks(cluster="web", desiredStatus="STOPPED")["taskArns"]]
+        sick_tasks = [t for t in self.ecs.describe_tasks(cluster="web", tasks=sick_arns)["tasks"]
+                      if t["taskDefinitionArn"].endswith(":4")]
+        self.assertGreaterEqual(len(sick_tasks), 3)
+        self.assertEqual({t["stoppedReason"] for t in sick_tasks},
+                         {f"Task failed ELB health checks in (target-group {tg_arn})"})
+
         rc, out, err = self.emulator.aws("ecs", "wait", "services-stable", "--cluster", "web",
                                          "--services", "api")
         self.assertEqual(rc, 0, err)

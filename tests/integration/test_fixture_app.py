@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 import unittest
+import urllib.parse
 
 from understudy_process import wait_until
 
@@ -331,6 +332,31 @@ class EndpointsTest(unittest.TestCase):
         self.assertGreaterEqual(time.monotonic() - began, 0.29)
         self.assertEqual((status, body["delayed_ms"]), (200, 300))
         self.assertEqual(self.app.get_json("/delay/600001")[0], 400)
+
+    # /fetch calls a URL from inside the app and reports status, body and resolved addresses;
+    # /resolve resolves a name; an unreachable URL is a 502 and a non-http URL a 400.
+    def test_fetch_and_resolve(self):
+        status, body = self.app.get_json(f"/fetch?url=http://localhost:{self.app.port}/status/418")
+        self.assertEqual(status, 200)
+        self.assertEqual(body["status"], 418)
+        self.assertEqual(json.loads(body["body"]), {"name": "web", "status": 418})
+        self.assertIn("127.0.0.1", body["addresses"])
+        status, body = self.app.get_json("/resolve?name=localhost")
+        self.assertEqual((status, body["host"]), (200, "localhost"))
+        self.assertIn("127.0.0.1", body["addresses"])
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            free = closed.getsockname()[1]
+        status, body = self.app.get_json(f"/fetch?url=http://127.0.0.1:{free}/")
+        self.assertEqual(status, 502)
+        self.assertIn("error", body)
+        target = urllib.parse.quote(f"http://127.0.0.1:{self.app.port}/echo/posted")
+        status, body = self.app.get_json(f"/fetch?url={target}&method=POST&body=%7B%7D")
+        self.assertEqual((status, body["status"]), (200, 200))
+        self.assertEqual((json.loads(body["body"])["method"], json.loads(body["body"])["body"]), ("POST", "{}"))
+        self.assertEqual(self.app.get_json(f"/fetch?url={target}&method=PUT")[0], 400)
+        self.assertEqual(self.app.get_json("/fetch?url=ftp://x/")[0], 400)
+        self.assertEqual(self.app.get_json("/resolve")[0], 400)
 
     # Every request is one stdout line "METHOD /path STATUS"; bad /_control bodies go to stderr.
     def test_request_log(self):

@@ -145,10 +145,10 @@ class ProtocolsTest(unittest.TestCase):
     # restJson1 (SES v2, Scheduler): status and X-Amzn-ErrorType; path labels validated.
     def test_rest_json(self):
         sesv2 = self.emulator.client("sesv2", validate=False)
-        response = self.error_of(lambda: sesv2.get_account())
+        response = self.error_of(lambda: sesv2.get_dedicated_ips())
         self.assertEqual(response["Error"]["Code"], "UnknownOperationException")
         self.assertEqual(response["Error"]["Message"],
-                         "understudy does not implement SESv2 GetAccount yet")
+                         "understudy does not implement SESv2 GetDedicatedIps yet")
         scheduler = self.emulator.client("scheduler", validate=False)
         response = self.error_of(lambda: scheduler.get_schedule(Name="x" * 65))
         self.assertEqual(response["Error"]["Code"], "ValidationException")
@@ -156,7 +156,9 @@ class ProtocolsTest(unittest.TestCase):
                          "1 validation error detected: Value '" + "x" * 65 + "' at 'Name' failed "
                          "to satisfy constraint: Member must have length less than or equal to 64")
         rc, out, err = self.emulator.aws("scheduler", "list-schedules")
-        self.assertIn("(UnknownOperationException) when calling the ListSchedules operation", err)
+        self.assertEqual((rc, out), (0, {"Schedules": []}), err)
+        rc, out, err = self.emulator.aws("fis", "list-experiments")
+        self.assertIn("(UnknownOperationException) when calling the ListExperiments operation", err)
 
     # Smithy RPC v2 CBOR (CloudWatch): botocore 1.43 speaks it; errors come back as CBOR.
     def test_rpc_v2_cbor(self):
@@ -167,15 +169,15 @@ class ProtocolsTest(unittest.TestCase):
                          "1 validation error detected: Value null at 'Namespace' failed to "
                          "satisfy constraint: Member must not be null")
         status, headers, body = self.emulator.request(
-            "POST", "/service/GraniteServiceVersion20100801/operation/ListMetrics",
-            cbor({"Namespace": "AWS/ECS"}),
+            "POST", "/service/GraniteServiceVersion20100801/operation/ListDashboards",
+            cbor({"DashboardNamePrefix": "web"}),
             {"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor",
              "Accept": "application/cbor"})
         self.assertEqual(status, 400)
         self.assertEqual(headers["smithy-protocol"], "rpc-v2-cbor")
         self.assertEqual(uncbor(body), {"__type": "UnknownOperationException",
                                         "message": "understudy does not implement CloudWatch "
-                                                   "ListMetrics yet"})
+                                                   "ListDashboards yet"})
 
     # awsJson1_0 (CloudWatch's JSON protocol, which older SDKs use).
     def test_json10(self):

@@ -57,7 +57,7 @@ class CommandLineTest(unittest.TestCase):
 
 
 class ServeTest(unittest.TestCase):
-    # serve prints exactly one ready line, answers health, and stops cleanly on SIGTERM and SIGINT.
+    # serve prints one ready line (then the SES SMTP line), answers health, and stops cleanly on SIGTERM and SIGINT.
     def test_ready_line_and_signals(self):
         for sig in (signal.SIGTERM, signal.SIGINT):
             with self.subTest(signal=sig):
@@ -76,7 +76,9 @@ class ServeTest(unittest.TestCase):
                 emulator.proc.send_signal(sig)
                 self.assertEqual(emulator.proc.wait(10), 0)
                 self.assertEqual(emulator.stop(), 0)
-                self.assertEqual(emulator.extra_stdout, "", "only one line on stdout")
+                # After the ready line, one line per SES SMTP listener, with its port.
+                self.assertEqual(emulator.extra_stdout,
+                                 f"understudy SES SMTP listening on 127.0.0.1:{health['ses']['smtp']['port']}\n")
                 self.assertFalse(os.path.exists(state_dir), "temporary state dir removed at exit")
 
     # A port that is taken is reported with the address, and the exit status is 1.

@@ -32,6 +32,8 @@ class Understudy:
 
     def start(self):
         args = [self.binary, "serve", "--port", "0", *self.args]
+        if "--smtp-port" not in self.args:
+            args += ["--smtp-port", "0"]  # never contend for SES's default 2587
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=self.env)
         line = self.proc.stdout.readline()
@@ -73,6 +75,11 @@ class Understudy:
 
     def __exit__(self, *exc):
         self.stop()
+
+    @property
+    def smtp_port(self):
+        status, health = self.get("/_understudy/health")
+        return health["ses"]["smtp"]["port"]
 
     @property
     def port(self):

@@ -621,3 +621,59 @@ TEST_F(ProcessRuntimeTest, MemoryWatcherLeavesSmallProcessesAlone) {
 
 }  // namespace
 }  // namespace understudy::runtime
+
+namespace understudy::runtime {
+namespace {
+
+std::string WholeFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Proves: a container in a new network namespace gets a private mount namespace, which
+// the task's other containers join: a file bound over /etc/hosts there is what they read,
+// rewritten in place they read the new text, and the host's /etc/hosts is untouched.
+// Binding into a process that shares this process's mount namespace is refused. An
+// address put on the namespace's loopback can be listened on there until it is removed.
+TEST_F(ProcessRuntimeTest, PrivateMountNamespaceAndLoopbackAddresses) {
+  if (!NetworkNamespacesAvailable()) GTEST_SKIP() << "needs network namespaces (root)";
+  TempDir dir;
+  std::string hosts = dir.path() + "/hosts";
+  std::ofstream(hosts) << "10.0.0.9\tapi.local\n";
+  std::string host_before = WholeFile("/etc/hosts");
+
+  ContainerSpec holder = Spec({"sleep", "60"});
+  holder.name = "pause";
+  holder.network = ContainerSpec::Network::kNew;
+  Recorder pause;
+  auto held = runtime_->Start(holder, pause.Callbacks());
+  ASSERT_THAT(held, IsOk());
+  EXPECT_THAT(BindFileInMountNamespace(held->pid, hosts, "/etc/hosts"), IsOk());
+  ContainerSpec reader = Spec({"cat", "/etc/hosts"});
+  reader.network = ContainerSpec::Network::kJoin;
+  reader.network_of = held->pid;
+  EXPECT_THAT(RunToExit(reader).out, ::testing::ElementsAre("10.0.0.9\tapi.local"));
+  {
+    std::ofstream rewrite(hosts, std::ios::trunc);  // same inode, as TaskNames writes it
+    rewrite << "10.0.0.10\tapi.local\n";
+  }
+  EXPECT_THAT(RunToExit(reader).out, ::testing::ElementsAre("10.0.0.10\tapi.local"));
+  EXPECT_EQ(WholeFile("/etc/hosts"), host_before);
+  EXPECT_FALSE(BindFileInMountNamespace(getpid(), hosts, "/etc/hosts").ok());
+
+  EXPECT_FALSE(ListenInNetworkNamespace(held->pid, "10.0.0.9", 8080).ok());
+  EXPECT_THAT(AddLoopbackAddress(held->pid, "lo:t1", "10.0.0.9"), IsOk());
+  auto fd = ListenInNetworkNamespace(held->pid, "10.0.0.9", 8080);
+  ASSERT_THAT(fd, IsOk());
+  close(*fd);
+  EXPECT_THAT(RemoveLoopbackAddress(held->pid, "lo:t1"), IsOk());
+  EXPECT_FALSE(ListenInNetworkNamespace(held->pid, "10.0.0.9", 8080).ok());
+
+  ASSERT_THAT(runtime_->Signal(*held, SIGKILL), IsOk());
+  EXPECT_TRUE(WaitForExit(pause));
+}
+
+}  // namespace
+}  // namespace understudy::runtime
