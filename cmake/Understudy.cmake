@@ -19,3 +19,15 @@ function(understudy_unit_test name)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${ARG_PREFIX}"
                        PROPERTIES LABELS unit)
 endfunction()
+
+# understudy_add_scenario(NAME FILE): registers `understudy run FILE` as the ctest test
+# scenario.NAME (FILE relative to the calling directory). The test passes when every
+# expectation of the scenario holds; it runs its own emulator on a free port, so
+# scenarios run in parallel under `ctest -j`.
+function(understudy_add_scenario name file)
+  get_filename_component(path ${file} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+  add_test(NAME scenario.${name} COMMAND $<TARGET_FILE:understudy> run ${path})
+  set_tests_properties(scenario.${name} PROPERTIES
+    ENVIRONMENT "UNDERSTUDY_FIXTURE_APP=$<TARGET_FILE:understudy-fixture-app>"
+    LABELS scenario TIMEOUT 300)
+endfunction()

@@ -1,11 +1,13 @@
 // understudy: the command-line entry point. Parses the command line, runs the
 // command and maps errors to exit statuses (2 for usage errors, 1 otherwise).
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "app/options.h"
 #include "app/server.h"
+#include "scenario/runner.h"
 
 int main(int argc, char** argv) {
   using namespace understudy;
@@ -30,6 +32,15 @@ int main(int argc, char** argv) {
         return status.code() == StatusCode::kInvalidArgument ? 2 : 1;
       }
       return 0;
+    }
+    case app::Command::kRun: {
+      scenario::RunnerOptions options;
+      options.paths = invocation->run.paths;
+      options.junit_file = invocation->run.junit_file;
+      options.seed = invocation->run.seed;
+      options.filter = invocation->run.filter;
+      options.timeout = invocation->run.timeout;
+      return scenario::RunCommand(options, std::cout, std::cerr);
     }
   }
   return 1;

@@ -1,6 +1,9 @@
 #include "api/control_api.h"
 
+#include <algorithm>
+
 #include "api/codecs_internal.h"
+#include "core/arn.h"
 
 namespace understudy::api {
 
@@ -55,6 +58,9 @@ void ControlApi::Install() {
   front_door_.RegisterInternal(
       "POST", "/_understudy/wait",
       [this](const HttpRequest& r, HttpReply reply) { Wait(r, std::move(reply)); });
+  front_door_.RegisterInternal(
+      "POST", "/_understudy/call",
+      [this](const HttpRequest& r, HttpReply reply) { Call(r, std::move(reply)); });
   front_door_.RegisterInternal(
       "GET", "/_understudy/bus",
       [this](const HttpRequest& r, HttpReply reply) { BusEvents(r, std::move(reply)); });
@@ -226,6 +232,54 @@ void ControlApi::Wait(const HttpRequest& request, HttpReply reply) {
         answer["message"] = "condition '" + name + "' did not hold within " +
                             FormatDuration(timeout) + "; last observed: " + state.dump();
         reply(JsonResponse(408, answer));
+      });
+}
+
+void ControlApi::Call(const HttpRequest& request, HttpReply reply) {
+  auto body = ParseBody(request);
+  if (!body.ok()) return reply(ControlError(400, "InvalidCallRequest", body.status().message()));
+  for (auto it = body->begin(); it != body->end(); ++it) {
+    static const char* kFields[] = {"service", "operation", "input", "region", "account"};
+    if (std::find(std::begin(kFields), std::end(kFields), it.key()) == std::end(kFields)) {
+      return reply(ControlError(
+          400, "InvalidCallRequest",
+          "unknown field '" + it.key() + "'; expected service, operation, input, region, account"));
+    }
+  }
+  for (const char* name : {"service", "operation"}) {
+    auto field = body->find(name);
+    if (field == body->end() || !field->is_string() || field->get<std::string>().empty()) {
+      return reply(ControlError(
+          400, "InvalidCallRequest",
+          std::string("\"") + name +
+              "\" must be a non-empty string, e.g. {\"service\": \"ecs\", \"operation\": "
+              "\"CreateCluster\", \"input\": {\"clusterName\": \"web\"}}"));
+    }
+  }
+  for (const char* name : {"region", "account"}) {
+    auto field = body->find(name);
+    if (field == body->end()) continue;
+    bool region = std::string(name) == "region";
+    if (!field->is_string() || (region ? !IsRegionName(field->get<std::string>())
+                                       : !IsAccountId(field->get<std::string>()))) {
+      return reply(ControlError(
+          400, "InvalidCallRequest",
+          std::string("\"") + name + "\" must be " +
+              (region ? "a region name such as \"us-east-1\"" : "a 12-digit account id") +
+              ", got " + field->dump()));
+    }
+  }
+  Json input = body->value("input", Json::object());
+  Scope scope{body->value("account", info_.account_id), body->value("region", default_region_)};
+  front_door_.Call(
+      (*body)["service"].get<std::string>(), (*body)["operation"].get<std::string>(), scope,
+      std::move(input), [reply](ApiResult result) {
+        if (result.ok()) {
+          return reply(JsonResponse(200, Json{{"output", ToWireJson(result.output())}}));
+        }
+        const ApiError& error = result.error();
+        reply(JsonResponse(200, Json{{"error", {{"code", error.code}, {"message", error.message}}},
+                                     {"status", error.http_status}}));
       });
 }
 

@@ -1,7 +1,8 @@
 // ControlApi: the emulator's own endpoints under /_understudy/ (and /moto-api/reset).
 //
 // health, reset, clock (read and move), wait (block until a condition holds,
-// moving a virtual clock as brief §5 says) and journal. Services add reset
+// moving a virtual clock as brief §5 says), call (any registered operation with its
+// input as JSON, whatever protocol the service speaks) and journal. Services add reset
 // hooks and wait conditions as they land. Answers are JSON; errors are
 // {"error": <code>, "message": <text>} with a 4xx status. Loop thread only.
 #pragma once
@@ -68,6 +69,7 @@ class ControlApi {
   void Reset(HttpReply reply);
   void PostClock(const HttpRequest& request, HttpReply reply);
   void Wait(const HttpRequest& request, HttpReply reply);
+  void Call(const HttpRequest& request, HttpReply reply);
   void JournalEntries(const HttpRequest& request, HttpReply reply);
   void BusEvents(const HttpRequest& request, HttpReply reply);
 

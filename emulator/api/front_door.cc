@@ -390,53 +390,101 @@ void FrontDoor::Dispatch(const Route& route, const HttpRequest& request,
 
   ApiResult decoded = codec.DecodeInput(*model, *op, request, route.labels);
   if (!decoded.ok()) return fail(decoded.error());
-  if (op->input != nullptr) {
-    std::string missing;
-    if (auto message = Validate(*op->input, decoded.output(), &missing)) {
-      std::string code = route.protocol == Protocol::kEc2     ? "InvalidParameterValue"
-                         : route.protocol == Protocol::kQuery ? "ValidationError"
-                                                              : "ValidationException";
-      if (info.id == "sesv2") code = "BadRequestException";
-      if (route.protocol == Protocol::kEc2 && !missing.empty()) {  // EC2's own wording
-        return fail(ApiError::Client("MissingParameter",
-                                     "The request must contain the parameter " + missing));
-      }
-      return fail(ApiError::Client(code, *message));
-    }
-  }
-  auto registered = operations_.find({info.id, route.operation});
-  if (registered == operations_.end()) {
-    std::string message =
-        "understudy does not implement " + info.service_id + " " + route.operation + " yet";
-    return fail(query ? ApiError::Client("InvalidAction", message)
-                      : ApiError::Client("UnknownOperationException", message));
-  }
-
   RequestContext ctx{route.scope,     request_id,     info.id,
                      route.operation, route.protocol, route.access_key_id};
+  Invoke(*model, *op, route.protocol, std::move(ctx), std::move(decoded.output()),
+         [this, model, op, service = route.service, protocol = route.protocol, request_id,
+          reply = std::move(reply)](ApiResult result) {
+           if (result.ok()) {
+             reply(CodecFor(protocol).EncodeOutput(*model, *op, result.output(), request_id));
+           } else {
+             reply(ErrorResponse(service, protocol, result.error(), request_id));
+           }
+         });
+}
+
+void FrontDoor::Invoke(const ServiceModel& model, const Operation& op, Protocol protocol,
+                       RequestContext ctx, Json input, Reply reply) {
+  const ServiceInfo& info = model.info();
+  bool query = protocol == Protocol::kQuery || protocol == Protocol::kEc2;
+  if (op.input != nullptr) {
+    std::string missing;
+    if (auto message = Validate(*op.input, input, &missing)) {
+      std::string code = protocol == Protocol::kEc2     ? "InvalidParameterValue"
+                         : protocol == Protocol::kQuery ? "ValidationError"
+                                                        : "ValidationException";
+      if (info.id == "sesv2") code = "BadRequestException";
+      if (protocol == Protocol::kEc2 && !missing.empty()) {  // EC2's own wording
+        return reply(ApiError::Client("MissingParameter",
+                                      "The request must contain the parameter " + missing));
+      }
+      return reply(ApiError::Client(code, *message));
+    }
+  }
+  auto registered = operations_.find({info.id, ctx.operation});
+  if (registered == operations_.end()) {
+    std::string message =
+        "understudy does not implement " + info.service_id + " " + ctx.operation + " yet";
+    return reply(query ? ApiError::Client("InvalidAction", message)
+                       : ApiError::Client("UnknownOperationException", message));
+  }
   // Calls that change nothing are not inputs worth replaying; the rest are journaled.
   if (!registered->second.read_only) {
-    journal_.Input(registered->second.subject, Json{{"account", ctx.scope.account},
-                                                    {"region", ctx.scope.region},
-                                                    {"input", decoded.output()}});
+    journal_.Input(
+        registered->second.subject,
+        Json{{"account", ctx.scope.account}, {"region", ctx.scope.region}, {"input", input}});
   }
   auto hold = std::make_shared<Hold>(clock_.Acquire(registered->second.hold_label));
   registered->second.handler(
-      ctx, decoded.output(),
-      [this, model, op, protocol = route.protocol, request_id, hold,
-       reply = std::move(reply)](ApiResult result) mutable {
-        if (result.ok()) {
-          reply(CodecFor(protocol).EncodeOutput(*model, *op, result.output(), request_id));
-        } else {
+      ctx, input, [model = &model, hold, reply = std::move(reply)](ApiResult result) mutable {
+        if (!result.ok()) {
           ApiError error = result.error();
           if (const Shape* shape = model->FindError(error.code)) {
             if (shape->http_status > 0) error.http_status = shape->http_status;
             if (!shape->error_code.empty()) error.code = shape->error_code;
           }
-          reply(ErrorResponse(&model->info(), protocol, std::move(error), request_id));
+          result = ApiResult(std::move(error));
         }
+        reply(std::move(result));
         hold->Release();
       });
+}
+
+void FrontDoor::Call(const std::string& service, const std::string& operation, const Scope& scope,
+                     Json input, Reply reply) {
+  const ServiceInfo* info = models_.FindService(service);
+  if (info == nullptr) {
+    return reply(ApiError::Client("UnknownOperationException",
+                                  "there is no service '" + service + "' in understudy's models"));
+  }
+  if (info->operation_names.count(operation) == 0) {
+    return reply(ApiError::Client(
+        "UnknownOperationException",
+        "The operation " + operation + " is not valid for " + info->service_id + "."));
+  }
+  const ServiceModel* model = models_.Model(info->id);
+  UNDERSTUDY_CHECK(model != nullptr);
+  const Operation* op = model->FindOperation(operation);
+  UNDERSTUDY_CHECK(op != nullptr);
+  Protocol protocol = HasProtocol(*info, "ec2")         ? Protocol::kEc2
+                      : HasProtocol(*info, "query")     ? Protocol::kQuery
+                      : HasProtocol(*info, "rest-json") ? Protocol::kRestJson
+                      : info->json_version == "1.0"     ? Protocol::kJson10
+                                                        : Protocol::kJson11;
+  if (input.is_null()) input = Json::object();
+  if (!input.is_object()) {
+    return reply(ApiError::Client(
+        "SerializationException",
+        std::string("the input must be a JSON object, found ") + input.type_name()));
+  }
+  if (op->input != nullptr) {
+    Status normalized = NormalizeTree(*op->input, input, BlobEncoding::kBase64Text, "");
+    if (!normalized.ok()) {
+      return reply(ApiError::Client("SerializationException", normalized.message()));
+    }
+  }
+  RequestContext ctx{scope, random_.Uuid(), info->id, operation, protocol, ""};
+  Invoke(*model, *op, protocol, std::move(ctx), std::move(input), std::move(reply));
 }
 
 }  // namespace understudy::api

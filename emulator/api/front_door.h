@@ -84,6 +84,14 @@ class FrontDoor {
   // codec to answer it in).
   std::variant<Route, std::pair<Protocol, ApiError>> RouteRequest(const HttpRequest& request) const;
 
+  // Calls `operation` of `service` (a model id) with `input` in the canonical JSON form
+  // the JSON protocols carry (timestamps as epoch seconds or ISO-8601, blobs as
+  // base64), as an HTTP request would: validated against the model, journaled, the
+  // clock held while it runs. `reply` gets the output or the API's error; a service or
+  // operation the model lacks is an UnknownOperationException.
+  void Call(const std::string& service, const std::string& operation, const Scope& scope,
+            Json input, Reply reply);
+
   // Model ids of services with at least one registered operation, sorted.
   std::vector<std::string> ImplementedServices() const;
   ModelRegistry& models() { return models_; }
@@ -97,6 +105,10 @@ class FrontDoor {
   };
   void Dispatch(const Route& route, const HttpRequest& request, const std::string& request_id,
                 HttpReply reply);
+  // Validates canonical `input`, then runs the registered handler; `reply` gets the
+  // result with the error code and status the model gives it.
+  void Invoke(const ServiceModel& model, const Operation& op, Protocol protocol, RequestContext ctx,
+              Json input, Reply reply);
   HttpResponse ErrorResponse(const ServiceInfo* service, Protocol protocol, ApiError error,
                              const std::string& request_id) const;
   Scope ScopeFrom(const std::optional<std::string>& region, const std::string& access_key) const;

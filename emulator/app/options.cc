@@ -14,6 +14,10 @@ std::string UsageText() {
          "\n"
          "Usage:\n"
          "  understudy serve [flags]    run the emulator on one endpoint\n"
+         "  understudy run PATH... [flags]\n"
+         "                              run scenario files (and directories of them), each\n"
+         "                              against its own emulator; exit 0 when every\n"
+         "                              expectation held, 1 if one failed, 2 for bad input\n"
          "  understudy --help           show this help\n"
          "  understudy --version        print the version\n"
          "\n"
@@ -56,7 +60,13 @@ std::string UsageText() {
          "                       0 = unlimited)\n"
          "  --ses-max-24h-send N   recipients per 24 hours (default 200 / 50000; -1 =\n"
          "                       unlimited)\n"
-         "  --ses-retention D    drop stored SES messages older than D (default: keep all)\n";
+         "  --ses-retention D    drop stored SES messages older than D (default: keep all)\n"
+         "\n"
+         "run flags:\n"
+         "  --junit FILE         also write a JUnit XML report to FILE\n"
+         "  --seed N             seed every scenario with N (default: the file's seed, or 0)\n"
+         "  --filter TEXT        run only scenarios whose name or path contains TEXT\n"
+         "  --timeout D          real time one scenario may take (default 5m)\n";
 }
 
 namespace {
@@ -277,6 +287,49 @@ Result<ServeOptions> ParseServe(const std::vector<std::string>& args, size_t beg
   return options;
 }
 
+Result<RunOptions> ParseRun(const std::vector<std::string>& args, size_t begin) {
+  RunOptions options;
+  for (size_t i = begin; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg.rfind("--", 0) != 0) {
+      options.paths.push_back(arg);
+      continue;
+    }
+    std::string value;
+    if (size_t eq = arg.find('='); eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    } else if (arg == "--junit" || arg == "--seed" || arg == "--filter" || arg == "--timeout") {
+      if (i + 1 >= args.size()) return Bad(arg + " needs a value");
+      value = args[++i];
+    } else {
+      return Bad("unknown flag '" + arg + "' for 'run'");
+    }
+    if (arg == "--junit") {
+      if (value.empty()) return Bad("--junit expects a file path, got ''");
+      options.junit_file = value;
+    } else if (arg == "--seed") {
+      US_ASSIGN_OR_RETURN(uint64_t seed, ParseUnsigned(arg, value, UINT64_MAX));
+      options.seed = seed;
+    } else if (arg == "--filter") {
+      options.filter = value;
+    } else if (arg == "--timeout") {
+      auto d = ParseDuration(value);
+      if (!d.ok()) return Bad("--timeout: " + d.status().message());
+      if (d->count() <= 0) return Bad("--timeout must be longer than 0s");
+      options.timeout = *d;
+    } else {
+      return Bad("unknown flag '" + arg + "' for 'run'");
+    }
+  }
+  if (options.paths.empty()) {
+    return Bad(
+        "'run' needs at least one scenario file or directory, e.g. understudy run "
+        "scenarios/");
+  }
+  return options;
+}
+
 }  // namespace
 
 Result<Invocation> ParseCommandLine(const std::vector<std::string>& args) {
@@ -300,6 +353,17 @@ Result<Invocation> ParseCommandLine(const std::vector<std::string>& args) {
     }
     US_ASSIGN_OR_RETURN(invocation.serve, ParseServe(args, 1));
     invocation.command = Command::kServe;
+    return invocation;
+  }
+  if (command == "run") {
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "--help" || args[i] == "-h") {
+        invocation.command = Command::kHelp;
+        return invocation;
+      }
+    }
+    US_ASSIGN_OR_RETURN(invocation.run, ParseRun(args, 1));
+    invocation.command = Command::kRun;
     return invocation;
   }
   if (command.rfind("-", 0) == 0) return Bad("unknown flag '" + command + "'");

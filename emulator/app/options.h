@@ -55,11 +55,21 @@ struct ServeOptions {
   Duration ses_retention{0};  // 0: keep every message
 };
 
-enum class Command { kServe, kHelp, kVersion };
+// `understudy run <file-or-dir>... [--junit FILE] [--seed N] [--filter S] [--timeout D]`.
+struct RunOptions {
+  std::vector<std::string> paths;
+  std::string junit_file;
+  std::optional<uint64_t> seed;  // overrides each scenario's seed
+  std::string filter;
+  Duration timeout = std::chrono::minutes(5);  // real time per scenario
+};
+
+enum class Command { kServe, kRun, kHelp, kVersion };
 
 struct Invocation {
   Command command = Command::kHelp;
   ServeOptions serve;
+  RunOptions run;
 };
 
 // Parses argv (without the program name). InvalidArgument messages are shown

@@ -589,6 +589,74 @@ TEST_F(HandleTest, QueryErrorUsesModelCode) {
           RequestId(response) + "</RequestId></ErrorResponse>");
 }
 
+// Runs FrontDoor::Call and returns the result, which must come synchronously and once.
+ApiResult CallOperation(FrontDoor& door, const std::string& service, const std::string& operation,
+                        Json input, Scope scope = Scope{"000000000000", "us-east-1"}) {
+  std::optional<ApiResult> result;
+  int replies = 0;
+  door.Call(service, operation, scope, std::move(input), [&](ApiResult r) {
+    ++replies;
+    result = std::move(r);
+  });
+  EXPECT_EQ(replies, 1);
+  return result.value_or(ApiResult(ApiError::Client("NoReply", "")));
+}
+
+// Proves: Call runs a registered operation with JSON input in the model's shape, whatever
+// the service's wire protocol, with the scope given, journaled like a request.
+TEST_F(HandleTest, CallRunsOperationsWithJsonInput) {
+  ApiResult created = CallOperation(*front_door_, "ecs", "CreateCluster", {{"clusterName", "c"}},
+                                    Scope{"123456789012", "eu-west-1"});
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(created.output()["cluster"]["clusterArn"],
+            "arn:aws:ecs:eu-west-1:123456789012:cluster/c");
+  ASSERT_TRUE(last_.has_value());
+  EXPECT_EQ(last_->protocol, Protocol::kJson11);
+  EXPECT_EQ(last_->request_id.size(), 36u);
+  EXPECT_EQ(clock_->active_holds(), 0u);
+  ASSERT_TRUE(journal_->Flush().ok());
+  auto entries = journal_->Read(0, 10);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].subject, "ecs.CreateCluster");
+  EXPECT_EQ((*entries)[0].detail["region"], "eu-west-1");
+
+  // A query-protocol service takes the same JSON (member names of the model).
+  ApiResult health = CallOperation(*front_door_, "elbv2", "DescribeTargetHealth",
+                                   {{"TargetGroupArn", "tg"}, {"Targets", {{{"Id", "i-1"}}}}});
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(health.output()["TargetHealthDescriptions"][0]["Target"]["Id"], "i-1");
+  EXPECT_EQ(last_->protocol, Protocol::kQuery);
+}
+
+// Proves: Call gives errors as the API would: model validation with the protocol's code,
+// the operation's error with the model's code and status, unknown services and operations.
+TEST_F(HandleTest, CallErrors) {
+  ApiResult invalid = CallOperation(*front_door_, "elbv2", "DescribeTargetHealth", Json::object());
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_EQ(invalid.error().code, "ValidationError");
+  EXPECT_NE(invalid.error().message.find("TargetGroupArn"), std::string::npos);
+  ApiResult missing =
+      CallOperation(*front_door_, "elbv2", "DeleteTargetGroup", {{"TargetGroupArn", "tg"}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, "TargetGroupNotFound");
+  ApiResult wrong_type =
+      CallOperation(*front_door_, "ecs", "CreateCluster", {{"clusterName", Json::array()}});
+  ASSERT_FALSE(wrong_type.ok());
+  EXPECT_EQ(wrong_type.error().code, "SerializationException");
+  ApiResult unknown_op = CallOperation(*front_door_, "ecs", "CreateClusterz", Json::object());
+  ASSERT_FALSE(unknown_op.ok());
+  EXPECT_EQ(unknown_op.error().code, "UnknownOperationException");
+  EXPECT_EQ(unknown_op.error().message, "The operation CreateClusterz is not valid for ECS.");
+  ApiResult unknown_service = CallOperation(*front_door_, "nope", "X", Json::object());
+  ASSERT_FALSE(unknown_service.ok());
+  EXPECT_EQ(unknown_service.error().code, "UnknownOperationException");
+  ApiResult not_object = CallOperation(*front_door_, "ecs", "CreateCluster", Json::array());
+  ASSERT_FALSE(not_object.ok());
+  EXPECT_EQ(not_object.error().code, "SerializationException");
+  EXPECT_EQ(clock_->active_holds(), 0u);
+}
+
 // Proves: the EC2 dialect end to end — VpcId.N in, <requestId> and <item> out.
 TEST_F(HandleTest, Ec2RoundTrip) {
   HttpResponse response =

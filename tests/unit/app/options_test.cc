@@ -112,5 +112,29 @@ TEST(OptionsTest, Errors) {
   EXPECT_EQ(ErrorOf({"serve", "--state-dir="}), "--state-dir expects a directory path, got ''");
 }
 
+// run takes files and directories and its own flags.
+TEST(OptionsTest, RunFlags) {
+  auto invocation = Parse({"run", "scenarios/", "a.json", "--junit", "out.xml", "--seed=7",
+                           "--filter", "steady", "--timeout", "90s"});
+  ASSERT_TRUE(invocation.ok()) << invocation.status().message();
+  EXPECT_EQ(invocation->command, Command::kRun);
+  const RunOptions& o = invocation->run;
+  EXPECT_EQ(o.paths, (std::vector<std::string>{"scenarios/", "a.json"}));
+  EXPECT_EQ(o.junit_file, "out.xml");
+  EXPECT_EQ(o.seed, 7u);
+  EXPECT_EQ(o.filter, "steady");
+  EXPECT_EQ(o.timeout, std::chrono::seconds(90));
+}
+
+TEST(OptionsTest, RunErrors) {
+  EXPECT_EQ(Parse({"run"}).status().message(),
+            "'run' needs at least one scenario file or directory, e.g. understudy run scenarios/");
+  EXPECT_EQ(Parse({"run", "a.json", "--seed", "x"}).status().message(),
+            "--seed expects a whole number from 0 to 18446744073709551615, got 'x'");
+  EXPECT_EQ(Parse({"run", "a.json", "--bogus"}).status().message(),
+            "unknown flag '--bogus' for 'run'");
+  EXPECT_EQ(Parse({"run", "a.json", "--timeout"}).status().message(), "--timeout needs a value");
+}
+
 }  // namespace
 }  // namespace understudy::app

@@ -1,0 +1,615 @@
+#include "scenario/runner.h"
+
+#include <unistd.h>
+
+#include <httplib.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+
+#include "api/model.h"
+#include "scenario/emulator_process.h"
+
+namespace understudy::scenario {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(RealElapsedNow() - start).count();
+}
+
+std::string SelfBinary() {
+  std::error_code ec;
+  auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("understudy") : path.string();
+}
+
+struct Answer {
+  int status = 0;  // 0: no answer (transport error, timeout)
+  Json body;
+  std::string transport_error;
+};
+
+class Client {
+ public:
+  Client(const std::string& host, int port) : http_(host, port) {
+    http_.set_connection_timeout(10, 0);
+  }
+  Answer Request(const std::string& method, const std::string& path, const Json& body,
+                 double timeout_seconds) {
+    auto secs = static_cast<time_t>(timeout_seconds);
+    auto usecs = static_cast<time_t>((timeout_seconds - static_cast<double>(secs)) * 1e6);
+    http_.set_read_timeout(std::max<time_t>(secs, 0), std::max<time_t>(usecs, 0));
+    httplib::Result result = method == "GET"
+                                 ? http_.Get(path.c_str())
+                                 : http_.Post(path.c_str(), body.dump(), "application/json");
+    Answer answer;
+    if (!result) {
+      answer.transport_error = httplib::to_string(result.error());
+      return answer;
+    }
+    answer.status = result->status;
+    auto parsed = ParseJson(result->body);
+    answer.body = parsed.ok() ? std::move(parsed).value() : Json(result->body);
+    return answer;
+  }
+
+ private:
+  httplib::Client http_;
+};
+
+std::string Short(const Json& value, size_t max = 400) {
+  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return text.size() > max ? text.substr(0, max - 3) + "..." : text;
+}
+
+class ScenarioRun {
+ public:
+  ScenarioRun(const Scenario& scenario, const RunnerOptions& options, std::ostream& out)
+      : scenario_(scenario), options_(options), out_(out) {}
+
+  ScenarioResult Run() {
+    result_.name = scenario_.name;
+    result_.file = scenario_.file;
+    result_.seed = options_.seed ? *options_.seed : scenario_.seed.value_or(0);
+    started_ = RealElapsedNow();
+    deadline_ = started_ + options_.timeout;
+    out_ << "== " << scenario_.name << " (" << scenario_.file << "), seed " << result_.seed << "\n";
+    std::vector<std::string> args = {"--clock", "virtual", "--seed", std::to_string(result_.seed)};
+    if (scenario_.start) {
+      args.push_back("--start");
+      args.push_back(FormatIso8601(*scenario_.start));
+    }
+    args.insert(args.end(), scenario_.emulator_args.begin(), scenario_.emulator_args.end());
+    std::string binary = options_.binary.empty() ? SelfBinary() : options_.binary;
+    Status started = emulator_.Start(binary, args, std::chrono::seconds(30));
+    if (!started.ok()) {
+      Fail("", 0, "start the emulator", started.message());
+    } else {
+      client_.emplace(emulator_.host(), emulator_.port());
+      result_.virtual_start = Now();
+      bool ok = RunSteps(scenario_.setup) && RunSteps(scenario_.steps);
+      (void)ok;
+      result_.virtual_end = Now();
+      FingerprintJournal();
+    }
+    int code = emulator_.Stop();
+    if (client_ && code != 0 && code != -1) {
+      Fail("", 0, "the emulator stops cleanly", "it exited with status " + std::to_string(code));
+    }
+    result_.wall_seconds = SecondsSince(started_);
+    Report();
+    return result_;
+  }
+
+ private:
+  double SecondsLeft() const {
+    return std::chrono::duration<double>(deadline_ - RealElapsedNow()).count();
+  }
+
+  Answer Send(const std::string& method, const std::string& path, const Json& body = {}) {
+    return client_->Request(method, path, body, std::max(SecondsLeft(), 0.001));
+  }
+
+  std::string Now() {
+    Answer clock = Send("GET", "/_understudy/clock");
+    if (clock.status == 200 && clock.body.is_object()) return clock.body.value("now", "?");
+    return "?";
+  }
+
+  void Record(const Step& step, const std::string& what, bool passed, const std::string& evidence) {
+    result_.expectations.push_back(ExpectationResult{step.path, step.line, what, passed, evidence});
+    if (!passed && result_.passed) {
+      result_.passed = false;
+      result_.failure = scenario_.file + ":" + std::to_string(step.line) + ": " + step.path + ": " +
+                        what + ": " + evidence;
+    }
+  }
+  void Fail(const std::string& where, size_t line, const std::string& what,
+            const std::string& evidence) {
+    result_.expectations.push_back(ExpectationResult{where, line, what, false, evidence});
+    if (result_.passed) {
+      result_.passed = false;
+      result_.failure =
+          (where.empty() ? scenario_.file
+                         : scenario_.file + ":" + std::to_string(line) + ": " + where) +
+          ": " + what + ": " + evidence;
+    }
+  }
+
+  // The answer's failure when the transport or the deadline failed; empty otherwise.
+  std::string TransportProblem(const Answer& answer) {
+    if (answer.status != 0) return "";
+    if (SecondsLeft() <= 0) {
+      return "the scenario ran out of its --timeout of " + FormatDuration(options_.timeout) +
+             " (real time) during this step";
+    }
+    return "no answer from the emulator (" + answer.transport_error +
+           "); its stderr ends: " + emulator_.StderrTail(600);
+  }
+
+  // `value` with the saved variables in place; records the failure and returns nothing
+  // when one is missing (a save that failed).
+  std::optional<Json> Substituted(const Step& step, const Json& value) {
+    auto out = SubstituteVariables(value, vars_);
+    if (!out.ok()) {
+      Record(step, "its variables are saved", false, out.status().message());
+      return std::nullopt;
+    }
+    return std::move(out).value();
+  }
+  Check Substituted(const Check& check) {
+    Check out = check;
+    for (auto& m : out.matchers) {
+      auto v = SubstituteVariables(m.value, vars_);
+      if (v.ok()) m.value = std::move(v).value();
+    }
+    return out;
+  }
+
+  Json CallBody(const CallSpec& call) {
+    Json body{{"service", call.service}, {"operation", call.operation}, {"input", call.input}};
+    if (!call.region.empty()) body["region"] = call.region;
+    if (!call.account.empty()) body["account"] = call.account;
+    return body;
+  }
+
+  // Runs `steps`; false when one failed in a way later steps cannot recover from.
+  bool RunSteps(const std::vector<Step>& steps) {
+    for (const Step& step : steps) {
+      if (SecondsLeft() <= 0) {
+        Record(step, "start before the --timeout of " + FormatDuration(options_.timeout), false,
+               "the scenario ran out of its --timeout (real time) before this step");
+        out_ << "  stopping: out of time before " << step.path << "\n";
+        return false;
+      }
+      auto step_start = RealElapsedNow();
+      std::string outcome;
+      bool keep_going = RunStep(step, &outcome);
+      auto ms = static_cast<long>(SecondsSince(step_start) * 1000);
+      std::string label = step.path + " " + StepKindName(step.kind) + " " + step.label;
+      out_ << "  " << label;
+      for (size_t i = label.size(); i < 48; ++i) out_ << ' ';
+      out_ << " @" << (client_ ? Now() : "?") << "  " << ms << " ms  " << outcome << "\n";
+      out_.flush();
+      if (!keep_going) {
+        out_ << "  stopping: the steps after " << step.path << " depend on it\n";
+        return false;
+      }
+    }
+    return true;
+  }
+
+  bool RunStep(const Step& step, std::string* outcome) {
+    switch (step.kind) {
+      case StepKind::kCall:
+        return RunCall(step, outcome);
+      case StepKind::kExpect:
+        return RunExpect(step, outcome);
+      case StepKind::kAdvance: {
+        Answer a =
+            Send("POST", "/_understudy/clock", Json{{"advance", FormatDuration(step.advance)}});
+        if (std::string problem = TransportProblem(a); !problem.empty() || a.status != 200) {
+          Record(step, "advance the clock by " + step.label, false,
+                 problem.empty() ? Short(a.body) : problem);
+          *outcome = "FAILED";
+          return false;
+        }
+        *outcome = "ok";
+        return true;
+      }
+      case StepKind::kAdvanceTo: {
+        TimePoint target{};
+        if (step.advance_to) {
+          target = *step.advance_to;
+        } else {
+          auto start = ParseIso8601(result_.virtual_start);
+          if (!start.ok()) {
+            Record(step, "advance the clock to " + step.label, false,
+                   "the scenario's start instant is unknown");
+            *outcome = "FAILED";
+            return false;
+          }
+          target = *start + step.advance_to_offset;
+        }
+        Answer a = Send("POST", "/_understudy/clock", Json{{"to", FormatIso8601(target)}});
+        if (std::string problem = TransportProblem(a); !problem.empty() || a.status != 200) {
+          Record(step, "advance the clock to " + FormatIso8601(target), false,
+                 problem.empty() ? a.body.value("message", Short(a.body)) : problem);
+          *outcome = "FAILED";
+          return false;
+        }
+        *outcome = "ok";
+        return true;
+      }
+      case StepKind::kWaitFor: {
+        auto until = Substituted(step, step.wait_until);
+        if (!until) {
+          *outcome = "FAILED";
+          return false;
+        }
+        Json body{{"until", *until}, {"timeout", FormatDuration(step.timeout)}};
+        Answer a = Send("POST", "/_understudy/wait", body);
+        std::string what =
+            "waitFor " + Short(step.wait_until, 200) + " within " + FormatDuration(step.timeout);
+        if (std::string problem = TransportProblem(a); !problem.empty()) {
+          Record(step, what, false, problem);
+          *outcome = "FAILED";
+          return false;
+        }
+        if (a.status == 200) {
+          Record(step, what, true, "met after " + a.body.value("waited", std::string("?")));
+          *outcome = "met after " + a.body.value("waited", std::string("?"));
+          return true;
+        }
+        if (a.status == 408) {
+          Record(
+              step, what, false,
+              "not met; last observed: " + Short(a.body.value("observed", Json::object()), 1500));
+        } else {
+          Record(step, what, false,
+                 a.body.value("error", std::string("error")) + ": " +
+                     a.body.value("message", Short(a.body)));
+        }
+        *outcome = "FAILED";
+        return false;
+      }
+    }
+    return false;
+  }
+
+  bool RunCall(const Step& step, std::string* outcome) {
+    auto input = Substituted(step, step.call.input);
+    if (!input) {
+      *outcome = "FAILED";
+      return false;
+    }
+    CallSpec call = step.call;
+    call.input = std::move(*input);
+    Answer a = Send("POST", "/_understudy/call", CallBody(call));
+    std::string what = step.call.service + "." + step.call.operation;
+    if (std::string problem = TransportProblem(a); !problem.empty() || a.status != 200) {
+      Record(step, what + " is answered", false,
+             problem.empty() ? std::to_string(a.status) + " " + Short(a.body) : problem);
+      *outcome = "FAILED";
+      return false;
+    }
+    if (a.body.contains("error")) {
+      const Json& e = a.body["error"];
+      std::string code = e.value("code", "");
+      std::string got = code + ": " + e.value("message", "");
+      if (step.expect_error) {
+        bool passed = code == *step.expect_error;
+        Record(step, what + " fails with " + *step.expect_error, passed, "got " + got);
+        *outcome = passed ? "failed as expected (" + code + ")" : "FAILED";
+        return true;
+      }
+      Record(step, what + " succeeds", false, "it failed with " + got);
+      *outcome = "FAILED";
+      return false;
+    }
+    const Json& output = a.body["output"];
+    if (step.expect_error) {
+      Record(step, what + " fails with " + *step.expect_error, false,
+             "it succeeded: " + Short(output));
+      *outcome = "FAILED";
+      return true;
+    }
+    bool all = true;
+    for (const Check& written : step.checks) {
+      Check check = Substituted(written);
+      CheckOutcome o = Evaluate(check, output);
+      Record(step, what + ": " + Describe(check), o.passed, o.evidence);
+      all = all && o.passed;
+    }
+    for (const auto& save : step.saves) {
+      const Json* value = Lookup(output, save.path);
+      if (value == nullptr) {
+        Check exists{save.path_text, save.path, {Matcher{MatcherKind::kExists, true}}};
+        Record(step, what + ": save " + save.name + " from " + save.path_text, false,
+               Evaluate(exists, output).evidence);
+        *outcome = "FAILED";
+        return false;
+      }
+      vars_[save.name] = *value;
+    }
+    *outcome = all ? "ok" : "FAILED";
+    return true;
+  }
+
+  bool RunExpect(const Step& step, std::string* outcome) {
+    auto input = Substituted(step, step.call.input);
+    if (!input) {
+      *outcome = "FAILED";
+      return false;
+    }
+    CallSpec call = step.call;
+    call.input = std::move(*input);
+    Check check = Substituted(step.checks.front());
+    std::string what = step.call.service + "." + step.call.operation + ": " + Describe(check) +
+                       (step.within ? " within " + FormatDuration(*step.within) : "");
+    Duration waited{};
+    while (true) {
+      Answer a = Send("POST", "/_understudy/call", CallBody(call));
+      if (std::string problem = TransportProblem(a); !problem.empty() || a.status != 200) {
+        Record(step, what, false,
+               problem.empty() ? std::to_string(a.status) + " " + Short(a.body) : problem);
+        *outcome = "FAILED";
+        return problem.empty();
+      }
+      CheckOutcome o;
+      if (a.body.contains("error")) {
+        const Json& e = a.body["error"];
+        o.evidence = "the call failed with " + e.value("code", "") + ": " + e.value("message", "");
+      } else {
+        o = Evaluate(check, a.body["output"]);
+      }
+      bool can_retry = step.within && waited + step.every <= *step.within;
+      if (o.passed || !can_retry) {
+        if (step.within) {
+          o.evidence = o.passed ? o.evidence + " after " + FormatDuration(waited)
+                                : "did not hold within " + FormatDuration(*step.within) +
+                                      "; last: " + o.evidence;
+        }
+        Record(step, what, o.passed, o.evidence);
+        *outcome = o.passed ? "ok" : "FAILED";
+        return true;
+      }
+      Answer moved =
+          Send("POST", "/_understudy/clock", Json{{"advance", FormatDuration(step.every)}});
+      if (std::string problem = TransportProblem(moved); !problem.empty() || moved.status != 200) {
+        Record(step, what, false,
+               "the clock could not move: " + (problem.empty() ? Short(moved.body) : problem));
+        *outcome = "FAILED";
+        return false;
+      }
+      waited += step.every;
+    }
+  }
+
+  // Reads the whole journal and folds it into result_'s fingerprint.
+  void FingerprintJournal() {
+    uint64_t hash = 1469598103934665603ull;  // FNV-1a 64
+    int64_t after = 0;
+    while (SecondsLeft() > 0) {
+      Answer a = Send("GET", "/_understudy/journal?after=" + std::to_string(after) + "&limit=5000");
+      if (a.status != 200 || !a.body.contains("entries")) return;
+      const Json& entries = a.body["entries"];
+      if (entries.empty()) break;
+      for (const Json& entry : entries) {
+        for (unsigned char c : entry.dump()) {
+          hash ^= c;
+          hash *= 1099511628211ull;
+        }
+        after = entry.value("seq", after);
+        ++result_.journal_entries;
+      }
+    }
+    char text[19];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+    result_.journal_fingerprint = text;
+  }
+
+  void Report() {
+    size_t failed = 0;
+    out_ << "Expectations of " << scenario_.name << ":\n";
+    if (result_.expectations.empty()) out_ << "  (none)\n";
+    for (const auto& e : result_.expectations) {
+      if (!e.passed) ++failed;
+      out_ << "  " << (e.passed ? "PASS" : "FAIL") << "  ";
+      if (!e.step.empty()) out_ << e.step << " (line " << e.line << ") ";
+      out_ << e.what << " -- " << e.evidence << "\n";
+    }
+    out_ << "Scenario " << scenario_.name << ": " << (result_.passed ? "PASSED" : "FAILED") << " ("
+         << result_.expectations.size() - failed << " of " << result_.expectations.size()
+         << " expectations held), seed " << result_.seed << ", virtual time "
+         << result_.virtual_start << " .. " << result_.virtual_end << ", "
+         << static_cast<long>(result_.wall_seconds * 1000) << " ms wall\n";
+    out_ << "Journal: " << result_.journal_entries << " entries, fingerprint "
+         << (result_.journal_fingerprint.empty() ? "unavailable" : result_.journal_fingerprint)
+         << "\n\n";
+    out_.flush();
+  }
+
+  const Scenario& scenario_;
+  const RunnerOptions& options_;
+  std::ostream& out_;
+  ScenarioResult result_;
+  EmulatorProcess emulator_;
+  std::optional<Client> client_;
+  std::map<std::string, Json> vars_;  // saved by "save"
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point deadline_;
+};
+
+std::string XmlEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\n':
+        out += "&#10;";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t') {
+          out += ' ';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+OperationCheck ModelCheck(api::ModelRegistry* models) {
+  return [models](const std::string& service, const std::string& operation) -> Status {
+    const api::ServiceInfo* info = models->FindService(service);
+    if (info == nullptr) {
+      std::string names;
+      for (const auto& s : models->services()) names += (names.empty() ? "" : ", ") + s.id;
+      return Status::InvalidArgument("a service with a model in understudy: " + names);
+    }
+    if (operation.empty() || info->operation_names.count(operation) == 1) return Status::Ok();
+    for (const auto& name : info->operation_names) {
+      if (strcasecmp(name.c_str(), operation.c_str()) == 0) {
+        return Status::InvalidArgument("an operation of " + service + " (did you mean " + name +
+                                       "?)");
+      }
+    }
+    return Status::InvalidArgument("an operation of " + service + " as its API reference names it");
+  };
+}
+
+}  // namespace
+
+std::string JUnitXml(const std::vector<ScenarioResult>& results) {
+  size_t failures = 0;
+  double total = 0;
+  for (const auto& r : results) {
+    failures += r.passed ? 0 : 1;
+    total += r.wall_seconds;
+  }
+  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  xml += "<testsuites name=\"understudy\" tests=\"" + std::to_string(results.size()) +
+         "\" failures=\"" + std::to_string(failures) + "\" time=\"" + std::to_string(total) +
+         "\">\n";
+  for (const auto& r : results) {
+    std::string time = std::to_string(r.wall_seconds);
+    xml += "  <testsuite name=\"" + XmlEscape(r.name) + "\" tests=\"1\" failures=\"" +
+           (r.passed ? "0" : "1") + "\" errors=\"0\" time=\"" + time + "\">\n";
+    xml += "    <properties>\n      <property name=\"seed\" value=\"" + std::to_string(r.seed) +
+           "\"/>\n      <property name=\"file\" value=\"" + XmlEscape(r.file) + "\"/>\n";
+    xml += "      <property name=\"virtualStart\" value=\"" + XmlEscape(r.virtual_start) +
+           "\"/>\n      <property name=\"virtualEnd\" value=\"" + XmlEscape(r.virtual_end) +
+           "\"/>\n      <property name=\"journalFingerprint\" value=\"" +
+           XmlEscape(r.journal_fingerprint) + "\"/>\n    </properties>\n";
+    xml += "    <testcase name=\"" + XmlEscape(r.name) + "\" classname=\"" + XmlEscape(r.file) +
+           "\" time=\"" + time + "\">\n";
+    if (!r.passed) {
+      std::string body;
+      for (const auto& e : r.expectations) {
+        body += std::string(e.passed ? "PASS  " : "FAIL  ") +
+                (e.step.empty() ? "" : e.step + " (line " + std::to_string(e.line) + ") ") +
+                e.what + " -- " + e.evidence + "\n";
+      }
+      xml += "      <failure message=\"" + XmlEscape(r.failure) + "\" type=\"ExpectationFailed\">";
+      std::string text = r.failure + "\n\n" + body;
+      // CDATA cannot hold "]]>": split it.
+      std::string cdata;
+      for (size_t i = 0; i < text.size(); ++i) {
+        if (text.compare(i, 3, "]]>") == 0) {
+          cdata += "]]]]><![CDATA[>";
+          i += 2;
+        } else {
+          cdata += text[i];
+        }
+      }
+      xml += "<![CDATA[" + cdata + "]]></failure>\n";
+    }
+    xml += "    </testcase>\n  </testsuite>\n";
+  }
+  xml += "</testsuites>\n";
+  return xml;
+}
+
+int RunCommand(const RunnerOptions& options, std::ostream& out, std::ostream& err) {
+  auto files = ExpandScenarioPaths(options.paths);
+  if (!files.ok()) {
+    err << "understudy run: " << files.status().message() << "\n";
+    return 2;
+  }
+  if (files->empty()) {
+    err << "understudy run: no scenario files (*.json) found\n";
+    return 2;
+  }
+  auto models = api::ModelRegistry::LoadEmbedded();
+  if (!models.ok()) {
+    err << "understudy run: " << models.status().message() << "\n";
+    return 1;
+  }
+  OperationCheck check = ModelCheck(models->get());
+  // The fixture app next to this binary, for scenarios that say {"$env": "UNDERSTUDY_FIXTURE_APP"}.
+  if (std::getenv("UNDERSTUDY_FIXTURE_APP") == nullptr) {
+    auto app = std::filesystem::path(SelfBinary()).parent_path() / "understudy-fixture-app";
+    std::error_code ec;
+    if (std::filesystem::exists(app, ec)) ::setenv("UNDERSTUDY_FIXTURE_APP", app.c_str(), 0);
+  }
+  std::vector<Scenario> scenarios;
+  bool invalid = false;
+  for (const auto& file : *files) {
+    auto scenario = LoadScenario(file, check);
+    if (!scenario.ok()) {
+      err << scenario.status().message() << "\n";
+      invalid = true;
+      continue;
+    }
+    if (!options.filter.empty() && scenario->name.find(options.filter) == std::string::npos &&
+        file.find(options.filter) == std::string::npos) {
+      continue;
+    }
+    scenarios.push_back(std::move(scenario).value());
+  }
+  if (invalid) {
+    err << "understudy run: invalid scenario files; nothing was run\n";
+    return 2;
+  }
+  if (scenarios.empty()) {
+    err << "understudy run: no scenario matches --filter '" << options.filter << "'\n";
+    return 2;
+  }
+  std::vector<ScenarioResult> results;
+  for (const auto& scenario : scenarios) {
+    results.push_back(ScenarioRun(scenario, options, out).Run());
+  }
+  size_t failed = 0;
+  for (const auto& r : results) failed += r.passed ? 0 : 1;
+  out << results.size() << " scenario" << (results.size() == 1 ? "" : "s") << ": "
+      << results.size() - failed << " passed, " << failed << " failed\n";
+  for (const auto& r : results) {
+    if (!r.passed) out << "  FAILED " << r.name << ": " << r.failure << "\n";
+  }
+  if (!options.junit_file.empty()) {
+    std::ofstream junit(options.junit_file, std::ios::binary | std::ios::trunc);
+    junit << JUnitXml(results);
+    if (!junit) {
+      err << "understudy run: cannot write " << options.junit_file << "\n";
+      return 1;
+    }
+  }
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace understudy::scenario

@@ -1,0 +1,96 @@
+// Scenario: a test story in a JSON file (comments allowed) — setup calls, then steps
+// (AWS calls, clock advances, waits, expectations) — read and validated in full
+// before anything runs.
+//
+// Every error names the file, the line and column, the JSON path, what was found
+// and what was expected: "s.json:12:7: steps[2].advance: found 'soon'; expected a
+// duration such as 90s". Task definitions and other inputs may come from files
+// ({"$file": "taskdefs/web.json"}, relative to the scenario) and strings from the
+// environment ({"$env": "NAME"}). Pure apart from reading files; any thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "scenario/check.h"
+
+namespace understudy::scenario {
+
+struct CallSpec {
+  std::string service;    // model id: "ecs", "elbv2", "logs"
+  std::string operation;  // "CreateCluster"
+  Json input = Json::object();
+  std::string region;   // empty: the emulator's default
+  std::string account;  // empty: the emulator's default
+};
+
+enum class StepKind { kCall, kAdvance, kAdvanceTo, kWaitFor, kExpect };
+const char* StepKindName(StepKind kind);
+
+struct Step {
+  StepKind kind = StepKind::kCall;
+  std::string path;  // "steps[2]", "setup[0]"
+  size_t line = 0;
+  std::string label;  // what progress shows: "ecs.CreateCluster", "90s", "ecsService"
+
+  CallSpec call;                                // kCall, kExpect
+  std::optional<std::string> expect_error;      // kCall: the call must fail with this code
+  std::vector<Check> checks;                    // kCall (on the output), kExpect
+  Duration advance{};                           // kAdvance
+  std::optional<TimePoint> advance_to;          // kAdvanceTo: an instant, or...
+  Duration advance_to_offset{};                 // ...this long after the scenario's start
+  Json wait_until;                              // kWaitFor: {"ecsService": {...}}
+  Duration timeout = std::chrono::minutes(15);  // kWaitFor
+  // kExpect: the check may first hold up to `within` of virtual time later; the clock
+  // moves `every` between tries.
+  std::optional<Duration> within;
+  Duration every = std::chrono::seconds(1);
+  // kCall: values of the output kept for later steps: "save": {"tgArn":
+  // "TargetGroups[0].TargetGroupArn"}.
+  struct Save {
+    std::string name;
+    std::string path_text;
+    std::vector<PathStep> path;
+  };
+  std::vector<Save> saves;
+};
+
+// Replaces "${name}" in the strings of `value` with saved values: a string that is
+// exactly "${name}" becomes the value itself (any JSON type); elsewhere the value is
+// spliced in as text. InvalidArgument names the first unknown variable.
+Result<Json> SubstituteVariables(const Json& value, const std::map<std::string, Json>& vars);
+
+struct Scenario {
+  std::string file;
+  std::string name;
+  std::optional<uint64_t> seed;
+  std::optional<TimePoint> start;
+  // Flags for `understudy serve` from the "emulator" member ("--images", "/abs/path"...).
+  std::vector<std::string> emulator_args;
+  std::vector<Step> setup;
+  std::vector<Step> steps;
+};
+
+// Says whether `service` has `operation`; InvalidArgument names what exists instead.
+using OperationCheck =
+    std::function<Status(const std::string& service, const std::string& operation)>;
+
+// Parses and validates scenario `text` read from `file` (whose directory anchors
+// $file references). InvalidArgument carries the "file:line:col: path: ..." message.
+Result<Scenario> ParseScenario(const std::string& file, std::string text,
+                               const OperationCheck& check_operation = nullptr);
+// Reads `file` and parses it.
+Result<Scenario> LoadScenario(const std::string& file,
+                              const OperationCheck& check_operation = nullptr);
+
+// The scenario files `paths` name: files as given, directories searched recursively
+// for *.json, sorted, skipping directories named taskdefs or starting with '_' or '.'.
+Result<std::vector<std::string>> ExpandScenarioPaths(const std::vector<std::string>& paths);
+
+}  // namespace understudy::scenario

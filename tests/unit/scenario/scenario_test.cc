@@ -1,0 +1,287 @@
+// Scenario files: a valid file read in full, and every kind of mistake reported with
+// the file, line, column, JSON path, what was found and what was expected.
+#include "scenario/scenario.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace understudy::scenario {
+namespace {
+
+std::string ErrorOf(const std::string& text, const OperationCheck& check = nullptr) {
+  auto parsed = ParseScenario("s.json", text, check);
+  EXPECT_FALSE(parsed.ok());
+  return parsed.ok() ? "" : parsed.status().message();
+}
+
+TEST(ScenarioTest, ReadsEveryStepKind) {
+  auto parsed = ParseScenario("dir/steady.json", R"({
+  // comments are allowed
+  "name": "steady", "seed": 42, "start": "2026-11-23T08:00:00Z",
+  "setup": [{"call": {"service": "ecs", "operation": "CreateCluster",
+                      "input": {"clusterName": "web"}}}],
+  "steps": [
+    {"advance": "90s"},
+    {"waitFor": {"ecsService": {"cluster": "web", "service": "api"}}, "timeout": "10m"},
+    {"call": {"service": "ecs", "operation": "DescribeClusters", "input": {"clusters": ["x"]}},
+     "expect": [{"path": "failures[0].reason", "equals": "MISSING"}, {"path": "clusters", "equals": []}]},
+    {"call": {"service": "ecs", "operation": "DeleteCluster", "input": {"cluster": "nope"}},
+     "expect": {"error": "ClusterNotFoundException"}},
+    {"expect": {"call": {"service": "ecs", "operation": "ListClusters"},
+                "path": "clusterArns", "contains": "web", "exists": true}, "name": "listed"}
+  ]
+})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->name, "steady");
+  EXPECT_EQ(parsed->seed, 42u);
+  ASSERT_TRUE(parsed->start.has_value());
+  EXPECT_EQ(FormatIso8601(*parsed->start), "2026-11-23T08:00:00.000Z");
+  ASSERT_EQ(parsed->setup.size(), 1u);
+  EXPECT_EQ(parsed->setup[0].call.input["clusterName"], "web");
+  EXPECT_EQ(parsed->setup[0].path, "setup[0]");
+  ASSERT_EQ(parsed->steps.size(), 5u);
+  EXPECT_EQ(parsed->steps[0].kind, StepKind::kAdvance);
+  EXPECT_EQ(parsed->steps[0].advance, std::chrono::seconds(90));
+  EXPECT_EQ(parsed->steps[0].line, 7u);
+  EXPECT_EQ(parsed->steps[1].kind, StepKind::kWaitFor);
+  EXPECT_EQ(parsed->steps[1].timeout, std::chrono::minutes(10));
+  EXPECT_EQ(parsed->steps[1].label, "ecsService");
+  EXPECT_EQ(parsed->steps[2].checks.size(), 2u);
+  EXPECT_EQ(parsed->steps[3].expect_error, "ClusterNotFoundException");
+  EXPECT_EQ(parsed->steps[4].kind, StepKind::kExpect);
+  EXPECT_EQ(parsed->steps[4].checks[0].matchers.size(), 2u);
+  EXPECT_EQ(parsed->steps[4].label, "listed");
+  EXPECT_EQ(parsed->steps[4].line, 13u);
+}
+
+TEST(ScenarioTest, ExpectWithinAWindow) {
+  auto parsed = ParseScenario("s.json", R"({"steps": [
+    {"expect": {"call": {"service": "ecs", "operation": "ListClusters"}, "path": "a", "equals": 1},
+     "within": "5m", "every": "10s"},
+    {"expect": {"call": {"service": "ecs", "operation": "ListClusters"}, "path": "a", "equals": 1},
+     "within": "1m"}]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->steps[0].within, std::chrono::minutes(5));
+  EXPECT_EQ(parsed->steps[0].every, std::chrono::seconds(10));
+  EXPECT_EQ(parsed->steps[1].every, std::chrono::seconds(1));
+  EXPECT_EQ(ErrorOf(R"({"steps": [
+    {"expect": {"call": {"service": "ecs", "operation": "ListClusters"}, "path": "a", "equals": 1},
+     "every": "10s"}]})"),
+            "s.json:3:15: steps[0].every: found \"10s\"; expected \"every\" only with \"within\" "
+            "(how often to retry in that window)");
+}
+
+TEST(ScenarioTest, AdvanceToAnInstantOrAnOffset) {
+  auto parsed = ParseScenario("s.json", R"({"steps": [
+    {"advanceTo": "2026-11-23T09:00:00Z"}, {"advanceTo": "+1h30m"}]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->steps[0].kind, StepKind::kAdvanceTo);
+  ASSERT_TRUE(parsed->steps[0].advance_to.has_value());
+  EXPECT_EQ(FormatIso8601(*parsed->steps[0].advance_to), "2026-11-23T09:00:00.000Z");
+  EXPECT_FALSE(parsed->steps[1].advance_to.has_value());
+  EXPECT_EQ(parsed->steps[1].advance_to_offset, std::chrono::minutes(90));
+  EXPECT_EQ(ErrorOf("{\"steps\": [{\"advanceTo\": \"+soon\"}]}"),
+            "s.json:1:26: steps[0].advanceTo: found \"+soon\"; expected an ISO-8601 instant such "
+            "as \"2026-11-23T09:00:00Z\" or \"+\" and a duration after the scenario's start, "
+            "such as \"+1h\"");
+}
+
+TEST(ScenarioTest, EmulatorOptions) {
+  auto dir = std::filesystem::temp_directory_path() / "scenario_test_emulator";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "images.json") << "{}";
+  std::string file = (dir / "s.json").string();
+  auto parsed = ParseScenario(file, R"({"emulator": {"images": "images.json",
+    "accountId": "123456789012", "region": "eu-west-1", "strictReferences": true,
+    "holdTimeout": "5s"}, "steps": []})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->emulator_args,
+            (std::vector<std::string>{"--images", (dir / "images.json").string(), "--account-id",
+                                      "123456789012", "--region", "eu-west-1",
+                                      "--strict-references", "--hold-timeout", "5s"}));
+  auto bad = ParseScenario(file, "{\"emulator\": {\"accountId\": \"12\"}, \"steps\": []}");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            file + ":1:28: emulator.accountId: found \"12\"; expected a 12-digit account id");
+  auto missing = ParseScenario(file, "{\"emulator\": {\"secrets\": \"none.json\"}, \"steps\": []}");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(), file +
+                                            ":1:26: emulator.secrets: found \"none.json\"; "
+                                            "expected an existing file (" +
+                                            (dir / "none.json").string() + ")");
+  auto flag = ParseScenario(file, "{\"emulator\": {\"port\": 1}, \"steps\": []}");
+  ASSERT_FALSE(flag.ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ScenarioTest, SavedVariables) {
+  auto parsed = ParseScenario("s.json", R"({"setup": [
+    {"call": {"service": "elbv2", "operation": "CreateTargetGroup", "input": {"Name": "a"}},
+     "save": {"tgArn": "TargetGroups[0].TargetGroupArn", "port": "TargetGroups[0].Port"}}],
+  "steps": [
+    {"call": {"service": "elbv2", "operation": "DescribeTargetGroups",
+              "input": {"TargetGroupArns": ["${tgArn}"]}},
+     "expect": {"path": "TargetGroups[0].Port", "equals": "${port}"}}]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  ASSERT_EQ(parsed->setup[0].saves.size(), 2u);
+  EXPECT_EQ(parsed->setup[0].saves[1].name, "tgArn");
+  EXPECT_EQ(parsed->setup[0].saves[1].path_text, "TargetGroups[0].TargetGroupArn");
+
+  // A variable is known only after the step that saves it.
+  EXPECT_EQ(ErrorOf(R"({"steps": [
+    {"call": {"service": "ecs", "operation": "ListClusters", "input": {"a": "x-${arn}"}},
+     "save": {"arn": "clusterArns[0]"}}]})"),
+            "s.json:2:77: steps[0].call.input.a: found \"x-${arn}\"; expected a variable saved by "
+            "an earlier step with \"save\" (none is saved before this step)");
+  EXPECT_EQ(ErrorOf(R"({"steps": [
+    {"call": {"service": "ecs", "operation": "ListClusters"}, "save": {"a": "clusterArns[0]"}},
+    {"waitFor": {"ecsCluster": {"cluster": "${b}"}}}]})"),
+            "s.json:3:44: steps[1].waitFor.ecsCluster.cluster: found \"${b}\"; expected a "
+            "variable saved by an earlier step with \"save\" (saved so far: a)");
+  EXPECT_EQ(ErrorOf(R"({"steps": [
+    {"call": {"service": "ecs", "operation": "ListClusters"}, "save": {"1a": "x"}}]})"),
+            "s.json:2:78: steps[0].save.1a: found the name \"1a\"; expected a variable name of "
+            "letters, digits and _ (not first a digit)");
+  EXPECT_EQ(ErrorOf(R"({"steps": [
+    {"call": {"service": "ecs", "operation": "ListClusters"}, "save": {"a": "x[y]"}}]})"),
+            "s.json:2:77: steps[0].save.a: found \"x[y]\"; expected path 'x[y]' at character 3: "
+            "expected an index such as [0] or [-1]");
+}
+
+TEST(ScenarioTest, SubstituteVariables) {
+  std::map<std::string, Json> vars{{"arn", "arn:aws:x"}, {"port", 8080}, {"list", {1, 2}}};
+  auto out = SubstituteVariables(
+      Json::parse(R"({"a": "${arn}", "b": "${port}", "c": "p=${port}/${arn}", "d": ["${list}"],
+                      "e": "plain", "f": 1})"),
+      vars);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(*out, Json::parse(R"({"a": "arn:aws:x", "b": 8080, "c": "p=8080/arn:aws:x",
+                                  "d": [[1, 2]], "e": "plain", "f": 1})"));
+  auto missing = SubstituteVariables(Json{{"a", "${nope}"}}, vars);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(), "the variable 'nope' is not saved");
+}
+
+TEST(ScenarioTest, NameDefaultsToTheFileStem) {
+  auto parsed = ParseScenario("a/b/rolling-deploy.json", R"({"steps": []})");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->name, "rolling-deploy");
+}
+
+TEST(ScenarioTest, ErrorsNameFileLinePathFoundAndExpected) {
+  EXPECT_EQ(ErrorOf("{\n  \"steps\": [\n    {\"advance\": \"soon\"}\n  ]\n}"),
+            "s.json:3:17: steps[0].advance: found \"soon\"; expected a duration string such as "
+            "\"90s\", \"15m\" or \"1h30m\"");
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n\n  {\"sleep\": 1}]}"),
+            "s.json:3:3: steps[0]: found an object with members sleep; expected a step object "
+            "with one of \"call\", \"advance\", \"advanceTo\", \"waitFor\" or \"expect\"");
+  EXPECT_EQ(ErrorOf("{\"steps\": [],\n \"stpes\": []}"),
+            "s.json:2:2: stpes: found an unknown member \"stpes\"; expected only name, "
+            "description, seed, start, emulator, setup, steps");
+  EXPECT_EQ(ErrorOf("{\"name\": \"x\"}"),
+            "s.json:1:1: the document: found no \"steps\"; expected a \"steps\" array of calls, "
+            "advances, waits and expectations");
+  EXPECT_EQ(ErrorOf("{\"steps\": [{\"call\": {\"service\": 3, \"operation\": \"X\"}}]}"),
+            "s.json:1:33: steps[0].call.service: found 3 (number); expected a service name string");
+  EXPECT_EQ(ErrorOf("{\"steps\": [{\"call\": {\"service\": \"ecs\"}}]}"),
+            "s.json:1:21: steps[0].call: found no \"operation\"; expected a \"operation\" string");
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n {\"expect\": {\"call\": {\"service\": \"ecs\", \"operation\": "
+                    "\"ListClusters\"},\n  \"path\": \"clusterArns\", \"equal\": 1}}]}"),
+            "s.json:3:26: steps[0].expect.equal: found an unknown member \"equal\"; expected "
+            "\"path\" or a matcher: equals, contains, matches, exists, gte or lte");
+  EXPECT_EQ(ErrorOf("{\"steps\": [{\"expect\": {\"call\": {\"service\": \"ecs\", \"operation\": "
+                    "\"ListClusters\"},\n \"path\": \"a[x]\", \"equals\": 1}}]}"),
+            "s.json:2:10: steps[0].expect.path: found \"a[x]\"; expected path 'a[x]' at "
+            "character 3: expected an index such as [0] or [-1]");
+  EXPECT_EQ(ErrorOf("{\"steps\": [{\"expect\": {\"call\": {\"service\": \"ecs\", \"operation\": "
+                    "\"ListClusters\"},\n \"path\": \"a\", \"gte\": \"2\"}}]}"),
+            "s.json:2:22: steps[0].expect.gte: found \"2\"; expected a number, found string");
+  EXPECT_EQ(ErrorOf("{\"seed\": -1, \"steps\": []}"),
+            "s.json:1:10: seed: found -1 (number); expected a whole number from 0 to "
+            "18446744073709551615");
+  EXPECT_EQ(ErrorOf("{\"steps\": [{\"waitFor\": {\"a\": {}, \"b\": {}}}]}"),
+            "s.json:1:24: steps[0].waitFor: found an object; expected an object with one wait "
+            "condition, e.g. {\"ecsService\": {\"cluster\": \"web\", \"service\": \"api\"}}");
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n  {\"advance\": \"1s\"}\n"),
+            "s.json:3:1: invalid JSON: found the end of the file; expected ',' or ']' after an "
+            "array element");
+}
+
+TEST(ScenarioTest, UnknownServicesAndOperations) {
+  OperationCheck check = [](const std::string& service, const std::string& operation) {
+    if (service != "ecs") return Status::InvalidArgument("a service with a model: ecs");
+    if (!operation.empty() && operation != "CreateCluster") {
+      return Status::InvalidArgument("an operation of ecs");
+    }
+    return Status::Ok();
+  };
+  EXPECT_EQ(
+      ErrorOf("{\"steps\": [\n{\"call\": {\"service\": \"ecz\", \"operation\": \"X\"}}]}", check),
+      "s.json:2:22: steps[0].call.service: found \"ecz\"; expected a service with a model: ecs");
+  EXPECT_EQ(
+      ErrorOf("{\"steps\": [\n{\"call\": {\"service\": \"ecs\", \"operation\": \"X\"}}]}", check),
+      "s.json:2:42: steps[0].call.operation: found \"X\"; expected an operation of ecs");
+}
+
+TEST(ScenarioTest, FileAndEnvironmentReferences) {
+  auto dir = std::filesystem::temp_directory_path() / "scenario_test_refs";
+  std::filesystem::create_directories(dir / "taskdefs");
+  {
+    std::ofstream(dir / "taskdefs" / "web.json")
+        << "{\"family\": \"web\",\n \"command\": [{\"$env\": \"SCENARIO_TEST_APP\"}]}";
+    std::ofstream(dir / "taskdefs" / "broken.json") << "{\"family\": \"web\",\n oops}";
+  }
+  ::setenv("SCENARIO_TEST_APP", "/bin/app", 1);
+  std::string file = (dir / "s.json").string();
+  auto parsed = ParseScenario(file, R"({"steps": [{"call": {"service": "ecs",
+    "operation": "RegisterTaskDefinition", "input": {"$file": "taskdefs/web.json"}}}]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->steps[0].call.input["family"], "web");
+  EXPECT_EQ(parsed->steps[0].call.input["command"][0], "/bin/app");
+
+  auto missing = ParseScenario(file, R"({"steps": [{"call": {"service": "ecs",
+    "operation": "X", "input": {"$file": "taskdefs/none.json"}}}]})");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(),
+            file +
+                ":2:42: steps[0].call.input.$file: found \"taskdefs/none.json\"; expected a "
+                "readable file relative to the scenario (" +
+                (dir / "taskdefs/none.json").string() + ")");
+  auto broken = ParseScenario(file, R"({"steps": [{"call": {"service": "ecs",
+    "operation": "X", "input": {"$file": "taskdefs/broken.json"}}}]})");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.status().message(), (dir / "taskdefs/broken.json").string() +
+                                           ":2:2: invalid JSON: found 'oops'; expected a member "
+                                           "name in double quotes");
+  ::unsetenv("SCENARIO_TEST_APP");
+  auto unset = ParseScenario(file, R"({"steps": [{"call": {"service": "ecs",
+    "operation": "X", "input": {"$file": "taskdefs/web.json"}}}]})");
+  ASSERT_FALSE(unset.ok());
+  EXPECT_EQ(unset.status().message(),
+            (dir / "taskdefs/web.json").string() +
+                ":2:23: command[0].$env: found \"SCENARIO_TEST_APP\"; expected the name of a "
+                "variable set in the environment");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ScenarioTest, ExpandsDirectories) {
+  auto dir = std::filesystem::temp_directory_path() / "scenario_test_expand";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "b" / "taskdefs");
+  std::filesystem::create_directories(dir / "_files");
+  for (auto p : {"b/2.json", "a.json", "b/taskdefs/t.json", "_files/f.json", "notes.md"}) {
+    std::ofstream(dir / p) << "{}";
+  }
+  auto files = ExpandScenarioPaths({dir.string()});
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(*files,
+            (std::vector<std::string>{(dir / "a.json").string(), (dir / "b/2.json").string()}));
+  EXPECT_FALSE(ExpandScenarioPaths({(dir / "none").string()}).ok());
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace understudy::scenario
