@@ -208,6 +208,18 @@ class ScenarioRun {
         return RunCall(step, outcome);
       case StepKind::kExpect:
         return RunExpect(step, outcome);
+      case StepKind::kMetrics: {
+        auto body = SubstituteVariables(step.metrics, vars_);
+        Answer a = body.ok() ? Send("POST", "/_understudy/metrics", *body) : Answer{};
+        std::string problem = body.ok() ? TransportProblem(a) : body.status().message();
+        if (!problem.empty() || a.status != 200) {
+          Record(step, "set a metric override", false, problem.empty() ? Short(a.body) : problem);
+          *outcome = "FAILED";
+          return false;
+        }
+        *outcome = "ok";
+        return true;
+      }
       case StepKind::kAdvance: {
         Answer a =
             Send("POST", "/_understudy/clock", Json{{"advance", FormatDuration(step.advance)}});

@@ -283,8 +283,8 @@ class Parser {
 
   Result<Step> ParseStep(const Json& value, const std::string& path) {
     static const char* kKinds =
-        "a step object with one of \"call\", \"advance\", \"advanceTo\", \"waitFor\" or "
-        "\"expect\"";
+        "a step object with one of \"call\", \"advance\", \"advanceTo\", \"waitFor\", "
+        "\"expect\" or \"metrics\"";
     if (!value.is_object()) return source_.Error(path, Found(value), kKinds);
     Step step;
     step.path = path;
@@ -297,6 +297,18 @@ class Parser {
       if (auto it = value.find("expect"); it != value.end()) {
         US_RETURN_IF_ERROR(CallExpectations(*it, JoinPath(path, "expect"), &step));
       }
+    } else if (value.contains("metrics")) {
+      // A metric override (docs/cloudwatch.md): {"cluster", "service", "value", ...}.
+      step.kind = StepKind::kMetrics;
+      US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"metrics", "name"}));
+      const Json& metrics = value["metrics"];
+      if (!metrics.is_object() || metrics.empty()) {
+        return source_.Error(JoinPath(path, "metrics"), Found(metrics),
+                             "a metric override object such as {\"cluster\": \"web\", "
+                             "\"service\": \"api\", \"value\": 85}");
+      }
+      step.metrics = metrics;
+      step.label = "metric override";
     } else if (value.contains("advance")) {
       step.kind = StepKind::kAdvance;
       US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"advance", "name"}));
@@ -619,6 +631,8 @@ const char* StepKindName(StepKind kind) {
       return "waitFor";
     case StepKind::kExpect:
       return "expect";
+    case StepKind::kMetrics:
+      return "metrics";
   }
   return "?";
 }

@@ -30,7 +30,7 @@ struct CallSpec {
   std::string account;  // empty: the emulator's default
 };
 
-enum class StepKind { kCall, kAdvance, kAdvanceTo, kWaitFor, kExpect };
+enum class StepKind { kCall, kAdvance, kAdvanceTo, kWaitFor, kExpect, kMetrics };
 const char* StepKindName(StepKind kind);
 
 struct Step {
@@ -39,13 +39,14 @@ struct Step {
   size_t line = 0;
   std::string label;  // what progress shows: "ecs.CreateCluster", "90s", "ecsService"
 
-  CallSpec call;                                // kCall, kExpect
-  std::optional<std::string> expect_error;      // kCall: the call must fail with this code
-  std::vector<Check> checks;                    // kCall (on the output), kExpect
-  Duration advance{};                           // kAdvance
-  std::optional<TimePoint> advance_to;          // kAdvanceTo: an instant, or...
-  Duration advance_to_offset{};                 // ...this long after the scenario's start
-  Json wait_until;                              // kWaitFor: {"ecsService": {...}}
+  CallSpec call;                            // kCall, kExpect
+  std::optional<std::string> expect_error;  // kCall: the call must fail with this code
+  std::vector<Check> checks;                // kCall (on the output), kExpect
+  Duration advance{};                       // kAdvance
+  std::optional<TimePoint> advance_to;      // kAdvanceTo: an instant, or...
+  Duration advance_to_offset{};             // ...this long after the scenario's start
+  Json wait_until;                          // kWaitFor: {"ecsService": {...}}
+  Json metrics;  // kMetrics: a metric override, as POST /_understudy/metrics takes it
   Duration timeout = std::chrono::minutes(15);  // kWaitFor
   // kExpect: the check may first hold up to `within` of virtual time later; the clock
   // moves `every` between tries.
