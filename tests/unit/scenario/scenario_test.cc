@@ -177,7 +177,13 @@ TEST(ScenarioTest, ErrorsNameFileLinePathFoundAndExpected) {
             "\"90s\", \"15m\" or \"1h30m\"");
   EXPECT_EQ(ErrorOf("{\"steps\": [\n\n  {\"sleep\": 1}]}"),
             "s.json:3:3: steps[0]: found an object with members sleep; expected a step object "
-            "with one of \"call\", \"advance\", \"advanceTo\", \"waitFor\" or \"expect\"");
+            "with one of \"call\", \"advance\", \"advanceTo\", \"waitFor\", \"expect\" or "
+            "\"metrics\"");
+  EXPECT_EQ(
+      ErrorOf("{\"steps\": [\n  {\"metrics\": 85}]}"),
+      "s.json:2:15: steps[0].metrics: found 85 (number); expected a metric override object such "
+      "as "
+      "{\"cluster\": \"web\", \"service\": \"api\", \"value\": 85}");
   EXPECT_EQ(ErrorOf("{\"steps\": [],\n \"stpes\": []}"),
             "s.json:2:2: stpes: found an unknown member \"stpes\"; expected only name, "
             "description, seed, start, emulator, setup, steps");
