@@ -459,8 +459,10 @@ class CpuLimitTest(TasksTest):
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        # Wait until the capped process has used 0.5 s of CPU, then read the share of a
+        # core it used over the wall time that took (capped at 0.25: about 2 s).
         start_cpu, start = cpu_seconds(), time.monotonic()
-        time.sleep(2.0)  # the measurement window
+        wait_until(lambda: cpu_seconds() - start_cpu >= 0.5, timeout=20, what="0.5 s of CPU used")
         share = (cpu_seconds() - start_cpu) / (time.monotonic() - start)
         self.assertLess(share, 0.4, f"used {share:.2f} of a core; the cap is 0.25")
         self.assertGreater(share, 0.1, f"used {share:.2f} of a core; the burn should reach the cap")
