@@ -8,6 +8,7 @@
 #include "core/time_zone.h"
 #include "events/event_bridge.h"
 #include "events/input_transformer.h"
+#include "events/offset_paging.h"
 #include "events/schedule_expression.h"
 
 namespace understudy::events {
@@ -266,20 +267,7 @@ class SchedulerImpl final : public Scheduler {
   }
 
   static ApiResult Page(const Json& all, const Json& input, const char* member) {
-    size_t offset = 0;
-    if (input.contains("NextToken")) {
-      std::string token = input["NextToken"].get<std::string>();
-      if (token.empty() || !std::all_of(token.begin(), token.end(), ::isdigit)) {
-        return Validation("Invalid NextToken.");
-      }
-      offset = std::stoul(token);
-    }
-    size_t limit = input.contains("MaxResults") ? input["MaxResults"].get<size_t>() : 100;
-    Json page = Json::array();
-    for (size_t i = offset; i < all.size() && page.size() < limit; ++i) page.push_back(all[i]);
-    Json out{{member, page}};
-    if (offset + page.size() < all.size()) out["NextToken"] = std::to_string(offset + page.size());
-    return out;
+    return OffsetPage(all, input, member, "MaxResults", Validation("Invalid NextToken."));
   }
 
   // ---- tags (schedule groups) ----
