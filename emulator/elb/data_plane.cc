@@ -101,11 +101,87 @@ std::shared_ptr<asio::ssl::context> TlsContext(const std::string& certificate_pe
   return context;
 }
 
+// Reads a target's answer into a connection's reusable buffers: the status, every field
+// as offsets into one string, and the body. Beast's message parser allocates a node per
+// field and keeps them in a tree, which showed in the request path's profile.
+class FlatResponseParser : public http::basic_parser<false> {
+ public:
+  struct Field {
+    http::field name = http::field::unknown;
+    uint32_t name_at = 0, name_size = 0, value_at = 0, value_size = 0;
+  };
+
+  FlatResponseParser(std::string& text, std::vector<Field>& fields, std::string& body)
+      : text_(text), fields_(fields), body_(body) {
+    text_.clear();
+    fields_.clear();
+    body_.clear();
+  }
+
+  int status() const { return status_; }
+  std::string_view reason() const { return std::string_view(text_).substr(0, reason_size_); }
+  const std::vector<Field>& fields() const { return fields_; }
+  std::string_view Name(const Field& field) const {
+    return std::string_view(text_).substr(field.name_at, field.name_size);
+  }
+  std::string_view Value(const Field& field) const {
+    return std::string_view(text_).substr(field.value_at, field.value_size);
+  }
+
+ private:
+  void on_request_impl(http::verb, beast::string_view, beast::string_view, int,
+                       error_code& ec) override {
+    ec = http::error::bad_version;  // never called: this parser reads responses
+  }
+  void on_response_impl(int code, beast::string_view reason, int, error_code&) override {
+    status_ = code;
+    text_.assign(reason.data(), reason.size());
+    reason_size_ = reason.size();
+  }
+  void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
+                     error_code&) override {
+    Field field;
+    field.name = name;
+    field.name_at = static_cast<uint32_t>(text_.size());
+    field.name_size = static_cast<uint32_t>(name_string.size());
+    text_.append(name_string.data(), name_string.size());
+    field.value_at = static_cast<uint32_t>(text_.size());
+    field.value_size = static_cast<uint32_t>(value.size());
+    text_.append(value.data(), value.size());
+    fields_.push_back(field);
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    if (length && *length <= kReserveLimit) body_.reserve(static_cast<size_t>(*length));
+  }
+  size_t on_body_impl(beast::string_view data, error_code&) override {
+    body_.append(data.data(), data.size());
+    return data.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view data, error_code&) override {
+    body_.append(data.data(), data.size());
+    return data.size();
+  }
+  void on_finish_impl(error_code&) override {}
+
+  static constexpr std::uint64_t kReserveLimit = 1 << 20;
+  std::string& text_;
+  std::vector<Field>& fields_;
+  std::string& body_;
+  int status_ = 0;
+  size_t reason_size_ = 0;
+};
+
 // Buffers a client connection's requests reuse, so that a request on a warm connection
 // allocates none of them.
 struct Scratch {
   std::string request_head;   // the request as the target sees it
   std::string response_head;  // the answer's start line and fields
+  // The target's answer as FlatResponseParser reads it.
+  std::string response_text;
+  std::vector<FlatResponseParser::Field> response_fields;
+  std::string response_body;
 };
 
 // An idle keep-alive connection to a target, with what it has already read.
@@ -857,7 +933,7 @@ class DataPlaneImpl : public DataPlane {
     auto target_started = RealElapsedNow();
     const bool https_targets = group.group->protocol == "HTTPS";
     const std::string& pool_key = group.pool_keys[*target_index];
-    Response response;
+    std::optional<FlatResponseParser> reader;
     int failure = 0;  // an ALB status when the target could not answer
     std::unique_ptr<Upstream> upstream;
     // A reused keep-alive connection the target already closed gets one fresh retry.
@@ -896,25 +972,22 @@ class DataPlaneImpl : public DataPlane {
         }
         co_return co_await Tunnel(w, client, client_buffer, kept->stream, kept, log, lb);
       }
-      http::response_parser<http::string_body> reader;
-      reader.header_limit(kMaxResponseHeaderBlock);
-      reader.body_limit(kMaxResponseBody);
-      if (method == http::verb::head) reader.skip(true);
+      reader.emplace(scratch.response_text, scratch.response_fields, scratch.response_body);
+      reader->header_limit(kMaxResponseHeaderBlock);
+      reader->body_limit(kMaxResponseBody);
+      if (method == http::verb::head) reader->skip(true);
       if (!ec) {
         if (upstream->tls) {
-          co_await http::async_read(*upstream->tls, upstream->buffer, reader,
+          co_await http::async_read(*upstream->tls, upstream->buffer, *reader,
                                     asio::redirect_error(use_awaitable, ec));
         } else {
-          co_await http::async_read(upstream->stream, upstream->buffer, reader,
+          co_await http::async_read(upstream->stream, upstream->buffer, *reader,
                                     asio::redirect_error(use_awaitable, ec));
         }
       }
       w.Unlink(exchange);
-      if (!ec) {
-        response = reader.release();
-        break;
-      }
-      bool stale = reused && !exchange.cut && !reader.got_some() &&
+      if (!ec) break;
+      bool stale = reused && !exchange.cut && !reader->got_some() &&
                    (ec == http::error::end_of_stream || ec == asio::error::eof ||
                     ec == asio::error::connection_reset || ec == asio::error::broken_pipe);
       if (stale) continue;
@@ -933,60 +1006,92 @@ class DataPlaneImpl : public DataPlane {
     runtime->responses.fetch_add(1, std::memory_order_relaxed);
     runtime->response_time_us.fetch_add(static_cast<uint64_t>(target_seconds * 1e6),
                                         std::memory_order_relaxed);
-    if (response.result_int() >= 500) {
+    const int status = reader->status();
+    if (status >= 500) {
       runtime->target_5xx.fetch_add(1, std::memory_order_relaxed);
-    } else if (response.result_int() >= 400) {
+    } else if (status >= 400) {
       runtime->target_4xx.fetch_add(1, std::memory_order_relaxed);
     }
-    log.target_status_code = std::to_string(response.result_int());
-    bool reusable = response.keep_alive() && !response.need_eof();
-    // The target's own headers pass through; hop-by-hop ones are the ALB's business.
-    for (auto it = response.begin(); it != response.end();) {
-      if (IsHopByHop(Sv(it->name_string()))) {
-        it = response.erase(it);
-      } else {
-        ++it;
+    if (logging) log.target_status_code = std::to_string(status);
+    const bool reusable = reader->keep_alive() && !reader->need_eof();
+    // The answer as the client sees it, written straight into the connection's scratch
+    // head: the target's status and fields, minus hop-by-hop ones (the ALB's business)
+    // and the length, which is the ALB's own; then the ALB's cookies, Connection and
+    // Content-Length as Beast's prepare_payload frames them.
+    std::string& answer = scratch.response_head;
+    answer.clear();
+    AppendVersion(version, answer);
+    answer += ' ';
+    answer += NumberText(static_cast<uint64_t>(status), number);
+    answer += ' ';
+    std::string_view reason = reader->reason();
+    if (reason.empty()) reason = Sv(http::obsolete_reason(static_cast<http::status>(status)));
+    answer += reason;
+    answer += "\r\n";
+    const bool head_request = method == http::verb::head;
+    const bool app_cookie = group.group->stickiness && group.group->stickiness_type == "app_cookie";
+    bool app_cookie_seen = false;
+    for (const auto& field : reader->fields()) {
+      std::string_view name = reader->Name(field);
+      std::string_view value = reader->Value(field);
+      if (IsHopByHop(name)) continue;
+      if (!head_request && field.name == http::field::content_length) continue;
+      if (app_cookie && field.name == http::field::set_cookie &&
+          value.size() > group.group->app_cookie_name.size() &&
+          value.substr(0, group.group->app_cookie_name.size()) == group.group->app_cookie_name &&
+          value[group.group->app_cookie_name.size()] == '=') {
+        app_cookie_seen = true;
       }
+      answer += name;
+      answer += ": ";
+      answer += value;
+      answer += "\r\n";
     }
-    response.version(version);
     int64_t now_seconds =
         std::chrono::duration_cast<std::chrono::seconds>(options_.now().time_since_epoch()).count();
-    if (group.group->stickiness) {
-      bool set = group.group->stickiness_type == "lb_cookie";
-      if (!set) {
-        // app_cookie: the ALB's own cookie follows the application's.
-        for (const auto& field : response) {
-          if (field.name() == http::field::set_cookie &&
-              field.value().substr(0, group.group->app_cookie_name.size() + 1) ==
-                  group.group->app_cookie_name + "=") {
-            set = true;
-          }
-        }
-      }
-      if (set) {
-        std::string expires = HttpDate(now_seconds + group.group->stickiness_seconds);
-        const std::string& token = group.tokens[*target_index];
-        response.insert(http::field::set_cookie,
-                        cookie_name + "=" + token + "; Expires=" + expires + "; Path=/");
-        if (cookie_name == "AWSALB") {
-          response.insert(http::field::set_cookie, "AWSALBCORS=" + token + "; Expires=" + expires +
-                                                       "; Path=/; SameSite=None; Secure");
-        }
+    if (group.group->stickiness && (!app_cookie || app_cookie_seen)) {
+      // lb_cookie always; app_cookie: the ALB's own cookie follows the application's.
+      std::string expires = HttpDate(now_seconds + group.group->stickiness_seconds);
+      const std::string& token = group.tokens[*target_index];
+      answer +=
+          "Set-Cookie: " + cookie_name + "=" + token + "; Expires=" + expires + "; Path=/\r\n";
+      if (cookie_name == "AWSALB") {
+        answer += "Set-Cookie: AWSALBCORS=" + token + "; Expires=" + expires +
+                  "; Path=/; SameSite=None; Secure\r\n";
       }
     }
     if (group_cookie) {
       std::string expires = HttpDate(now_seconds + action.group_stickiness_seconds);
-      response.insert(http::field::set_cookie,
-                      "AWSALBTG=" + *group_cookie + "; Expires=" + expires + "; Path=/");
-      response.insert(http::field::set_cookie, "AWSALBTGCORS=" + *group_cookie + "; Expires=" +
-                                                   expires + "; Path=/; SameSite=None; Secure");
+      answer += "Set-Cookie: AWSALBTG=" + *group_cookie + "; Expires=" + expires + "; Path=/\r\n";
+      answer += "Set-Cookie: AWSALBTGCORS=" + *group_cookie + "; Expires=" + expires +
+                "; Path=/; SameSite=None; Secure\r\n";
     }
-    if (method != http::verb::head) response.prepare_payload();
+    // Keep-alive towards the client: HTTP/1.1 clients that asked for it (the target's own
+    // Connection header is hop-by-hop and does not count).
+    const bool keep = client_keep_alive && version == 11;
+    if (!keep && version == 11) answer += "Connection: close\r\n";
+    const bool bodiless_status = status / 100 == 1 || status == 204 || status == 304;
+    const std::string& answer_body = scratch.response_body;
+    if (!head_request && !bodiless_status) {
+      answer += "Content-Length: ";
+      answer += NumberText(answer_body.size(), number);
+      answer += "\r\n";
+    }
+    answer += "\r\n";
+    reader.reset();
     if (reusable) {
       auto& idle = w.idle[pool_key];
       idle.push_back(std::move(upstream));
     }
-    co_return co_await finish(response);
+    beast::get_lowest_layer(client).expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
+    std::array<asio::const_buffer, 2> answer_buffers{
+        asio::buffer(answer),
+        asio::buffer(head_request || bodiless_status ? std::string_view() : answer_body)};
+    co_await asio::async_write(client, answer_buffers, asio::redirect_error(use_awaitable, ec));
+    log.elb_status_code = status;
+    log.sent_bytes = answer_body.size();
+    WriteLog(lb, log);
+    co_return keep && !ec;
   }
 
   // Connects to the target; 0, or the ALB status for the failure (502 refused, 504 timeout).
