@@ -203,6 +203,25 @@ asio::ssl::context& UpstreamTlsContext() {
   return context;
 }
 
+using RealTime = std::chrono::steady_clock::time_point;
+
+// The deadline of a client connection's read or write under way. The worker's watchdog
+// checks every connection's a few times a second and cancels the socket's operations
+// when one passes, setting `expired`: Beast's timer per operation (armed, cancelled and
+// its handler run on every read and write) cost more than the rest of its stream.
+struct Deadline {
+  RealTime at = RealTime::max();  // none
+  bool expired = false;
+  void Set(std::chrono::seconds timeout) {
+    at = RealElapsedNow() + timeout;
+    expired = false;
+  }
+  void Clear() { at = RealTime::max(); }
+};
+
+// How often a worker's watchdog looks at deadlines: timeouts fire up to this late.
+constexpr auto kWatchdogPeriod = std::chrono::milliseconds(100);
+
 // An exchange with a target under way on a worker: linked into the worker's list while
 // the request is out and the answer read (a WebSocket tunnel's whole life), so that
 // CutTarget can end it. Lives in the Handle coroutine's frame; only its worker's thread
@@ -213,6 +232,10 @@ struct Exchange {
   uint64_t epoch = 0;  // the runtime's cut_epoch when the exchange started
   TcpStream* stream = nullptr;
   bool cut = false;
+  // The target must have answered by then (the idle timeout); the worker's watchdog
+  // cancels the exchange when it passes and sets `timed_out` (504).
+  RealTime deadline = RealTime::max();
+  bool timed_out = false;
   bool linked = false;
   Exchange* prev = nullptr;
   Exchange* next = nullptr;
@@ -232,8 +255,13 @@ struct Worker {
   std::shared_ptr<const Compiled> cached;
   uint64_t cached_version = 0;
   std::unordered_map<std::string, std::vector<std::unique_ptr<Upstream>>> idle;
-  // Open client connections by id, with the listener they came in on.
-  std::unordered_map<uint64_t, std::pair<std::string, Socket*>> sessions;
+  // Open client connections by id: the listener they came in on, the socket, its deadline.
+  struct Session {
+    std::string listener_arn;
+    Socket* socket = nullptr;
+    Deadline* deadline = nullptr;
+  };
+  std::unordered_map<uint64_t, Session> sessions;
   uint64_t next_session = 1;
 
   void Link(Exchange& exchange) {
@@ -377,6 +405,7 @@ class DataPlaneImpl : public DataPlane {
     current_ = empty;
     for (auto& worker : workers_) {
       Worker* w = worker.get();
+      asio::co_spawn(w->io.get_executor(), Watchdog(*w), asio::detached);
       w->thread = std::thread([w] { w->io.run(); });
     }
   }
@@ -435,9 +464,9 @@ class DataPlaneImpl : public DataPlane {
       Worker* w = worker.get();
       asio::post(w->io, [w, arn] {
         for (auto& [id, session] : w->sessions) {
-          if (session.first != arn) continue;
+          if (session.listener_arn != arn) continue;
           error_code ignored;
-          session.second->close(ignored);
+          session.socket->close(ignored);
         }
       });
     }
@@ -552,6 +581,32 @@ class DataPlaneImpl : public DataPlane {
     return w.cached;
   }
 
+  // Cancels the operations of connections and exchanges whose deadline has passed.
+  static awaitable<void> Watchdog(Worker& w) {
+    asio::basic_waitable_timer<std::chrono::steady_clock,
+                               asio::wait_traits<std::chrono::steady_clock>, Executor>
+        timer(w.io);
+    for (;;) {
+      timer.expires_after(kWatchdogPeriod);
+      error_code ec;
+      co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return;
+      RealTime now = RealElapsedNow();
+      for (auto& [id, session] : w.sessions) {
+        if (session.deadline == nullptr || session.deadline->at > now) continue;
+        session.deadline->expired = true;
+        session.deadline->at = RealTime::max();
+        session.socket->cancel(ec);
+      }
+      for (Exchange* e = w.exchanges; e != nullptr; e = e->next) {
+        if (e->deadline > now) continue;
+        e->timed_out = true;
+        e->deadline = RealTime::max();
+        e->stream->socket().cancel(ec);
+      }
+    }
+  }
+
   awaitable<void> Accept(std::shared_ptr<Acceptor> acceptor, std::string arn) {
     size_t next = 0;
     for (;;) {
@@ -574,7 +629,8 @@ class DataPlaneImpl : public DataPlane {
     if (ec) co_return;
     uint64_t session_id = w.next_session++;
     TcpStream client(std::move(socket));
-    w.sessions[session_id] = {arn, &client.socket()};
+    Deadline deadline;
+    w.sessions[session_id] = {arn, &client.socket(), &deadline};
     beast::flat_buffer buffer;
     std::shared_ptr<const Compiled> compiled = Current(w);
     auto listener_it = compiled->listeners.find(arn);
@@ -592,13 +648,14 @@ class DataPlaneImpl : public DataPlane {
         co_await http::async_write(client, response, asio::redirect_error(use_awaitable, ec));
       } else if (!ec && tls != compiled->tls.end()) {
         beast::ssl_stream<TcpStream> secure(std::move(client), *tls->second);
-        w.sessions[session_id].second = &beast::get_lowest_layer(secure).socket();
+        w.sessions[session_id].socket = &beast::get_lowest_layer(secure).socket();
         size_t used = co_await secure.async_handshake(asio::ssl::stream_base::server, buffer.data(),
                                                       asio::redirect_error(use_awaitable, ec));
         if (!ec) {
           buffer.consume(used);
           compiled.reset();
-          co_await Serve(w, secure, buffer, peer, arn);
+          beast::get_lowest_layer(secure).expires_never();  // the watchdog's from here on
+          co_await Serve(w, secure, buffer, deadline, peer, arn);
         }
         beast::get_lowest_layer(secure).socket().shutdown(Socket::shutdown_both, ec);
         beast::get_lowest_layer(secure).close();
@@ -607,7 +664,7 @@ class DataPlaneImpl : public DataPlane {
       }
     } else {
       compiled.reset();
-      co_await Serve(w, client, buffer, peer, arn);
+      co_await Serve(w, client, buffer, deadline, peer, arn);
     }
     w.sessions.erase(session_id);
     client.socket().shutdown(Socket::shutdown_both, ec);
@@ -621,7 +678,7 @@ class DataPlaneImpl : public DataPlane {
 
   // Reads and answers requests on one client connection until it closes.
   template <class Stream>
-  awaitable<void> Serve(Worker& w, Stream& client, beast::flat_buffer& buffer,
+  awaitable<void> Serve(Worker& w, Stream& client, beast::flat_buffer& buffer, Deadline& deadline,
                         const tcp::endpoint& peer, const std::string& arn) {
     error_code ec;
     auto opened = RealElapsedNow();
@@ -639,16 +696,17 @@ class DataPlaneImpl : public DataPlane {
       const LoadBalancerSettings& lb =
           lb_it == compiled->snapshot.load_balancers.end() ? kDefaults : lb_it->second;
       int client_keep_alive_seconds = lb.client_keep_alive_seconds;
-      beast::get_lowest_layer(client).expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
+      deadline.Set(std::chrono::seconds(lb.idle_timeout_seconds));
       http::request_parser<http::string_body> parser;
       ApplyRequestLimits(parser);
       co_await http::async_read(client, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      deadline.Clear();
       TimePoint received_at = options_.now();
       if (ec) {
         bool partial = parser.got_some() || buffer.size() > 0;
         if (!partial) break;  // idle keep-alive connection closed or timed out
         int status = 400;
-        if (ec == beast::error::timeout) status = 408;
+        if (ec == beast::error::timeout || deadline.expired) status = 408;
         if (ec == http::error::body_limit) status = 413;
         if (ec == http::error::end_of_stream || ec == asio::error::eof ||
             ec == asio::error::connection_reset) {
@@ -666,8 +724,8 @@ class DataPlaneImpl : public DataPlane {
       compiled = Current(w);
       listener_it = compiled->listeners.find(arn);
       if (listener_it == compiled->listeners.end()) break;
-      bool keep_alive = co_await Handle(w, client, buffer, scratch, parser.get(), peer, peer_ip,
-                                        *listener_it->second, *compiled, received_at);
+      bool keep_alive = co_await Handle(w, client, buffer, scratch, deadline, parser.get(), peer,
+                                        peer_ip, *listener_it->second, *compiled, received_at);
       if (!keep_alive) break;
       if (RealElapsedNow() - opened > std::chrono::seconds(client_keep_alive_seconds)) break;
     }
@@ -676,10 +734,10 @@ class DataPlaneImpl : public DataPlane {
   // Answers one request; false when the client connection must close.
   template <class Stream>
   awaitable<bool> Handle(Worker& w, Stream& client, beast::flat_buffer& client_buffer,
-                         Scratch& scratch, http::request<http::string_body>& request,
-                         const tcp::endpoint& peer, const std::string& peer_ip,
-                         const Listener& listener, const Compiled& compiled,
-                         TimePoint received_at) {
+                         Scratch& scratch, Deadline& deadline,
+                         http::request<http::string_body>& request, const tcp::endpoint& peer,
+                         const std::string& peer_ip, const Listener& listener,
+                         const Compiled& compiled, TimePoint received_at) {
     auto lb_it = compiled.snapshot.load_balancers.find(listener.load_balancer_arn);
     static const LoadBalancerSettings kDefaults;
     const LoadBalancerSettings& lb =
@@ -735,8 +793,9 @@ class DataPlaneImpl : public DataPlane {
     auto finish = [&](Response& response) -> awaitable<bool> {
       bool keep = client_keep_alive && response.keep_alive();
       response.keep_alive(keep);
-      beast::get_lowest_layer(client).expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
+      deadline.Set(std::chrono::seconds(lb.idle_timeout_seconds));
       ec = co_await WriteMessage(client, response, scratch.response_head);
+      deadline.Clear();
       log.elb_status_code = static_cast<int>(response.result_int());
       log.sent_bytes = response.body().size();
       WriteLog(lb, log);
@@ -955,7 +1014,8 @@ class DataPlaneImpl : public DataPlane {
       exchange.cut = false;
       exchange.epoch = runtime->cut_epoch.load(std::memory_order_acquire);
       w.Link(exchange);
-      upstream->stream.expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
+      exchange.deadline = RealElapsedNow() + std::chrono::seconds(lb.idle_timeout_seconds);
+      exchange.timed_out = false;
       // (if/else, not ?: — GCC 12 miscompiles co_await in a conditional expression)
       std::array<asio::const_buffer, 2> request_buffers{asio::buffer(out), asio::buffer(body)};
       if (upstream->tls) {
@@ -966,6 +1026,7 @@ class DataPlaneImpl : public DataPlane {
                                    asio::redirect_error(use_awaitable, ec));
       }
       if (upgrade && !ec) {
+        exchange.deadline = RealTime::max();  // the tunnel keeps its own idle timeout
         std::shared_ptr<Upstream> kept(std::move(upstream));
         if (kept->tls) {
           co_return co_await Tunnel(w, client, client_buffer, *kept->tls, kept, log, lb);
@@ -991,7 +1052,7 @@ class DataPlaneImpl : public DataPlane {
                    (ec == http::error::end_of_stream || ec == asio::error::eof ||
                     ec == asio::error::connection_reset || ec == asio::error::broken_pipe);
       if (stale) continue;
-      failure = ec == beast::error::timeout && !exchange.cut ? 504 : 502;
+      failure = (ec == beast::error::timeout || exchange.timed_out) && !exchange.cut ? 504 : 502;
       log.error_reason = exchange.cut ? "TargetDeregistered" : "-";
       break;
     }
@@ -1083,11 +1144,12 @@ class DataPlaneImpl : public DataPlane {
       auto& idle = w.idle[pool_key];
       idle.push_back(std::move(upstream));
     }
-    beast::get_lowest_layer(client).expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
+    deadline.Set(std::chrono::seconds(lb.idle_timeout_seconds));
     std::array<asio::const_buffer, 2> answer_buffers{
         asio::buffer(answer),
         asio::buffer(head_request || bodiless_status ? std::string_view() : answer_body)};
     co_await asio::async_write(client, answer_buffers, asio::redirect_error(use_awaitable, ec));
+    deadline.Clear();
     log.elb_status_code = status;
     log.sent_bytes = answer_body.size();
     WriteLog(lb, log);
@@ -1119,6 +1181,7 @@ class DataPlaneImpl : public DataPlane {
                                              asio::redirect_error(use_awaitable, ec));
       if (ec) co_return 502;
     }
+    upstream.stream.expires_never();  // the watchdog's from here on
     co_return 0;
   }
 
