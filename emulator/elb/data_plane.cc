@@ -1108,11 +1108,13 @@ class DataPlaneImpl : public DataPlane {
       answer += value;
       answer += "\r\n";
     }
-    int64_t now_seconds =
-        std::chrono::duration_cast<std::chrono::seconds>(options_.now().time_since_epoch()).count();
+    auto now_seconds = [this] {
+      return std::chrono::duration_cast<std::chrono::seconds>(options_.now().time_since_epoch())
+          .count();
+    };
     if (group.group->stickiness && (!app_cookie || app_cookie_seen)) {
       // lb_cookie always; app_cookie: the ALB's own cookie follows the application's.
-      std::string expires = HttpDate(now_seconds + group.group->stickiness_seconds);
+      std::string expires = HttpDate(now_seconds() + group.group->stickiness_seconds);
       const std::string& token = group.tokens[*target_index];
       answer +=
           "Set-Cookie: " + cookie_name + "=" + token + "; Expires=" + expires + "; Path=/\r\n";
@@ -1122,7 +1124,7 @@ class DataPlaneImpl : public DataPlane {
       }
     }
     if (group_cookie) {
-      std::string expires = HttpDate(now_seconds + action.group_stickiness_seconds);
+      std::string expires = HttpDate(now_seconds() + action.group_stickiness_seconds);
       answer += "Set-Cookie: AWSALBTG=" + *group_cookie + "; Expires=" + expires + "; Path=/\r\n";
       answer += "Set-Cookie: AWSALBTGCORS=" + *group_cookie + "; Expires=" + expires +
                 "; Path=/; SameSite=None; Secure\r\n";
