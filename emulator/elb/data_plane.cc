@@ -101,87 +101,119 @@ std::shared_ptr<asio::ssl::context> TlsContext(const std::string& certificate_pe
   return context;
 }
 
-// Reads a target's answer into a connection's reusable buffers: the status, every field
-// as offsets into one string, and the body. Beast's message parser allocates a node per
-// field and keeps them in a tree, which showed in the request path's profile.
-class FlatResponseParser : public http::basic_parser<false> {
- public:
+// A message's head fields and body as FlatParser reads them, kept per connection so that
+// their capacity is reused: every field is offsets into one string.
+struct FlatMessage {
   struct Field {
     http::field name = http::field::unknown;
     uint32_t name_at = 0, name_size = 0, value_at = 0, value_size = 0;
   };
+  std::string text;  // the method or reason, the target, then each field's name and value
+  std::vector<Field> fields;
+  std::string body;
+};
 
-  FlatResponseParser(std::string& text, std::vector<Field>& fields, std::string& body)
-      : text_(text), fields_(fields), body_(body) {
-    text_.clear();
-    fields_.clear();
-    body_.clear();
+// Reads one HTTP message into a FlatMessage: the start line, the fields and the body.
+// Beast's message parser allocates a node per field and keeps them in a tree, which
+// showed in the request path's profile.
+template <bool isRequest>
+class FlatParser : public http::basic_parser<isRequest> {
+ public:
+  using Field = FlatMessage::Field;
+
+  explicit FlatParser(FlatMessage& message) : message_(message) {
+    message_.text.clear();
+    message_.fields.clear();
+    message_.body.clear();
   }
 
+  unsigned version() const { return version_; }
+  // Requests.
+  http::verb method() const { return method_; }
+  std::string_view method_string() const { return Text(0, first_size_); }
+  std::string_view target() const { return Text(first_size_, second_size_); }
+  // Responses.
   int status() const { return status_; }
-  std::string_view reason() const { return std::string_view(text_).substr(0, reason_size_); }
-  const std::vector<Field>& fields() const { return fields_; }
-  std::string_view Name(const Field& field) const {
-    return std::string_view(text_).substr(field.name_at, field.name_size);
-  }
+  std::string_view reason() const { return Text(0, first_size_); }
+
+  const std::vector<Field>& fields() const { return message_.fields; }
+  std::string_view Name(const Field& field) const { return Text(field.name_at, field.name_size); }
   std::string_view Value(const Field& field) const {
-    return std::string_view(text_).substr(field.value_at, field.value_size);
+    return Text(field.value_at, field.value_size);
   }
+  // The first field called `name`, if any.
+  std::optional<std::string_view> Find(http::field name) const {
+    for (const Field& field : message_.fields) {
+      if (field.name == name) return Value(field);
+    }
+    return std::nullopt;
+  }
+  const std::string& body() const { return message_.body; }
 
  private:
-  void on_request_impl(http::verb, beast::string_view, beast::string_view, int,
-                       error_code& ec) override {
-    ec = http::error::bad_version;  // never called: this parser reads responses
+  std::string_view Text(size_t at, size_t size) const {
+    return std::string_view(message_.text).substr(at, size);
   }
-  void on_response_impl(int code, beast::string_view reason, int, error_code&) override {
+  void on_request_impl(http::verb method, beast::string_view method_string,
+                       beast::string_view target, int version, error_code&) override {
+    method_ = method;
+    version_ = static_cast<unsigned>(version);
+    message_.text.append(method_string.data(), method_string.size());
+    message_.text.append(target.data(), target.size());
+    first_size_ = method_string.size();
+    second_size_ = target.size();
+  }
+  void on_response_impl(int code, beast::string_view reason, int version, error_code&) override {
     status_ = code;
-    text_.assign(reason.data(), reason.size());
-    reason_size_ = reason.size();
+    version_ = static_cast<unsigned>(version);
+    message_.text.append(reason.data(), reason.size());
+    first_size_ = reason.size();
   }
   void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
                      error_code&) override {
     Field field;
     field.name = name;
-    field.name_at = static_cast<uint32_t>(text_.size());
+    field.name_at = static_cast<uint32_t>(message_.text.size());
     field.name_size = static_cast<uint32_t>(name_string.size());
-    text_.append(name_string.data(), name_string.size());
-    field.value_at = static_cast<uint32_t>(text_.size());
+    message_.text.append(name_string.data(), name_string.size());
+    field.value_at = static_cast<uint32_t>(message_.text.size());
     field.value_size = static_cast<uint32_t>(value.size());
-    text_.append(value.data(), value.size());
-    fields_.push_back(field);
+    message_.text.append(value.data(), value.size());
+    message_.fields.push_back(field);
   }
   void on_header_impl(error_code&) override {}
   void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-    if (length && *length <= kReserveLimit) body_.reserve(static_cast<size_t>(*length));
+    if (length && *length <= kReserveLimit) message_.body.reserve(static_cast<size_t>(*length));
   }
   size_t on_body_impl(beast::string_view data, error_code&) override {
-    body_.append(data.data(), data.size());
+    message_.body.append(data.data(), data.size());
     return data.size();
   }
   void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
   size_t on_chunk_body_impl(std::uint64_t, beast::string_view data, error_code&) override {
-    body_.append(data.data(), data.size());
+    message_.body.append(data.data(), data.size());
     return data.size();
   }
   void on_finish_impl(error_code&) override {}
 
   static constexpr std::uint64_t kReserveLimit = 1 << 20;
-  std::string& text_;
-  std::vector<Field>& fields_;
-  std::string& body_;
+  FlatMessage& message_;
+  http::verb method_ = http::verb::unknown;
   int status_ = 0;
-  size_t reason_size_ = 0;
+  unsigned version_ = 11;
+  size_t first_size_ = 0;
+  size_t second_size_ = 0;
 };
+using FlatRequestParser = FlatParser<true>;
+using FlatResponseParser = FlatParser<false>;
 
 // Buffers a client connection's requests reuse, so that a request on a warm connection
 // allocates none of them.
 struct Scratch {
+  FlatMessage request;        // the client's request as read
   std::string request_head;   // the request as the target sees it
+  FlatMessage response;       // the target's answer as read
   std::string response_head;  // the answer's start line and fields
-  // The target's answer as FlatResponseParser reads it.
-  std::string response_text;
-  std::vector<FlatResponseParser::Field> response_fields;
-  std::string response_body;
 };
 
 // An idle keep-alive connection to a target, with what it has already read.
@@ -697,7 +729,7 @@ class DataPlaneImpl : public DataPlane {
           lb_it == compiled->snapshot.load_balancers.end() ? kDefaults : lb_it->second;
       int client_keep_alive_seconds = lb.client_keep_alive_seconds;
       deadline.Set(std::chrono::seconds(lb.idle_timeout_seconds));
-      http::request_parser<http::string_body> parser;
+      FlatRequestParser parser(scratch.request);
       ApplyRequestLimits(parser);
       co_await http::async_read(client, buffer, parser, asio::redirect_error(use_awaitable, ec));
       deadline.Clear();
@@ -724,8 +756,8 @@ class DataPlaneImpl : public DataPlane {
       compiled = Current(w);
       listener_it = compiled->listeners.find(arn);
       if (listener_it == compiled->listeners.end()) break;
-      bool keep_alive = co_await Handle(w, client, buffer, scratch, deadline, parser.get(), peer,
-                                        peer_ip, *listener_it->second, *compiled, received_at);
+      bool keep_alive = co_await Handle(w, client, buffer, scratch, deadline, parser, peer, peer_ip,
+                                        *listener_it->second, *compiled, received_at);
       if (!keep_alive) break;
       if (RealElapsedNow() - opened > std::chrono::seconds(client_keep_alive_seconds)) break;
     }
@@ -734,10 +766,10 @@ class DataPlaneImpl : public DataPlane {
   // Answers one request; false when the client connection must close.
   template <class Stream>
   awaitable<bool> Handle(Worker& w, Stream& client, beast::flat_buffer& client_buffer,
-                         Scratch& scratch, Deadline& deadline,
-                         http::request<http::string_body>& request, const tcp::endpoint& peer,
-                         const std::string& peer_ip, const Listener& listener,
-                         const Compiled& compiled, TimePoint received_at) {
+                         Scratch& scratch, Deadline& deadline, const FlatRequestParser& request,
+                         const tcp::endpoint& peer, const std::string& peer_ip,
+                         const Listener& listener, const Compiled& compiled,
+                         TimePoint received_at) {
     auto lb_it = compiled.snapshot.load_balancers.find(listener.load_balancer_arn);
     static const LoadBalancerSettings kDefaults;
     const LoadBalancerSettings& lb =
@@ -747,17 +779,17 @@ class DataPlaneImpl : public DataPlane {
     error_code ec;
 
     RequestHead head;
-    head.method = Sv(request.method_string());
-    head.target = Sv(request.target());
+    head.method = request.method_string();
+    head.target = request.target();
     head.version = version;
     RequestView view;
     view.method = head.method;
     view.target = head.target;
     view.listener_protocol = listener.protocol;
     view.listener_port = listener.port;
-    for (const auto& field : request) {
-      head.headers.emplace_back(Sv(field.name_string()), Sv(field.value()));
-      if (view.host.empty() && field.name() == http::field::host) view.host = Sv(field.value());
+    for (const auto& field : request.fields()) {
+      head.headers.emplace_back(request.Name(field), request.Value(field));
+      if (view.host.empty() && field.name == http::field::host) view.host = request.Value(field);
     }
     view.headers = head.headers;
     asio::ip::address peer_address = peer.address();
@@ -779,8 +811,7 @@ class DataPlaneImpl : public DataPlane {
       log.client = peer_ip + ":" + std::to_string(peer.port());
       log.request = AccessLogRequest(head.method, listener.protocol, view.host, listener.port,
                                      head.target, version);
-      auto agent = request.find(http::field::user_agent);
-      log.user_agent = agent == request.end() ? "-" : std::string(Sv(agent->value()));
+      log.user_agent = std::string(request.Find(http::field::user_agent).value_or("-"));
       log.request_creation_time = AccessLogTime(received_at);
     }
     log.received_bytes = request.body().size();
@@ -909,16 +940,14 @@ class DataPlaneImpl : public DataPlane {
     std::string host =
         lb.preserve_host_header ? std::string(view.host) : ForwardedHost(view.host, listener.port);
     bool upgrade = false;
-    if (auto up = request.find(http::field::upgrade); up != request.end()) {
-      upgrade = IEquals(Sv(up->value()), "websocket");
-    }
+    if (auto up = request.Find(http::field::upgrade)) upgrade = IEquals(*up, "websocket");
     // Written straight into the connection's scratch head: building a Beast message cost
     // an allocation per field and a walk over them all again to serialize it.
     std::string& out = scratch.request_head;
     out.clear();
-    out += Sv(request.method_string());
+    out += request.method_string();
     out += ' ';
-    out += Sv(request.target());
+    out += request.target();
     out += " HTTP/1.1\r\n";
     auto add_field = [&out](std::string_view name, std::string_view value) {
       out += name;
@@ -926,15 +955,15 @@ class DataPlaneImpl : public DataPlane {
       out += value;
       out += "\r\n";
     };
-    for (const auto& field : request) {
-      std::string_view name = Sv(field.name_string());
+    for (const auto& field : request.fields()) {
+      std::string_view name = request.Name(field);
       if (IsHopByHop(name) || IEquals(name, "Host") || IEquals(name, "X-Forwarded-For") ||
           IEquals(name, "X-Forwarded-Proto") || IEquals(name, "X-Forwarded-Port") ||
           IEquals(name, "X-Amzn-Trace-Id") || IEquals(name, "Content-Length")) {
         continue;
       }
       if (lb.drop_invalid_header_fields && !IsValidHeaderName(name)) continue;
-      add_field(name, Sv(field.value()));
+      add_field(name, request.Value(field));
     }
     add_field("Host", host);
     if (xff) add_field("X-Forwarded-For", *xff);
@@ -962,13 +991,13 @@ class DataPlaneImpl : public DataPlane {
     }
     if (upgrade) {
       add_field("Connection", "Upgrade");
-      add_field("Upgrade", Sv(request[http::field::upgrade]));
+      add_field("Upgrade", request.Find(http::field::upgrade).value_or(""));
     }
     // The body framed as Beast's prepare_payload frames it: a length when there is a body,
     // when the client sent a length, or for a method that carries one; never chunks.
     const std::string& body = request.body();
     const http::verb method = request.method();
-    if (!body.empty() || request.has_content_length() ||
+    if (!body.empty() || request.content_length().has_value() ||
         (request.chunked() && (method == http::verb::options || method == http::verb::put ||
                                method == http::verb::post))) {
       add_field("Content-Length", NumberText(body.size(), number));
@@ -1033,7 +1062,7 @@ class DataPlaneImpl : public DataPlane {
         }
         co_return co_await Tunnel(w, client, client_buffer, kept->stream, kept, log, lb);
       }
-      reader.emplace(scratch.response_text, scratch.response_fields, scratch.response_body);
+      reader.emplace(scratch.response);
       reader->header_limit(kMaxResponseHeaderBlock);
       reader->body_limit(kMaxResponseBody);
       if (method == http::verb::head) reader->skip(true);
@@ -1134,7 +1163,7 @@ class DataPlaneImpl : public DataPlane {
     const bool keep = client_keep_alive && version == 11;
     if (!keep && version == 11) answer += "Connection: close\r\n";
     const bool bodiless_status = status / 100 == 1 || status == 204 || status == 304;
-    const std::string& answer_body = scratch.response_body;
+    const std::string& answer_body = scratch.response.body;
     if (!head_request && !bodiless_status) {
       answer += "Content-Length: ";
       answer += NumberText(answer_body.size(), number);
