@@ -602,7 +602,7 @@ class ScenarioRun {
       return false;
     }
     Check check = Substituted(step.checks.front());
-    std::string what = step.label + ": " + Describe(check);
+    std::string what = step.subject + ": " + Describe(check);
     if (step.within) what += " within " + FormatDuration(*step.within);
     if (step.throughout) what += " throughout " + FormatDuration(*step.throughout);
     // "at" / "after": the clock moves first.

@@ -601,6 +601,7 @@ class Parser {
         break;
     }
     step->source_params = params;
+    step->subject = step->label;
     std::vector<std::string> allowed = {name};
     Json rest = expect;
     if (counted && expect.contains("count")) {

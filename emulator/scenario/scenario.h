@@ -54,6 +54,7 @@ struct Step {
   std::string path;  // "steps[2]", "setup[0]"
   size_t line = 0;
   std::string label;  // what progress shows: "ecs.CreateCluster", "90s", "ecsService"
+  std::string subject;  // kExpect: what is checked ("ecs.DescribeServices", "traffic t1")
 
   CallSpec call;                            // kCall, kExpect
   std::optional<std::string> expect_error;  // kCall: the call must fail with this code
