@@ -639,6 +639,19 @@ class ScenarioRun {
       CheckOutcome o;
       if (f.doc) {
         o = Evaluate(check, *f.doc);
+        // A failed traffic check says what went wrong with the requests.
+        if (!o.passed && step.source == ExpectSource::kTraffic && f.doc->is_object()) {
+          o.evidence += " (total " + f.doc->value("total", Json(0)).dump() + ", status " +
+                        Short(f.doc->value("status", Json::object())) + ", errors " +
+                        f.doc->value("errors", Json(0)).dump();
+          const Json& first = f.doc->value("firstError", Json());
+          if (first.is_object()) o.evidence += ", first error " + Short(first, 300);
+          o.evidence += ")";
+        }
+        if (!o.passed && step.source == ExpectSource::kHttp && f.doc->contains("error")) {
+          o.evidence += " (no answer: " + (*f.doc)["error"].value("kind", "") + ": " +
+                        (*f.doc)["error"].value("message", "") + ")";
+        }
       } else {
         o.evidence = f.unavailable;
       }

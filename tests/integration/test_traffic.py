@@ -7,12 +7,16 @@ target is down, stopping, one-off requests through POST /_understudy/http, the
 trafficDone wait, the journal (start, totals; not single requests), and the control
 API's errors. The ALB side is driven through boto3 like a team's code would.
 """
+import os
+import subprocess
 import unittest
 
 from test_alb_traffic import AlbTrafficCase, free_port, refused
 from understudy_process import binary_from_env
 
 BINARY = binary_from_env()
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 class TrafficCase(AlbTrafficCase):
@@ -235,6 +239,43 @@ class ControlTest(TrafficCase):
             "/_understudy/traffic", {"name": "r", "url": "http://127.0.0.1:9", "rate": 1,
                                      "duration": "1m"})
         self.assertEqual((status, answer["error"]), (409, "TrafficAlreadyRunning"))
+
+
+class ScenarioRunTest(unittest.TestCase):
+    """`understudy run` with traffic steps: the example passes, a wrong expectation fails
+    with the evidence and exit code 1."""
+
+    def run_scenario(self, path):
+        proc = subprocess.run([BINARY, "run", path], capture_output=True, text=True, timeout=280)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def test_example_through_the_alb_passes(self):
+        code, out, err = self.run_scenario(os.path.join(ROOT, "scenarios", "examples",
+                                                        "traffic-through-alb.json"))
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("PASS  steps[7] (line 54) traffic steady: total equals 12000 -- got 12000",
+                      out)
+        self.assertIn("PASS  steps[15] (line 70) traffic maintenance: status[\"503\"] equals 300 "
+                      "-- got 300", out)
+        self.assertRegex(out, r"PASS  steps\[5\] \(line 49\) ecs.DescribeServices: "
+                              r"services\[0\].runningCount equals 2 throughout 5m -- held at every "
+                              r"check \(every 1m\) for 5m")
+
+    def test_wrong_expectations_fail_with_evidence(self):
+        code, out, err = self.run_scenario(os.path.join(HERE, "scenarios", "traffic-failing.json"))
+        self.assertEqual(code, 1, out + err)
+        self.assertIn('FAIL  steps[2] (line 11) traffic down: errors equals 0 -- got 20 (total 20, '
+                      'status {}, errors 20, first error {"at":"2026-11-23T08:00:00.000Z",'
+                      '"kind":"connectionError","message":"connection failed: Connection refused",'
+                      '"path":"/"})', out)
+        self.assertIn("PASS  steps[3] (line 12) traffic down: connectionErrors equals 20", out)
+        # Throughout a window: fails at the first check that does not hold, with its instant.
+        self.assertIn("FAIL  steps[5] (line 14) traffic slow: total lte 10 throughout 1m -- did "
+                      "not hold at 2026-11-23T08:00:20.000Z (10s into the 1m window): got 11", out)
+        self.assertIn("FAIL  steps[6] (line 16) http GET http://127.0.0.1:1/: status equals 200 "
+                      "-- got 0 (no answer: connectionError: connection failed: Connection "
+                      "refused)", out)
+        self.assertIn("Scenario traffic-failing: FAILED (2 of 5 expectations held)", out)
 
 
 if __name__ == "__main__":
