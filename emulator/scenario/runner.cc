@@ -578,6 +578,20 @@ class ScenarioRun {
     return Fetched{std::nullopt, "unknown source", ""};
   }
 
+  // For a failed emails check: what the store holds, newest first.
+  std::string MailboxSummary() {
+    Answer a = Send("GET", "/_understudy/ses/messages?limit=3");
+    if (a.status != 200 || !a.body.is_object()) return "";
+    Json newest = Json::array();
+    for (const Json& m : a.body.value("messages", Json::array())) {
+      newest.push_back(Json{{"from", m.value("from", Json())},
+                            {"to", m.value("deliveredTo", m.value("to", Json()))},
+                            {"subject", m.value("subject", Json())}});
+    }
+    return " (the store holds " + a.body.value("total", Json(0)).dump() + " messages" +
+           (newest.empty() ? std::string("") : "; newest: " + Short(newest, 400)) + ")";
+  }
+
   // Moves the clock by `d` (advance) or to `to`; the failure text when it could not.
   std::string MoveClock(const Json& body) {
     Answer moved = Send("POST", "/_understudy/clock", body);
@@ -648,6 +662,7 @@ class ScenarioRun {
           if (first.is_object()) o.evidence += ", first error " + Short(first, 300);
           o.evidence += ")";
         }
+        if (!o.passed && step.source == ExpectSource::kEmails) o.evidence += MailboxSummary();
         if (!o.passed && step.source == ExpectSource::kHttp && f.doc->contains("error")) {
           o.evidence += " (no answer: " + (*f.doc)["error"].value("kind", "") + ": " +
                         (*f.doc)["error"].value("message", "") + ")";

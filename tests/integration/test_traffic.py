@@ -9,6 +9,7 @@ API's errors. The ALB side is driven through boto3 like a team's code would.
 """
 import os
 import subprocess
+import tempfile
 import unittest
 
 from test_alb_traffic import AlbTrafficCase, free_port, refused
@@ -260,6 +261,30 @@ class ScenarioRunTest(unittest.TestCase):
         self.assertRegex(out, r"PASS  steps\[5\] \(line 49\) ecs.DescribeServices: "
                               r"services\[0\].runningCount equals 2 throughout 5m -- held at every "
                               r"check \(every 1m\) for 5m")
+
+    def test_emails_logs_and_deliveries(self):
+        path = os.path.join(ROOT, "scenarios", "examples", "emails-and-logs.json")
+        code, out, err = self.run_scenario(path)
+        self.assertEqual(code, 0, out + err)
+        self.assertRegex(out, r"PASS  steps\[0\] \(line \d+\) emails: count equals 0 throughout "
+                              r"1m -- held at every check \(every 15s\) for 1m")
+        self.assertRegex(out, r"PASS  steps\[5\] \(line \d+\) emails: count equals 1 at "
+                              r"2026-11-23T08:20:00.000Z -- got 1")
+        self.assertRegex(out, r"PASS  steps\[\d+\] \(line \d+\) event deliveries: count equals 1 "
+                              r"within 1m")
+        self.assertNotIn("FAIL ", out)
+        # The same file with a body the email does not have fails, showing what is stored.
+        with open(path) as f:
+            text = f.read().replace('"bodyContains": "Hello Ada"', '"bodyContains": "Hello Bob"')
+        with tempfile.NamedTemporaryFile("w", suffix=".json", dir=os.path.dirname(path),
+                                         prefix="_tmp-") as bad:
+            bad.write(text)
+            bad.flush()
+            code, out, err = self.run_scenario(bad.name)
+        self.assertEqual(code, 1, out + err)
+        self.assertRegex(out, r'FAIL  steps\[2\] \(line \d+\) emails: count equals 1 -- got 0 '
+                              r'\(the store holds 1 messages; newest: \[\{"from":\[\{"address":'
+                              r'"noreply@example.org".*"subject":"Reset your password"')
 
     def test_wrong_expectations_fail_with_evidence(self):
         code, out, err = self.run_scenario(os.path.join(HERE, "scenarios", "traffic-failing.json"))
