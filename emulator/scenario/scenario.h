@@ -53,7 +53,7 @@ struct Step {
   StepKind kind = StepKind::kCall;
   std::string path;  // "steps[2]", "setup[0]"
   size_t line = 0;
-  std::string label;  // what progress shows: "ecs.CreateCluster", "90s", "ecsService"
+  std::string label;    // what progress shows: "ecs.CreateCluster", "90s", "ecsService"
   std::string subject;  // kExpect: what is checked ("ecs.DescribeServices", "traffic t1")
 
   CallSpec call;                            // kCall, kExpect
