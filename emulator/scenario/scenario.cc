@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -321,9 +322,9 @@ class Parser {
       step.traffic = spec;
       traffic_names_.insert(std::get<traffic::TrafficSpec>(parsed).name);
       const auto& t = std::get<traffic::TrafficSpec>(parsed);
-      step.label = t.name + " " +
-                   std::to_string(t.rate).substr(0, std::to_string(t.rate).find('.')) + "/s for " +
-                   FormatDuration(t.duration);
+      char rate[32];
+      std::snprintf(rate, sizeof rate, "%g", t.rate);
+      step.label = t.name + " " + rate + "/s for " + FormatDuration(t.duration);
     } else if (value.contains("advance")) {
       step.kind = StepKind::kAdvance;
       US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"advance", "name"}));
