@@ -490,11 +490,16 @@ class ScenarioRun {
         }
         if (params.contains("filterPattern")) logs.input["filterPattern"] = params["filterPattern"];
         Json kept = Json::array();
+        Json recent = Json::array();  // the last lines read, whatever they say
         int64_t count = 0;
+        int64_t scanned = 0;
         for (int page = 0; page < 100; ++page) {
           Fetched f = CallOutput(logs);
           if (!f.doc) return f;
           for (const Json& e : f.doc->value("events", Json::array())) {
+            ++scanned;
+            recent.push_back(e.value("message", ""));
+            if (recent.size() > 3) recent.erase(recent.begin());
             if (!Matches(e.value("message", ""), params, "contains", "matches")) continue;
             ++count;
             if (kept.size() < 200) kept.push_back(e);
@@ -504,7 +509,8 @@ class ScenarioRun {
           logs.input["nextToken"] = token;
         }
         Fetched out;
-        out.doc = Json{{"count", count}, {"events", kept}};
+        out.doc =
+            Json{{"count", count}, {"events", kept}, {"scanned", scanned}, {"recent", recent}};
         return out;
       }
       case ExpectSource::kEvents: {
@@ -663,6 +669,11 @@ class ScenarioRun {
           o.evidence += ")";
         }
         if (!o.passed && step.source == ExpectSource::kEmails) o.evidence += MailboxSummary();
+        if (!o.passed && step.source == ExpectSource::kLogs) {
+          o.evidence += " (" + f.doc->value("scanned", Json(0)).dump() +
+                        " events read; the last: " + Short(f.doc->value("recent", Json()), 300) +
+                        ")";
+        }
         if (!o.passed && step.source == ExpectSource::kHttp && f.doc->contains("error")) {
           o.evidence += " (no answer: " + (*f.doc)["error"].value("kind", "") + ": " +
                         (*f.doc)["error"].value("message", "") + ")";

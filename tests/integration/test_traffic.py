@@ -286,6 +286,21 @@ class ScenarioRunTest(unittest.TestCase):
                               r'\(the store holds 1 messages; newest: \[\{"from":\[\{"address":'
                               r'"noreply@example.org".*"subject":"Reset your password"')
 
+    def test_missing_log_line_shows_the_lines_read(self):
+        path = os.path.join(ROOT, "scenarios", "examples", "emails-and-logs.json")
+        with open(path) as f:
+            text = f.read().replace('"contains": "worker started"}, "count": 1',
+                                    '"contains": "worker stopped"}, "count": 1')
+        with tempfile.NamedTemporaryFile("w", suffix=".json", dir=os.path.dirname(path),
+                                         prefix="_tmp-") as bad:
+            bad.write(text)
+            bad.flush()
+            code, out, err = self.run_scenario(bad.name)
+        self.assertEqual(code, 1, out + err)
+        self.assertRegex(out, r'FAIL  steps\[\d+\] \(line \d+\) logs /app/web: count equals 1 -- '
+                              r'got 0 \(2 events read; the last: \["GET /health 200","worker '
+                              r'started: 4 processes"\]\)')
+
     def test_wrong_expectations_fail_with_evidence(self):
         code, out, err = self.run_scenario(os.path.join(HERE, "scenarios", "traffic-failing.json"))
         self.assertEqual(code, 1, out + err)
