@@ -62,10 +62,13 @@ class EventsTest(unittest.TestCase):
         return body["deliveries"]
 
     def tasks_started_by(self, started_by):
-        arns = []
+        # A task that stops between the two listings shows up in both: counted once.
+        arns = {}
         for status in ("RUNNING", "STOPPED"):
-            arns += self.ecs.list_tasks(cluster="web", startedBy=started_by,
-                                        desiredStatus=status)["taskArns"]
+            for arn in self.ecs.list_tasks(cluster="web", startedBy=started_by,
+                                           desiredStatus=status)["taskArns"]:
+                arns[arn] = None
+        arns = list(arns)
         if not arns:
             return []
         return self.ecs.describe_tasks(cluster="web", tasks=arns)["tasks"]

@@ -63,10 +63,13 @@ class SchedulerTest(unittest.TestCase):
         return next(s for s in body["schedules"] if s["name"] == name)
 
     def tasks_started_by(self, started_by):
-        arns = []
+        # A task that stops between the two listings shows up in both: counted once.
+        arns = {}
         for status in ("RUNNING", "STOPPED"):
-            arns += self.ecs.list_tasks(cluster="web", startedBy=started_by,
-                                        desiredStatus=status)["taskArns"]
+            for arn in self.ecs.list_tasks(cluster="web", startedBy=started_by,
+                                           desiredStatus=status)["taskArns"]:
+                arns[arn] = None
+        arns = list(arns)
         return self.ecs.describe_tasks(cluster="web", tasks=arns)["tasks"] if arns else []
 
 
