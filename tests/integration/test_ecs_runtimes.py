@@ -135,11 +135,16 @@ class RuntimeTest(unittest.TestCase):
     def run_task(self, family, **kwargs):
         return self.ecs.run_task(cluster="web", taskDefinition=family, **kwargs)["tasks"][0]
 
-    def wait_status(self, task_arn, status, timeout="60s"):
-        code, answer = self.emulator.post("/_understudy/wait", {
-            "until": {"ecsTask": {"cluster": "web", "task": task_arn, "lastStatus": status}},
-            "timeout": timeout})
-        self.assertEqual(code, 200, answer)
+    def wait_for(self, until, seconds):
+        """POST /_understudy/wait with an HTTP timeout longer than the wait's own."""
+        code, _, body = self.emulator.request(
+            "POST", "/_understudy/wait", {"until": until, "timeout": f"{seconds}s"},
+            {"Content-Type": "application/json"}, timeout=seconds + 30)
+        self.assertEqual(code, 200, body)
+
+    def wait_status(self, task_arn, status, seconds=90):
+        self.wait_for({"ecsTask": {"cluster": "web", "task": task_arn, "lastStatus": status}},
+                      seconds)
         return self.ecs.describe_tasks(cluster="web", tasks=[task_arn])["tasks"][0]
 
     def log_lines(self, family, container, task_arn):
@@ -244,7 +249,7 @@ class AwsvpcTaskTest(RuntimeTest):
                          "until busybox wget -q -O- http://127.0.0.1:8080/health; do "
                          "sleep 0.1; done; echo; busybox wget -q -O- http://127.0.0.1:8080/from-side; "
                          'busybox wget -q -O- "$ECS_CONTAINER_METADATA_URI_V4/task"; echo; '
-                         "exec sleep 300"]}],
+                         'trap "exit 0" TERM; sleep 300 & wait']}],
             networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512")
         task = self.run_task("pair", launchType="FARGATE", networkConfiguration=NETWORK)
         self.wait_status(task["taskArn"], "RUNNING")
@@ -300,10 +305,7 @@ class ServiceBehindAlbTest(RuntimeTest):
         url = listener_url(self.emulator, listener["ListenerArn"])
 
         def wait_steady():
-            status, answer = self.emulator.post("/_understudy/wait", {
-                "until": {"ecsService": {"cluster": "web", "service": "api", "steady": True}},
-                "timeout": "240s"})
-            self.assertEqual(status, 200, answer)
+            self.wait_for({"ecsService": {"cluster": "web", "service": "api", "steady": True}}, 240)
             return self.ecs.describe_services(cluster="web", services=["api"])["services"][0]
 
         self.ecs.create_service(
@@ -402,10 +404,7 @@ class DockerOnlyTest(RuntimeTest):
         ecs.register_task_definition(family="long", containerDefinitions=[
             {"name": "main", "image": BOX_IMAGE, "memory": 64, "command": ["sleep", "300"]}])
         arn = ecs.run_task(cluster="web", taskDefinition="long")["tasks"][0]["taskArn"]
-        code, answer = self.emulator.post("/_understudy/wait", {
-            "until": {"ecsTask": {"cluster": "web", "task": arn, "lastStatus": "RUNNING"}},
-            "timeout": "60s"})
-        self.assertEqual(code, 200, answer)
+        self.wait_status(arn, "RUNNING")
         self.assertEqual(len(labelled(f"com.amazonaws.ecs.task-arn={arn}")), 1)
         self.emulator.proc.send_signal(signal.SIGKILL)
         self.emulator.proc.wait(30)
