@@ -29,7 +29,7 @@ import urllib.request
 from understudy_process import Understudy, binary_from_env, wait_until
 
 BINARY = binary_from_env()
-APP = os.environ.get("UNDERSTUDY_FIXTURE_APP", "")
+APP = os.path.abspath(os.environ.get("UNDERSTUDY_FIXTURE_APP", ""))
 RUNTIME = os.environ.get("UNDERSTUDY_TEST_RUNTIME", "process")
 APP_IMAGE = "understudy-fixture/app:latest"
 BOX_IMAGE = "understudy-fixture/busybox:latest"
@@ -81,6 +81,13 @@ def labelled(label):
     status, items = engine("GET", f"/containers/json?all=1&filters={query}")
     assert status == 200, items
     return items
+
+
+def owned(task_arn, pid):
+    """The containers of `task_arn` the emulator with process id `pid` started (task ids come
+    from the seed, so other emulators' tasks may share the ARN)."""
+    return [c for c in labelled(f"com.amazonaws.ecs.task-arn={task_arn}")
+            if c["Labels"].get("understudy.owner", "").split(":")[0] == str(pid)]
 
 
 def image_present(name):
@@ -193,7 +200,7 @@ class TaskLifecycleTest(RuntimeTest):
         self.assertEqual(stopped["containers"][0]["exitCode"], 143)
         self.wait_log("hello", "main", task["taskArn"], lambda line: line == "bye")
         if RUNTIME == "docker":
-            self.assertEqual(labelled(f"com.amazonaws.ecs.task-arn={task['taskArn']}"), [])
+            self.assertEqual(owned(task["taskArn"], self.emulator.proc.pid), [])
 
     # An essential container's exit stops the task with its exit code.
     def test_essential_exit(self):
@@ -362,7 +369,7 @@ class DockerOnlyTest(RuntimeTest):
         self.assertTrue(stopped["stoppedReason"].startswith(
             "CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to "
             "resolve ref understudy-fixture/no-such-image:1"), stopped["stoppedReason"])
-        self.assertEqual(labelled(f"com.amazonaws.ecs.task-arn={task['taskArn']}"), [])
+        self.assertEqual(owned(task["taskArn"], self.emulator.proc.pid), [])
 
     # A container name taken by a container understudy did not start: the task fails to
     # start with a clear reason, the stranger is left alone, nothing of ours is leaked.
@@ -391,7 +398,7 @@ class DockerOnlyTest(RuntimeTest):
         status, doc = engine("GET", f"/containers/{name}/json")
         self.assertEqual(status, 200, "the stranger's container is left alone")
         self.assertNotIn("understudy.managed", doc["Config"]["Labels"] or {})
-        self.assertEqual(labelled(f"com.amazonaws.ecs.task-arn={task['taskArn']}"), [])
+        self.assertEqual(owned(task["taskArn"], self.emulator.proc.pid), [])
 
     # SIGKILL the emulator: its containers outlive it in the engine until the next start
     # with the same state directory sweeps them; nothing labelled survives that.
@@ -404,14 +411,16 @@ class DockerOnlyTest(RuntimeTest):
         ecs.register_task_definition(family="long", containerDefinitions=[
             {"name": "main", "image": BOX_IMAGE, "memory": 64, "command": ["sleep", "300"]}])
         arn = ecs.run_task(cluster="web", taskDefinition="long")["tasks"][0]["taskArn"]
+        self.ecs = ecs
         self.wait_status(arn, "RUNNING")
-        self.assertEqual(len(labelled(f"com.amazonaws.ecs.task-arn={arn}")), 1)
+        killed = self.emulator.proc.pid
+        self.assertEqual(len(owned(arn, killed)), 1)
         self.emulator.proc.send_signal(signal.SIGKILL)
         self.emulator.proc.wait(30)
-        self.assertEqual(len(labelled(f"com.amazonaws.ecs.task-arn={arn}")), 1,
-                         "a SIGKILLed emulator cannot remove its containers")
+        self.assertEqual(len(owned(arn, killed)), 1, "a SIGKILLed emulator cannot remove its containers")
         self.emulator = self.start(state_dir=state)
-        self.assertEqual(labelled(f"com.amazonaws.ecs.task-arn={arn}"), [])
+        # The sweep runs before the new emulator's ready line.
+        self.assertEqual(owned(arn, killed), [])
         ecs = self.emulator.client("ecs", validate=False)
         stopped = ecs.describe_tasks(cluster="web", tasks=[arn])["tasks"][0]
         self.assertEqual(stopped["lastStatus"], "STOPPED")
