@@ -417,6 +417,8 @@ class DockerOnlyTest(RuntimeTest):
         self.assertEqual(len(owned(arn, killed)), 1)
         self.emulator.proc.send_signal(signal.SIGKILL)
         self.emulator.proc.wait(30)
+        self.emulator.proc.stdout.close()
+        self.emulator.proc.stderr.close()
         self.assertEqual(len(owned(arn, killed)), 1, "a SIGKILLed emulator cannot remove its containers")
         self.emulator = self.start(state_dir=state)
         # The sweep runs before the new emulator's ready line.
