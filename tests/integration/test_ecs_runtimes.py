@@ -428,5 +428,52 @@ class DockerOnlyTest(RuntimeTest):
         self.assertEqual(stopped["lastStatus"], "STOPPED")
 
 
+class RuntimeOptionTest(unittest.TestCase):
+    """--runtime without an engine: docker refuses to start, auto falls back to processes.
+    Needs no engine (DOCKER_HOST points at a socket nobody serves), so it runs in both
+    registrations."""
+
+    def env(self, tmp):
+        env = dict(os.environ)
+        env["DOCKER_HOST"] = "unix://" + os.path.join(tmp, "no-engine.sock")
+        return env
+
+    def test_docker_without_an_engine_fails_clearly(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = subprocess.run([BINARY, "serve", "--port", "0", "--smtp-port", "off",
+                                   "--runtime", "docker"], env=self.env(tmp), capture_output=True,
+                                  text=True, timeout=30)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("--runtime docker: no container engine answers on " + tmp +
+                      "/no-engine.sock", proc.stderr)
+
+    def test_auto_without_an_engine_runs_processes(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            emulator = Understudy(BINARY, "--runtime", "auto", env=self.env(tmp)).start()
+            try:
+                ecs = emulator.client("ecs")
+                ecs.create_cluster(clusterName="web")
+                ecs.register_task_definition(family="p", containerDefinitions=[
+                    {"name": "main", "image": BOX_IMAGE, "memory": 32,
+                     "command": ["/bin/sh", "-c", "exec sleep 300"]}])
+                arn = ecs.run_task(cluster="web", taskDefinition="p")["tasks"][0]["taskArn"]
+                code, answer = emulator.post("/_understudy/wait", {
+                    "until": {"ecsTask": {"cluster": "web", "task": arn, "lastStatus": "RUNNING"}},
+                    "timeout": "20s"})
+                self.assertEqual(code, 200, answer)
+                task = ecs.describe_tasks(cluster="web", tasks=[arn])["tasks"][0]
+                pid = int(task["containers"][0]["runtimeId"])  # a host process id
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    self.assertEqual(f.read().split(b"\0")[:2], [b"sleep", b"300"])
+            finally:
+                emulator.stop()
+
+    def test_bad_runtime_value(self):
+        proc = subprocess.run([BINARY, "serve", "--runtime", "kubernetes"], capture_output=True,
+                              text=True, timeout=30)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("--runtime expects process, docker or auto, got 'kubernetes'", proc.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
