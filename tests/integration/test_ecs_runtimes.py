@@ -213,6 +213,19 @@ class TaskLifecycleTest(RuntimeTest):
                          ("EssentialContainerExited", "Essential container in task exited"))
         self.assertEqual(self.log_lines("quits", "main", task["taskArn"]), ["leaving"])
 
+    # user, workingDirectory and ulimits apply to the container's process.
+    def test_user_working_directory_ulimits(self):
+        self.register("who", [{
+            "name": "main", "image": BOX_IMAGE, "memory": 64, "user": "1000:1000",
+            "workingDirectory": "/tmp", "cpu": 256,
+            "ulimits": [{"name": "nofile", "softLimit": 512, "hardLimit": 1024}],
+            "command": ["sh", "-c", "id -u; id -g; pwd; ulimit -n; ulimit -Hn"]}])
+        task = self.run_task("who")
+        stopped = self.wait_status(task["taskArn"], "STOPPED")
+        self.assertEqual(stopped["containers"][0]["exitCode"], 0)
+        self.assertEqual(self.log_lines("who", "main", task["taskArn"]),
+                         ["1000", "1000", "/tmp", "512", "1024"])
+
     # A container that ignores SIGTERM is killed after its stopTimeout: exit 137.
     def test_stop_timeout(self):
         self.register("stubborn", [{
