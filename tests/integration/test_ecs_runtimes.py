@@ -226,6 +226,21 @@ class TaskLifecycleTest(RuntimeTest):
         self.assertEqual(self.log_lines("who", "main", task["taskArn"]),
                          ["1000", "1000", "/tmp", "512", "1024"])
 
+    # dependsOn: a container starts once its dependency has exited successfully.
+    def test_depends_on_success(self):
+        self.register("ordered", [
+            {"name": "init", "image": BOX_IMAGE, "memory": 32, "essential": False,
+             "command": ["sh", "-c", "echo init done"]},
+            {"name": "main", "image": BOX_IMAGE, "memory": 32,
+             "dependsOn": [{"containerName": "init", "condition": "SUCCESS"}],
+             "command": ["sh", "-c", "echo main ran"]}])
+        task = self.run_task("ordered")
+        stopped = self.wait_status(task["taskArn"], "STOPPED")
+        self.assertEqual({c["name"]: c["exitCode"] for c in stopped["containers"]},
+                         {"init": 0, "main": 0})
+        self.assertEqual(self.log_lines("ordered", "init", task["taskArn"]), ["init done"])
+        self.assertEqual(self.log_lines("ordered", "main", task["taskArn"]), ["main ran"])
+
     # A container that ignores SIGTERM is killed after its stopTimeout: exit 137.
     def test_stop_timeout(self):
         self.register("stubborn", [{
