@@ -39,6 +39,10 @@ std::string UsageText() {
          "  --images FILE        JSON mapping container images to the entry point, command,\n"
          "                       working dir and environment they would supply\n"
          "  --secrets FILE       JSON mapping secrets' valueFrom to their values\n"
+         "  --runtime KIND       where ECS containers run: process (host processes,\n"
+         "                       default), docker (the Docker Engine at DOCKER_HOST or\n"
+         "                       /var/run/docker.sock; images used as is), or auto\n"
+         "                       (docker when an engine answers, else process)\n"
          "  --task-forward PORT  make 127.0.0.1:PORT on this machine reachable at the same\n"
          "                       address inside awsvpc tasks (repeatable)\n"
          "  --strict-references  refuse unknown subnet, VPC and security group ids given to\n"
@@ -149,6 +153,13 @@ Result<ServeOptions> ParseServe(const std::vector<std::string>& args, size_t beg
        [&](const std::string&, const std::string& v) {
          if (v.empty()) return Bad("--images expects a file path, got ''");
          options.images_file = v;
+         return Status::Ok();
+       }},
+      {"--runtime",
+       [&](const std::string&, const std::string& v) {
+         if (v != "process" && v != "docker" && v != "auto")
+           return Bad("--runtime expects process, docker or auto, got '" + v + "'");
+         options.runtime = v;
          return Status::Ok();
        }},
       {"--secrets",

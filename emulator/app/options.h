@@ -30,7 +30,10 @@ struct ServeOptions {
   std::string region = "us-east-1";
   LogLevel log_level = LogLevel::kInfo;
   Duration hold_timeout = std::chrono::seconds(30);
-  std::string images_file;   // image -> command mapping for containers run as processes
+  std::string images_file;  // image -> command mapping for containers run as processes
+  // Where ECS tasks' containers run: "process" (host processes), "docker" (a Docker or
+  // Podman engine; start fails without one), "auto" (docker when an engine answers).
+  std::string runtime = "process";
   std::string secrets_file;  // valueFrom -> secret value
   // Host ports reachable from inside awsvpc tasks at 127.0.0.1:<port> (a database...).
   std::vector<uint16_t> task_forwards;

@@ -35,6 +35,7 @@
 #include "elb/target_health.h"
 #include "events/events_service.h"
 #include "logs/logs.h"
+#include "runtime/docker_client.h"
 #include "runtime/task_runtime.h"
 #include "runtime/tcp_forwarder.h"
 #include "servicediscovery/servicediscovery.h"
@@ -94,6 +95,32 @@ class StateDir {
   int lock_fd_ = -1;
 };
 
+// The runtime --runtime asks for: docker needs an engine that answers; auto falls
+// back to processes without one.
+Result<std::unique_ptr<runtime::TaskRuntime>> MakeTaskRuntime(EventLoop& loop,
+                                                              const ServeOptions& options,
+                                                              const std::string& state_dir) {
+  if (options.runtime == "process") return runtime::NewProcessRuntime(loop);
+  auto socket = runtime::DockerSocketFromEnvironment();
+  if (!socket.ok()) {
+    if (options.runtime == "docker") return socket.status();
+    Log(LogLevel::kInfo, "--runtime auto: " + socket.status().message() + "; running processes");
+    return runtime::NewProcessRuntime(loop);
+  }
+  runtime::DockerRuntimeOptions docker{*socket,
+                                       std::to_string(std::hash<std::string>{}(state_dir))};
+  auto made = runtime::NewDockerRuntime(loop, docker);
+  if (made.ok()) {
+    Log(LogLevel::kInfo, "ECS containers run in the container engine at " + *socket);
+    return made;
+  }
+  if (options.runtime == "docker") {
+    return Status(made.status().code(), "--runtime docker: " + made.status().message());
+  }
+  Log(LogLevel::kInfo, "--runtime auto: " + made.status().message() + "; running processes");
+  return runtime::NewProcessRuntime(loop);
+}
+
 }  // namespace
 
 Status Serve(const ServeOptions& options) {
@@ -140,7 +167,7 @@ Status Serve(const ServeOptions& options) {
   US_ASSIGN_OR_RETURN(auto ec2, ec2::Ec2::Open(*store, journal, random.Fork("ec2"),
                                                ec2::Ec2Options{options.strict_references}));
   ec2->Install(front_door, control);
-  auto task_runtime = runtime::NewProcessRuntime(loop);
+  US_ASSIGN_OR_RETURN(auto task_runtime, MakeTaskRuntime(loop, options, state_dir->path()));
   ecs::EcsOptions ecs_options{options.images_file, options.secrets_file, {}, {}, {}};
   // awsvpc tasks' subnets and security groups go through EC2's references policy.
   ecs_options.network.subnet_zone =

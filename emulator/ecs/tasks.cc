@@ -545,7 +545,16 @@ void Tasks::Advance(const Key& key) {
   }
 }
 
+std::string Tasks::StartFailure(const Status& status, const std::string& prefix) const {
+  // An image the engine does not have is ECS's pull failure.
+  if (runtime_.RunsImages() && status.code() == StatusCode::kNotFound) {
+    return "CannotPullContainerError: " + status.message();
+  }
+  return prefix + status.message();
+}
+
 void Tasks::RecordProcess(const Key& key, const runtime::ContainerHandle& handle) {
+  if (!handle.id.empty()) return;  // the engine's containers are swept by their labels
   (void)store_.Run(
       "INSERT OR REPLACE INTO ecs_processes(pid, start_ticks, task) VALUES(?1, ?2, ?3)",
       {int64_t{handle.pid}, static_cast<int64_t>(handle.start_ticks), std::get<2>(key)});
@@ -612,6 +621,12 @@ bool Tasks::Namespaced(const Json& definition) const {
   return environment_.network_namespaces && definition.value("networkMode", "bridge") == "awsvpc";
 }
 
+bool Tasks::BridgeContainers(const Json& definition) const {
+  if (!runtime_.RunsImages()) return false;
+  std::string mode = definition.value("networkMode", "bridge");
+  return mode == "bridge" || (mode == "awsvpc" && !environment_.network_namespaces);
+}
+
 void Tasks::ReleaseNetwork(const Key& key) {
   auto found = live_.find(key);
   if (found == live_.end()) return;
@@ -648,15 +663,20 @@ Result<runtime::ContainerSpec> Tasks::BuildSpec(const Key& key, const Json& c) {
       override_of.contains("command") ? override_of["command"] : c.value("command", Json::array());
   spec.argv =
       ContainerArgv(strings(c.value("entryPoint", Json::array())), strings(command), image_config);
+  const bool images = runtime_.RunsImages();
+  spec.image = image;
+  spec.entry_point = strings(c.value("entryPoint", Json::array()));
+  spec.command = strings(command);
   auto fail = [](std::string why) { return Status::FailedPrecondition(std::move(why)); };
-  if (spec.argv.empty()) {
+  if (spec.argv.empty() && !images) {
     return fail("CannotStartContainerError: container " + name + " (image " + image +
                 ") has neither entryPoint nor command, and no --images entry matches the image");
   }
   // Precedence, lowest first: the emulator's, the image's, environment files,
   // environment, secrets, the override's environment.
   std::map<std::string, std::string> env;
-  if (const char* path = std::getenv("PATH")) env["PATH"] = path;
+  // An image brings its own PATH (the engine merges the image's environment under this).
+  if (const char* path = std::getenv("PATH"); path != nullptr && !images) env["PATH"] = path;
   env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = std::get<1>(key);
   env["AWS_ACCESS_KEY_ID"] = "test";
   env["AWS_SECRET_ACCESS_KEY"] = "test";
@@ -664,7 +684,8 @@ Result<runtime::ContainerSpec> Tasks::BuildSpec(const Key& key, const Json& c) {
   if (std::string metadata_id = MetadataId(key, name);
       !metadata_id.empty() && !environment_.aws_endpoint.empty()) {
     auto l = live_.find(key);
-    bool own_network = l != live_.end() && Namespaced(l->second->definition);
+    bool own_network = l != live_.end() && (Namespaced(l->second->definition) ||
+                                            BridgeContainers(l->second->definition));
     // In the task's own namespace the endpoint is where ECS puts it.
     std::string base = own_network ? "http://169.254.170.2"
                                    : environment_.aws_endpoint + "/_understudy/task-metadata";
@@ -679,6 +700,26 @@ Result<runtime::ContainerSpec> Tasks::BuildSpec(const Key& key, const Json& c) {
           std::to_string(b["hostPort"].get<int64_t>());
     }
     if (!list.empty()) env["PORT"] = std::to_string(list[0]["hostPort"].get<int64_t>());
+    if (BridgeContainers(l->second->definition)) {
+      // The engine publishes 127.0.0.1:hostPort to the container's own port.
+      for (const auto& b : list) {
+        spec.port_mappings.push_back({static_cast<uint16_t>(b["hostPort"].get<int64_t>()),
+                                      static_cast<uint16_t>(b["containerPort"].get<int64_t>()),
+                                      b.value("protocol", "tcp")});
+      }
+      spec.bridge = true;
+      if (!list.empty()) env["PORT"] = std::to_string(list[0]["containerPort"].get<int64_t>());
+    }
+  }
+  // The labels the ECS agent puts on a task's containers.
+  spec.labels = {{"com.amazonaws.ecs.cluster", (*task).value("clusterArn", "")},
+                 {"com.amazonaws.ecs.task-arn", (*task).value("taskArn", "")},
+                 {"com.amazonaws.ecs.container-name", name}};
+  if (auto l = live_.find(key); l != live_.end()) {
+    spec.labels.emplace_back("com.amazonaws.ecs.task-definition-family",
+                             l->second->definition.value("family", ""));
+    spec.labels.emplace_back("com.amazonaws.ecs.task-definition-version",
+                             std::to_string(l->second->definition.value("revision", 0)));
   }
   env["AWS_EXECUTION_ENV"] = (*task)["launchType"] == "FARGATE" ? "AWS_ECS_FARGATE" : "AWS_ECS_EC2";
   if (image_config) {
@@ -735,7 +776,8 @@ Result<runtime::ContainerSpec> Tasks::BuildSpec(const Key& key, const Json& c) {
   if (c.value("cpu", int64_t{0}) > 0)
     spec.cpu_shares = static_cast<uint32_t>(c["cpu"].get<int64_t>());
   spec.working_directory =
-      c.value("workingDirectory", image_config ? image_config->working_directory : "");
+      c.value("workingDirectory",
+              image_config && !images ? image_config->working_directory : std::string());
   return spec;
 }
 
@@ -850,11 +892,16 @@ std::string Tasks::StartContainer(const Key& key, size_t index) {
       pause.argv = {"sleep", "infinity"};
       pause.environment = {{"PATH", "/usr/local/bin:/usr/bin:/bin"}};
       pause.network = runtime::ContainerSpec::Network::kNew;
+      pause.image = spec.image;  // an engine's pause runs in the task's first image
+      pause.labels = spec.labels;
+      for (auto& [k, v] : pause.labels) {
+        if (k == "com.amazonaws.ecs.container-name") v = "~internal~ecs~pause";
+      }
       runtime::ContainerCallbacks ignore;
       ignore.output = [](const std::string&, bool) {};
       ignore.exited = [](const runtime::ContainerExit&) {};
       auto handle = runtime_.Start(pause, std::move(ignore));
-      if (!handle.ok()) return "ResourceInitializationError: " + handle.status().message();
+      if (!handle.ok()) return StartFailure(handle.status(), "ResourceInitializationError: ");
       live.pause = *handle;
       RecordProcess(key, *handle);
       if (environment_.open_task_endpoints) {
@@ -899,13 +946,20 @@ std::string Tasks::StartContainer(const Key& key, size_t index) {
     if (alive.lock()) OnContainerExit(key, name, exit);
   };
   auto handle = runtime_.Start(spec, std::move(callbacks));
-  if (!handle.ok()) {
-    return "CannotStartContainerError: " + handle.status().message();
-  }
+  if (!handle.ok()) return StartFailure(handle.status(), "CannotStartContainerError: ");
   live.running[name] = *handle;
   RecordProcess(key, *handle);
+  if (spec.bridge && handle->pid > 0 && environment_.open_task_endpoints) {
+    // A container on the engine's bridge has a network of its own: the emulator's
+    // endpoints (API, task metadata) are put inside it, as for an awsvpc task.
+    auto listeners = environment_.open_task_endpoints(handle->pid);
+    if (listeners.ok()) {
+      live.listeners.insert(live.listeners.end(), listeners->begin(), listeners->end());
+    }
+  }
   (*task)["containers"][index]["lastStatus"] = "RUNNING";
-  (*task)["containers"][index]["runtimeId"] = std::to_string(handle->pid);
+  (*task)["containers"][index]["runtimeId"] =
+      handle->id.empty() ? std::to_string(handle->pid) : handle->id;
   ContainerState& state = live.containers[name];
   state.started = true;
   state.started_at = clock_.Now();
@@ -959,6 +1013,9 @@ void Tasks::RunHealthCheck(const Key& key, const std::string& container) {
     spec->argv = command;
   }
   spec->name = container + "-healthcheck";
+  if (auto target = live.running.find(container); target != live.running.end()) {
+    spec->exec_in = target->second.id;  // an engine runs the check inside the container
+  }
   if (live.pause) {
     // Inside the task's namespaces, as the container's own command runs: its
     // `localhost` is the task's loopback.
@@ -1142,13 +1199,16 @@ void Tasks::OnContainerExit(const Key& key, const std::string& container,
     c["lastStatus"] = "STOPPED";
     c["exitCode"] = exit.exit_code;
     if (exit.oom_killed) c["reason"] = "OutOfMemoryError: Container killed due to memory usage";
+    if (!exit.reason.empty()) c["reason"] = exit.reason.substr(0, 255);
   }
   journal_.Transition(
       (*task)["taskArn"].get<std::string>(),
       Json{{"container", container}, {"lastStatus", "STOPPED"}, {"exitCode", exit.exit_code}});
   if (!live.stopping) {
     if (essential) {
-      BeginStop(key, "EssentialContainerExited", "Essential container in task exited");
+      BeginStop(key, "EssentialContainerExited",
+                exit.reason.empty() ? std::string("Essential container in task exited")
+                                    : exit.reason.substr(0, 255));
     } else {
       (void)Save(key);
       PublishChange(key);

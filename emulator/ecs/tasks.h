@@ -151,6 +151,11 @@ class Tasks {
   // Remembers a started process in the store, so an emulator that was SIGKILLed can be
   // followed by one that ends what it left (Open); forgets it once it has exited.
   void RecordProcess(const Key& key, const runtime::ContainerHandle& handle);
+  // The task's failure reason for a container the runtime could not start.
+  std::string StartFailure(const Status& status, const std::string& prefix) const;
+  // Whether the task's containers are on an engine's bridge network (bridge mode, or
+  // awsvpc without namespaces, with a runtime that runs images).
+  bool BridgeContainers(const Json& definition) const;
   void ForgetProcess(const runtime::ContainerHandle& handle);
   // True when the task runs in a network namespace of its own.
   bool Namespaced(const Json& definition) const;

@@ -430,7 +430,7 @@ ContainerExit Reap(pid_t pid) {
   do {
     reaped = waitpid(pid, &status, 0);
   } while (reaped < 0 && errno == EINTR);
-  if (reaped != pid) return ContainerExit{-1, 0};
+  if (reaped != pid) return ContainerExit{-1, 0, false, ""};
   return DecodeWaitStatus(status);
 }
 
@@ -875,7 +875,7 @@ Result<ContainerHandle> ProcessRuntime::Start(const ContainerSpec& spec,
     process->watched_limit = spec.memory_limit_bytes;
     WatchMemory(process);
   }
-  return ContainerHandle{pid, ProcessStartTicks(pid)};
+  return ContainerHandle{pid, ProcessStartTicks(pid), ""};
 }
 
 // Without a cgroup, the container's resident memory (its whole process group) is read
@@ -1079,27 +1079,7 @@ void ProcessRuntime::Emit(Process& process, Stream& stream) {
 }
 
 Result<ContainerStats> ProcessRuntime::Stats(const ContainerHandle& handle) {
-  // Figures of the container's main process from /proc (its children are not summed).
-  std::string pid = std::to_string(handle.pid);
-  std::vector<std::string> fields = StatFields(handle.pid);
-  if (fields.size() < 22 || fields[0] == "Z") {
-    return Status::NotFound("container process " + pid + " has exited");
-  }
-  uint64_t tick_ns = 1000000000ULL / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
-  ContainerStats stats;
-  stats.cpu_user_ns = std::stoull(fields[11]) * tick_ns;
-  stats.cpu_kernel_ns = std::stoull(fields[12]) * tick_ns;
-  stats.pids = std::stoull(fields[17]);
-  stats.memory_bytes = std::stoull(fields[21]) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  std::string host = ReadWholeFile("/proc/stat");
-  if (host.rfind("cpu ", 0) == 0) {
-    std::istringstream line(host.substr(4, host.find('\n') - 4));
-    uint64_t value, total = 0;
-    while (line >> value) total += value;
-    stats.system_cpu_ns = total * tick_ns;
-  }
-  stats.online_cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
-  return stats;
+  return ProcessStats(handle.pid);
 }
 
 }  // namespace
@@ -1253,6 +1233,30 @@ bool KillLeftover(int pid, uint64_t start_ticks) {
   // The leader is ours, or gone (its parent-death signal took it); while any member of
   // its process group lives, the kernel does not hand that id to anyone else.
   return kill(-pid, SIGKILL) == 0;
+}
+
+Result<ContainerStats> ProcessStats(int pid_number) {
+  // Figures of the container's main process from /proc (its children are not summed).
+  std::string pid = std::to_string(pid_number);
+  std::vector<std::string> fields = StatFields(pid_number);
+  if (fields.size() < 22 || fields[0] == "Z") {
+    return Status::NotFound("container process " + pid + " has exited");
+  }
+  uint64_t tick_ns = 1000000000ULL / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+  ContainerStats stats;
+  stats.cpu_user_ns = std::stoull(fields[11]) * tick_ns;
+  stats.cpu_kernel_ns = std::stoull(fields[12]) * tick_ns;
+  stats.pids = std::stoull(fields[17]);
+  stats.memory_bytes = std::stoull(fields[21]) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  std::string host = ReadWholeFile("/proc/stat");
+  if (host.rfind("cpu ", 0) == 0) {
+    std::istringstream line(host.substr(4, host.find('\n') - 4));
+    uint64_t value, total = 0;
+    while (line >> value) total += value;
+    stats.system_cpu_ns = total * tick_ns;
+  }
+  stats.online_cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  return stats;
 }
 
 bool NetworkNamespacesAvailable() {

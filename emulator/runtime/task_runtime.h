@@ -50,6 +50,29 @@ struct ContainerSpec {
   // kHost only: a file bound over /etc/hosts in a private mount namespace of the
   // container (where this process may make one); empty: the host's /etc/hosts.
   std::string hosts_file;
+
+  // --- For runtimes that run images (RunsImages(); ignored by ProcessRuntime) ---
+  // The image, used as is from the engine's local images (never pulled); argv is then
+  // unused and entry_point / command (empty: the image's) are what runs.
+  std::string image;
+  std::vector<std::string> entry_point;
+  std::vector<std::string> command;
+  // Labels put on the container besides the runtime's own (cluster, task ARN...).
+  std::vector<std::pair<std::string, std::string>> labels;
+  // kHost of a `bridge` task: the container gets the engine's bridge network, and
+  // each mapping is published on 127.0.0.1:host_port. Without it kHost is the host's.
+  bool bridge = false;
+  struct PortMapping {
+    uint16_t host_port = 0;
+    uint16_t container_port = 0;
+    std::string protocol = "tcp";
+  };
+  std::vector<PortMapping> port_mappings;
+  // The signal that stops the container (Signal(SIGTERM) sends it; 0: the image's).
+  int stop_signal = 0;
+  // Non-empty: run argv inside this running container (ContainerHandle::id) instead
+  // of starting a new one, as a container health check does.
+  std::string exec_in;
 };
 
 // How a container ended.
@@ -57,6 +80,9 @@ struct ContainerExit {
   int exit_code = 0;        // Docker's convention: the status, or 128 + signal number
   int signal = 0;           // the signal that ended it, or 0
   bool oom_killed = false;  // the kernel killed it for going over its memory limit
+  // Non-empty when the runtime lost track of the container (its engine stopped
+  // answering): what happened, in ECS's words ("CannotInspectContainerError: ...").
+  std::string reason;
 };
 
 struct ContainerCallbacks {
@@ -80,6 +106,7 @@ struct ContainerStats {
 struct ContainerHandle {
   int pid = 0;               // main process; also its process group id
   uint64_t start_ticks = 0;  // the process's start time (clock ticks since boot), 0 if unknown
+  std::string id;            // the engine's container (or exec) id; empty for processes
 };
 
 class TaskRuntime {
@@ -99,6 +126,12 @@ class TaskRuntime {
   virtual Result<ContainerStats> Stats(const ContainerHandle& handle) = 0;
   // Whether memory limits are enforced (by a cgroup, else by watching /proc).
   virtual bool EnforcesMemoryLimits() const = 0;
+  // Whether containers run images (ContainerSpec::image) in their own root filesystem
+  // and network (DockerRuntime), rather than host commands (ProcessRuntime).
+  virtual bool RunsImages() const { return false; }
+  // "process" or "docker", for messages. A runtime that sets ContainerHandle::id sweeps
+  // what a previous emulator left itself; ECS's pid bookkeeping is for the others.
+  virtual const char* Name() const { return "process"; }
 };
 
 // Opens a TCP listening socket on `address`:`port` inside the network namespace of
@@ -124,6 +157,10 @@ Status RemoveLoopbackAddress(int pid, const std::string& label);
 // Returns whether it killed anything. Any thread.
 bool KillLeftover(int pid, uint64_t start_ticks);
 
+// Resource use of process `pid` from /proc (its children are not summed); NotFound
+// once it has exited. Any thread.
+Result<ContainerStats> ProcessStats(int pid);
+
 // Whether this process may create network namespaces (root, or an unprivileged userns).
 bool NetworkNamespacesAvailable();
 
@@ -133,5 +170,18 @@ bool NetworkNamespacesAvailable();
 std::unique_ptr<TaskRuntime> NewProcessRuntime(EventLoop& loop);
 // The same, watching memory limits from /proc as on a machine with no writable cgroup.
 std::unique_ptr<TaskRuntime> NewProcessRuntimeWithoutCgroupsForTest(EventLoop& loop);
+
+struct DockerRuntimeOptions {
+  std::string socket;  // the engine's unix socket (DockerSocketFromEnvironment())
+  // Names this emulator's state directory in labels: containers a previous emulator
+  // with the same state directory left behind are swept at start.
+  std::string state_key;
+};
+// Runs containers in a Docker Engine (or Podman's compatible API): images used as is,
+// output followed and exits awaited on worker threads and delivered on the loop.
+// Unavailable when no engine answers on the socket. Sweeps containers labelled by an
+// earlier emulator that is gone (or had the same state directory).
+Result<std::unique_ptr<TaskRuntime>> NewDockerRuntime(EventLoop& loop,
+                                                      const DockerRuntimeOptions& options);
 
 }  // namespace understudy::runtime

@@ -25,7 +25,7 @@ class FakeTaskRuntime : public runtime::TaskRuntime {
     if (fail_names.count(spec.name)) return Status::Unavailable(fail_names[spec.name]);
     int pid = next_pid_++;
     started.push_back(Started{spec, std::move(callbacks), pid});
-    return runtime::ContainerHandle{pid, 0};
+    return runtime::ContainerHandle{pid, 0, ""};
   }
   Status Signal(const runtime::ContainerHandle& handle, int signal) override {
     signals.emplace_back(handle.pid, signal);
@@ -42,7 +42,7 @@ class FakeTaskRuntime : public runtime::TaskRuntime {
     for (auto& s : started) {
       if (s.spec.name == name && !s.exited) {
         s.exited = true;
-        s.callbacks.exited(runtime::ContainerExit{exit_code, signal});
+        s.callbacks.exited(runtime::ContainerExit{exit_code, signal, false, ""});
         return true;
       }
     }
