@@ -958,6 +958,11 @@ Result<std::vector<std::string>> ExpandScenarioPaths(const std::vector<std::stri
           }
           continue;
         }
+        // The --images and --secrets files kept next to scenarios are not scenarios.
+        if (name == "images.json" || name == "secrets.json" || name.rfind("_", 0) == 0 ||
+            name.rfind(".", 0) == 0) {
+          continue;
+        }
         if (it->path().extension() == ".json") found.push_back(it->path().string());
       }
       if (ec) return Status::InvalidArgument(path + ": cannot list the directory: " + ec.message());

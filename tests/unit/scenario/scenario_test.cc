@@ -375,7 +375,9 @@ TEST(ScenarioTest, ExpandsDirectories) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir / "b" / "taskdefs");
   std::filesystem::create_directories(dir / "_files");
-  for (auto p : {"b/2.json", "a.json", "b/taskdefs/t.json", "_files/f.json", "notes.md"}) {
+  // images.json and secrets.json are the emulator's files a scenario names, not scenarios.
+  for (auto p : {"b/2.json", "a.json", "b/taskdefs/t.json", "_files/f.json", "notes.md",
+                 "b/images.json", "b/secrets.json", "b/_shared.json"}) {
     std::ofstream(dir / p) << "{}";
   }
   auto files = ExpandScenarioPaths({dir.string()});
