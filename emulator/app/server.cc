@@ -396,6 +396,9 @@ Status Serve(const ServeOptions& options) {
                                       const std::string& container) {
     return ecs->ChaosProcessGroups(scope, id, container);
   };
+  chaos_hooks.hold_until_exit = [&ecs](const Scope& scope, const std::string& id) {
+    ecs->ChaosHoldUntilExit(scope, id);
+  };
   chaos_hooks.alarm_state = [&cloudwatch](const Scope& scope, const std::string& name) {
     return cloudwatch->AlarmState(scope, name);
   };

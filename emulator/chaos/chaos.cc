@@ -779,6 +779,7 @@ Result<std::function<void()>> Chaos::Apply(Experiment& e, const ActionSpec& spec
       auto pids = ProcessesNamed(hooks_.process_groups(t.scope, t.task_id, ""), name);
       if (pids.empty())
         return Status::NotFound("no process named " + name + " runs in task " + t.task_id);
+      if (sig == SIGKILL && hooks_.hold_until_exit) hooks_.hold_until_exit(t.scope, t.task_id);
       Json killed = Json::array();
       for (int pid : pids) {
         if (::kill(pid, sig) == 0) killed.push_back(pid);

@@ -44,6 +44,8 @@ struct ChaosHooks {
   std::function<std::vector<int>(const Scope&, const std::string& task_id,
                                  const std::string& container)>
       process_groups;
+  // Holds the clock until the task's killed processes have exited.
+  std::function<void(const Scope&, const std::string& task_id)> hold_until_exit;
   // The state of the alarm named `name` ("OK", "ALARM", "INSUFFICIENT_DATA"), or nothing.
   std::function<std::optional<std::string>(const Scope&, const std::string& name)> alarm_state;
 };

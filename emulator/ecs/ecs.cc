@@ -277,6 +277,9 @@ class EcsImpl final : public Ecs {
                         const std::string& container, int exit_code) override {
     return tasks_.ChaosCrash(scope, task_id, container, exit_code);
   }
+  void ChaosHoldUntilExit(const Scope& scope, const std::string& task_id) override {
+    tasks_.ChaosHoldUntilExit(scope, task_id);
+  }
   std::vector<int> ChaosProcessGroups(const Scope& scope, const std::string& task_id,
                                       const std::string& container) const override {
     return tasks_.ChaosProcessGroups(scope, task_id, container);

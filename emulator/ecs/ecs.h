@@ -210,6 +210,9 @@ class Ecs {
   // reports `exit_code` as its exit code, as if it had crashed with it.
   virtual Status ChaosCrashTask(const Scope& scope, const std::string& task_id,
                                 const std::string& container, int exit_code) = 0;
+  // Holds the clock until the task's processes have exited (a fault killed them from
+  // outside, and their exit is real work in flight).
+  virtual void ChaosHoldUntilExit(const Scope& scope, const std::string& task_id) = 0;
   // Process group ids of the task's running containers.
   virtual std::vector<int> ChaosProcessGroups(const Scope& scope, const std::string& task_id,
                                               const std::string& container) const = 0;

@@ -656,11 +656,20 @@ Status Tasks::ChaosCrash(const Scope& scope, const std::string& task_id,
     auto running = l.running.find(name);
     if (running == l.running.end()) continue;
     l.containers[name].forced_exit_code = exit_code;
+    if (!l.stop_hold.active())
+      l.stop_hold = clock_.Acquire("task " + task_id + " crashed by a fault");
     US_RETURN_IF_ERROR(runtime_.Signal(running->second, SIGKILL));
     any = true;
   }
   if (!any) return Status::NotFound("task " + task_id + " has no running container " + container);
   return Status::Ok();
+}
+
+void Tasks::ChaosHoldUntilExit(const Scope& scope, const std::string& task_id) {
+  auto live = live_.find(Key{scope.account, scope.region, task_id});
+  if (live == live_.end() || live->second->running.empty()) return;
+  if (!live->second->stop_hold.active())
+    live->second->stop_hold = clock_.Acquire("task " + task_id + " killed by a fault");
 }
 
 std::vector<int> Tasks::ChaosProcessGroups(const Scope& scope, const std::string& task_id,

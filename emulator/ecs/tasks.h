@@ -123,6 +123,7 @@ class Tasks {
                      int signal);
   Status ChaosCrash(const Scope& scope, const std::string& task_id, const std::string& container,
                     int exit_code);
+  void ChaosHoldUntilExit(const Scope& scope, const std::string& task_id);
   std::vector<int> ChaosProcessGroups(const Scope& scope, const std::string& task_id,
                                       const std::string& container) const;
   // (running, pending) counts of a cluster, for DescribeClusters.
