@@ -399,6 +399,12 @@ Status Serve(const ServeOptions& options) {
   chaos_hooks.hold_until_exit = [&ecs](const Scope& scope, const std::string& id) {
     ecs->ChaosHoldUntilExit(scope, id);
   };
+  chaos_hooks.set_traffic_faults = [&data_plane](std::vector<elb::TrafficFault> faults) {
+    data_plane->SetTrafficFaults(std::move(faults));
+  };
+  chaos_hooks.set_health_failures = [&health_checker](std::vector<elb::TargetKey> keys) {
+    health_checker.SetForcedFailures(std::move(keys));
+  };
   chaos_hooks.alarm_state = [&cloudwatch](const Scope& scope, const std::string& name) {
     return cloudwatch->AlarmState(scope, name);
   };

@@ -233,6 +233,9 @@ Status Chaos::Reset() {
   order_.clear();
   templates_.clear();
   api_faults_.Clear();
+  traffic_faults_.clear();
+  health_failures_.clear();
+  PublishElbFaults();
   return Status::Ok();
 }
 
@@ -669,6 +672,7 @@ void Chaos::StartAction(Experiment& e, const std::string& name) {
   a.undo = std::move(*undo);
   const ActionType* type = FindActionType(a.spec.action_id);
   bool lasting = a.spec.duration.has_value() || a.spec.action_id.rfind("understudy:api:", 0) == 0 ||
+                 a.spec.action_id.rfind("understudy:elb:", 0) == 0 ||
                  a.spec.action_id == "understudy:ecs:placement-failure";
   (void)type;
   if (lasting && !a.spec.duration) return;  // until the experiment stops
@@ -744,6 +748,19 @@ void Chaos::OnBusEvent(const Json& event) {
         break;
       }
     }
+  }
+}
+
+void Chaos::PublishElbFaults() {
+  if (hooks_.set_traffic_faults) {
+    std::vector<elb::TrafficFault> faults;
+    for (const auto& [id, f] : traffic_faults_) faults.push_back(f);
+    hooks_.set_traffic_faults(std::move(faults));
+  }
+  if (hooks_.set_health_failures) {
+    std::vector<elb::TargetKey> keys;
+    for (const auto& [id, k] : health_failures_) keys.push_back(k);
+    hooks_.set_health_failures(std::move(keys));
   }
 }
 
@@ -840,6 +857,44 @@ Result<std::function<void()>> Chaos::Apply(Experiment& e, const ActionSpec& spec
                                  {"faulted", api_faults_.applied(rule_id)}});
       }
       api_faults_.Remove(rule_id);
+    });
+  }
+  if (id.rfind("understudy:elb:", 0) == 0) {
+    auto ms = [&](const std::string& key, const std::string& fallback) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+          ParseFisDuration(Text(p, key, fallback)).value_or(Duration(0)));
+    };
+    uint64_t rule = next_elb_rule_++;
+    if (id == "understudy:elb:health-check-failure") {
+      health_failures_[rule] = elb::TargetKey{Text(p, "targetGroupArn"), Text(p, "targetId"),
+                                              static_cast<uint16_t>(Number(p, "port", 0))};
+    } else {
+      elb::TrafficFault f;
+      f.listener_arn = Text(p, "listenerArn");
+      f.target_group_arn = Text(p, "targetGroupArn");
+      f.target_id = Text(p, "targetId");
+      f.port = static_cast<uint16_t>(Number(p, "port", 0));
+      f.probability = p.count("probability") ? std::stod(p.at("probability")) : 1.0;
+      if (id == "understudy:elb:latency") {
+        f.kind = elb::TrafficFault::Kind::kLatency;
+        f.latency = ms("latency", "0s");
+        f.jitter = ms("jitter", "0s");
+      } else if (id == "understudy:elb:error-status") {
+        f.kind = elb::TrafficFault::Kind::kErrorStatus;
+        f.status = static_cast<int>(Number(p, "status", 503));
+      } else if (id == "understudy:elb:reset-connection") {
+        f.kind = elb::TrafficFault::Kind::kReset;
+      } else {
+        f.kind = elb::TrafficFault::Kind::kTimeout;
+        f.timeout = ms("timeout", "PT30S");
+      }
+      traffic_faults_[rule] = f;
+    }
+    PublishElbFaults();
+    return std::function<void()>([this, rule] {
+      traffic_faults_.erase(rule);
+      health_failures_.erase(rule);
+      PublishElbFaults();
     });
   }
   return Status::Internal("action " + id + " is not implemented");

@@ -26,6 +26,8 @@
 #include "core/journal.h"
 #include "core/random.h"
 #include "ecs/ecs.h"
+#include "elb/data_plane.h"
+#include "elb/target_health.h"
 
 namespace understudy::chaos {
 
@@ -46,6 +48,10 @@ struct ChaosHooks {
       process_groups;
   // Holds the clock until the task's killed processes have exited.
   std::function<void(const Scope&, const std::string& task_id)> hold_until_exit;
+  // The ALB's data plane and health checker: the traffic faults and forced health-check
+  // failures in force, replaced whole on every change.
+  std::function<void(std::vector<elb::TrafficFault>)> set_traffic_faults;
+  std::function<void(std::vector<elb::TargetKey>)> set_health_failures;
   // The state of the alarm named `name` ("OK", "ALARM", "INSUFFICIENT_DATA"), or nothing.
   std::function<std::optional<std::string>(const Scope&, const std::string& name)> alarm_state;
 };
@@ -125,6 +131,10 @@ class Chaos {
     double updated = 0;
   };
   std::map<std::string, StoredTemplate> templates_;
+  std::map<uint64_t, elb::TrafficFault> traffic_faults_;
+  std::map<uint64_t, elb::TargetKey> health_failures_;
+  uint64_t next_elb_rule_ = 1;
+  void PublishElbFaults();
   std::map<std::string, std::unique_ptr<Experiment>> experiments_;
   std::vector<std::string> order_;  // experiment ids, oldest first
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

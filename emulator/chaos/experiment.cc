@@ -78,6 +78,39 @@ const std::vector<ActionType>& Catalog() {
           kFailFirst,
           kOptionalDuration}},
     };
+    // ALB traffic faults: one scope (listener, target group, target) and, per kind, its
+    // own parameters.
+    std::vector<ParameterSpec> scope = {
+        {"listenerArn", "Only requests to this listener.", false},
+        {"targetGroupArn", "Only requests forwarded to this target group.", false},
+        {"targetId", "Only requests forwarded to this target (IP address or id).", false},
+        {"port", "Only requests forwarded to this target port.", false},
+        kProbability,
+        kOptionalDuration};
+    auto with = [&](std::vector<ParameterSpec> own) {
+      own.insert(own.end(), scope.begin(), scope.end());
+      return own;
+    };
+    c.push_back({"understudy:elb:latency",
+                 "Delay requests through the ALB before they are forwarded.", "", "",
+                 with({{"latency", "Added latency (ISO 8601 or 250ms).", true},
+                       {"jitter", "Up to this much more, drawn from the seed.", false}})});
+    c.push_back({"understudy:elb:error-status",
+                 "Answer requests through the ALB with an error status instead of forwarding.", "",
+                 "", with({{"status", "The status the ALB answers (default 503).", false}})});
+    c.push_back({"understudy:elb:reset-connection",
+                 "Reset the client connection (TCP RST) instead of forwarding.", "", "", with({})});
+    c.push_back({"understudy:elb:timeout",
+                 "Answer nothing and close the connection after the timeout.", "", "",
+                 with({{"timeout", "How long to stay silent (default PT30S).", false}})});
+    c.push_back({"understudy:elb:health-check-failure",
+                 "Fail the health checks of a target group's targets for the duration.",
+                 "",
+                 "",
+                 {{"targetGroupArn", "The target group.", true},
+                  {"targetId", "Only this target (default: every target of the group).", false},
+                  {"port", "Only this target port.", false},
+                  kOptionalDuration}});
     std::sort(c.begin(), c.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     return c;
   }();
@@ -298,7 +331,7 @@ std::variant<Template, api::ApiError> ParseTemplate(const Json& input) {
                        "'; expected an ISO 8601 duration such as PT5M");
       }
     }
-    for (const char* number : {"exitCode", "httpStatus", "failFirst", "every"}) {
+    for (const char* number : {"exitCode", "httpStatus", "failFirst", "every", "status", "port"}) {
       auto p = spec.parameters.find(number);
       if (p == spec.parameters.end()) continue;
       bool ok = !p->second.empty() && p->second.size() < 10 &&
@@ -316,7 +349,7 @@ std::variant<Template, api::ApiError> ParseTemplate(const Json& input) {
       if (p->second != "SIGKILL" && p->second != "SIGTERM")
         return Invalid("Action " + name + " parameter signal must be SIGKILL or SIGTERM");
     }
-    for (const char* d : {"latency", "jitter"}) {
+    for (const char* d : {"latency", "jitter", "timeout"}) {
       auto p = spec.parameters.find(d);
       if (p != spec.parameters.end() && !ParseFisDuration(p->second))
         return Invalid("Action " + name + " parameter " + d + " must be a duration such as PT2S");

@@ -292,3 +292,127 @@ class ChaosTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ChaosAlbTest(unittest.TestCase):
+    """Traffic faults and forced health-check failures at the ALB, with fixture apps as
+    ip targets on 127.0.0.1 (aws-semantics §1 for what the ALB answers itself)."""
+
+    def setUp(self):
+        from test_fixture_app import FixtureApp
+        self.emulator = Understudy(BINARY, "--clock", "virtual",
+                                   "--start", "2026-11-23T08:00:00Z").start()
+        self.addCleanup(self.emulator.stop)
+        self.elb = self.emulator.client("elbv2")
+        self.apps = []
+        for name in ("a", "b"):
+            app = FixtureApp("--name", name).start()
+            self.addCleanup(self.kill, app)
+            self.apps.append(app)
+        lb = self.elb.create_load_balancer(Name="web", Subnets=["subnet-a", "subnet-b"])[
+            "LoadBalancers"][0]
+        self.tg = self.elb.create_target_group(
+            Name="web-tg", Protocol="HTTP", Port=8080, VpcId="vpc-local", TargetType="ip",
+            HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+            HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0]
+        self.listener = self.elb.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": self.tg["TargetGroupArn"]}],
+        )["Listeners"][0]
+        self.elb.register_targets(TargetGroupArn=self.tg["TargetGroupArn"],
+                                  Targets=[{"Id": "127.0.0.1", "Port": a.port} for a in self.apps])
+        for app in self.apps:
+            self.wait_state(app.port, "healthy")
+        _, state = self.emulator.get("/_understudy/elb")
+        self.url = None
+        for entry in state["loadBalancers"][0]["listeners"]:
+            if entry["arn"] == self.listener["ListenerArn"]:
+                self.url = f"http://127.0.0.1:{entry['localPort']}"
+
+    def kill(self, app):
+        if app.proc.poll() is None:
+            os.kill(app.proc.pid, 9)
+        app.stop()
+
+    def wait_state(self, port, state, timeout="5m"):
+        status, answer = self.emulator.post("/_understudy/wait", {
+            "until": {"elbTargetHealth": {"targetGroupArn": self.tg["TargetGroupArn"],
+                                          "id": "127.0.0.1", "port": port, "state": state}},
+            "timeout": timeout})
+        self.assertEqual(status, 200, answer)
+
+    def fault(self, action, **parameters):
+        status, answer = self.emulator.post("/_understudy/chaos/experiments", {
+            "action": action, "parameters": {k: str(v) for k, v in parameters.items()}})
+        self.assertEqual(status, 201, answer)
+        self.assertEqual(answer["state"]["status"], "running", answer)
+        return answer["id"]
+
+    def stop(self, experiment_id):
+        status, answer = self.emulator.post(f"/_understudy/chaos/experiments/{experiment_id}/stop")
+        self.assertEqual(status, 200, answer)
+
+    def get(self, timeout=10):
+        """(status, body name or None) of one GET through the listener."""
+        import urllib.error
+        import urllib.request
+        try:
+            with urllib.request.urlopen(self.url + "/", timeout=timeout) as response:
+                return response.status, json.loads(response.read())["name"]
+        except urllib.error.HTTPError as e:
+            return e.code, None
+
+    def test_error_status_per_target_then_recovery(self):
+        # Only target b answers 503 from the ALB: round robin makes it every other request.
+        experiment = self.fault("understudy:elb:error-status", status=503,
+                                targetGroupArn=self.tg["TargetGroupArn"],
+                                targetId="127.0.0.1", port=self.apps[1].port)
+        results = [self.get() for _ in range(10)]
+        self.assertEqual(sorted(set(results)), [(200, "a"), (503, None)])
+        self.assertEqual(results.count((503, None)), 5)
+        self.stop(experiment)
+        results = [self.get() for _ in range(4)]
+        self.assertEqual(sorted(set(results)), [(200, "a"), (200, "b")])
+
+    def test_reset_and_latency(self):
+        import http.client
+        import time
+        experiment = self.fault("understudy:elb:reset-connection",
+                                listenerArn=self.listener["ListenerArn"])
+        with self.assertRaises((ConnectionError, http.client.HTTPException, OSError)):
+            self.get()
+        self.stop(experiment)
+        self.assertEqual(self.get()[0], 200)
+        experiment = self.fault("understudy:elb:latency", latency="400ms")
+        started = time.monotonic()
+        self.assertEqual(self.get()[0], 200)
+        self.assertGreaterEqual(time.monotonic() - started, 0.4)
+        self.stop(experiment)
+
+    def test_timeout_answers_nothing(self):
+        import socket
+        experiment = self.fault("understudy:elb:timeout", timeout="PT1S")
+        with self.assertRaises((ConnectionError, OSError)):
+            self.get(timeout=5)
+        self.stop(experiment)
+        self.assertEqual(self.get()[0], 200)
+
+    def test_forced_health_check_failure_for_a_period(self):
+        status, answer = self.emulator.post("/_understudy/chaos/experiments", {
+            "action": "understudy:elb:health-check-failure", "duration": "PT2M",
+            "parameters": {"targetGroupArn": self.tg["TargetGroupArn"], "targetId": "127.0.0.1",
+                           "port": str(self.apps[0].port)}})
+        self.assertEqual(status, 201, answer)
+        self.wait_state(self.apps[0].port, "unhealthy")
+        health = self.elb.describe_target_health(TargetGroupArn=self.tg["TargetGroupArn"])
+        states = {d["Target"]["Port"]: d["TargetHealth"] for d in health["TargetHealthDescriptions"]}
+        self.assertEqual(states[self.apps[0].port]["Reason"], "Target.FailedHealthChecks")
+        self.assertEqual(states[self.apps[1].port]["State"], "healthy")
+        # Only b takes traffic while a is unhealthy.
+        self.assertEqual({self.get() for _ in range(4)}, {(200, "b")})
+        # After the period the checks pass again.
+        status, _ = self.emulator.post("/_understudy/wait", {
+            "until": {"chaosExperiment": {"id": answer["id"], "status": "completed"}},
+            "timeout": "10m"})
+        self.assertEqual(status, 200)
+        self.wait_state(self.apps[0].port, "healthy")
