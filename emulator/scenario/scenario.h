@@ -30,7 +30,7 @@ struct CallSpec {
   std::string account;  // empty: the emulator's default
 };
 
-enum class StepKind { kCall, kAdvance, kAdvanceTo, kWaitFor, kExpect, kMetrics };
+enum class StepKind { kCall, kAdvance, kAdvanceTo, kWaitFor, kExpect, kMetrics, kFault };
 const char* StepKindName(StepKind kind);
 
 struct Step {
@@ -47,6 +47,7 @@ struct Step {
   Duration advance_to_offset{};             // ...this long after the scenario's start
   Json wait_until;                          // kWaitFor: {"ecsService": {...}}
   Json metrics;  // kMetrics: a metric override, as POST /_understudy/metrics takes it
+  Json fault;    // kFault: an experiment, as POST /_understudy/chaos/experiments takes it
   Duration timeout = std::chrono::minutes(15);  // kWaitFor
   // kExpect: the check may first hold up to `within` of virtual time later; the clock
   // moves `every` between tries.
