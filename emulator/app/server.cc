@@ -381,8 +381,8 @@ Status Serve(const ServeOptions& options) {
   chaos::ChaosHooks chaos_hooks;
   chaos_hooks.tasks = [&ecs] { return ecs->ChaosTasks(); };
   chaos_hooks.stop_task = [&ecs](const Scope& scope, const std::string& id,
-                                 const std::string& reason) {
-    return ecs->ChaosStopTask(scope, id, reason);
+                                 const std::string& stop_code, const std::string& reason) {
+    return ecs->ChaosStopTask(scope, id, stop_code, reason);
   };
   chaos_hooks.signal_task = [&ecs](const Scope& scope, const std::string& id,
                                    const std::string& container, int signal) {

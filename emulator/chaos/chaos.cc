@@ -774,7 +774,19 @@ Result<std::function<void()>> Chaos::Apply(Experiment& e, const ActionSpec& spec
   if (id == "aws:ecs:stop-task") {
     if (!hooks_.stop_task) return Status::Unavailable("ECS is not available");
     for (const auto& t : targets) {
-      Status s = hooks_.stop_task(t.scope, t.task_id, "Task stopped by AWS FIS experiment " + e.id);
+      Status s = hooks_.stop_task(t.scope, t.task_id, "UserInitiated",
+                                  "Task stopped by AWS FIS experiment " + e.id);
+      if (!s.ok()) return s;
+    }
+    return nothing;
+  }
+  if (id == "understudy:ecs:spot-interruption") {
+    // Fargate Spot: the two-minute warning is the "ECS Task State Change" event with
+    // stopCode SpotInterruption, sent with the SIGTERM; SIGKILL follows stopTimeout.
+    if (!hooks_.stop_task) return Status::Unavailable("ECS is not available");
+    for (const auto& t : targets) {
+      Status s = hooks_.stop_task(t.scope, t.task_id, "SpotInterruption",
+                                  "Your Spot Task was interrupted.");
       if (!s.ok()) return s;
     }
     return nothing;

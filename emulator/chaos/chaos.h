@@ -35,7 +35,8 @@ namespace understudy::chaos {
 // tasks, and every alarm is unknown.
 struct ChaosHooks {
   std::function<std::vector<ecs::ChaosTask>()> tasks;
-  std::function<Status(const Scope&, const std::string& task_id, const std::string& reason)>
+  std::function<Status(const Scope&, const std::string& task_id, const std::string& stop_code,
+                       const std::string& reason)>
       stop_task;
   std::function<Status(const Scope&, const std::string& task_id, const std::string& container,
                        int signal)>

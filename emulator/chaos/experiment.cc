@@ -63,6 +63,12 @@ const std::vector<ActionType>& Catalog() {
          "aws:ecs:task",
          {{"exitCode", "The exit code the container reports (default 1).", false},
           {"containerName", "The container to crash (default: the essential ones).", false}}},
+        {"understudy:ecs:spot-interruption",
+         "Interrupt the Fargate Spot tasks: the SpotInterruption task state change (the "
+         "two-minute warning) and SIGTERM, then SIGKILL after the containers' stopTimeout.",
+         "Tasks",
+         "aws:ecs:task",
+         {}},
         {"understudy:ecs:hang-task",
          "Freeze the ECS tasks' processes (SIGSTOP) for the duration, then resume them "
          "(SIGCONT); their ports stay bound.",
@@ -230,7 +236,8 @@ std::map<std::string, std::string> StringMap(const Json& j) {
 // targets contradict each other (a frozen task cannot be crashed, a stopped one frozen).
 bool ExclusiveTaskFault(const std::string& id) {
   return id == "aws:ecs:stop-task" || id == "understudy:ecs:crash-task" ||
-         id == "understudy:ecs:hang-task" || id == "aws:ecs:task-kill-process";
+         id == "understudy:ecs:spot-interruption" || id == "understudy:ecs:hang-task" ||
+         id == "aws:ecs:task-kill-process";
 }
 
 }  // namespace

@@ -265,9 +265,9 @@ class EcsImpl final : public Ecs {
     return tasks_.PortsInNamespace(pid);
   }
   std::vector<ChaosTask> ChaosTasks() const override { return tasks_.ChaosTasks(); }
-  Status ChaosStopTask(const Scope& scope, const std::string& task_id,
+  Status ChaosStopTask(const Scope& scope, const std::string& task_id, const std::string& stop_code,
                        const std::string& reason) override {
-    return tasks_.ChaosStop(scope, task_id, reason);
+    return tasks_.ChaosStop(scope, task_id, stop_code, reason);
   }
   Status ChaosSignalTask(const Scope& scope, const std::string& task_id,
                          const std::string& container, int signal) override {

@@ -199,9 +199,10 @@ class Ecs {
   // Fault injection (docs/chaos.md). Tasks that are live (not STOPPED), ordered by
   // scope and task id.
   virtual std::vector<ChaosTask> ChaosTasks() const = 0;
-  // Stops the task as StopTask does, with `reason`.
+  // Stops the task as StopTask does, with `stop_code` ("UserInitiated",
+  // "SpotInterruption") and `reason`.
   virtual Status ChaosStopTask(const Scope& scope, const std::string& task_id,
-                               const std::string& reason) = 0;
+                               const std::string& stop_code, const std::string& reason) = 0;
   // Sends `signal` to the process groups of the task's running containers (`container`
   // "" for all of them).
   virtual Status ChaosSignalTask(const Scope& scope, const std::string& task_id,

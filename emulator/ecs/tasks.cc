@@ -620,12 +620,13 @@ std::vector<ChaosTask> Tasks::ChaosTasks() const {
   return out;
 }
 
-Status Tasks::ChaosStop(const Scope& scope, const std::string& task_id, const std::string& reason) {
+Status Tasks::ChaosStop(const Scope& scope, const std::string& task_id,
+                        const std::string& stop_code, const std::string& reason) {
   Key key{scope.account, scope.region, task_id};
   auto live = live_.find(key);
   if (live == live_.end() || live->second->stopping)
     return Status::NotFound("task " + task_id + " is not running");
-  BeginStop(key, "UserInitiated", reason);
+  BeginStop(key, stop_code, reason);
   return Status::Ok();
 }
 

@@ -118,7 +118,8 @@ class Tasks {
   std::optional<Usage> UsageOf(const Scope& scope, const std::string& task_id);
   // Fault injection (ecs.h).
   std::vector<ChaosTask> ChaosTasks() const;
-  Status ChaosStop(const Scope& scope, const std::string& task_id, const std::string& reason);
+  Status ChaosStop(const Scope& scope, const std::string& task_id, const std::string& stop_code,
+                   const std::string& reason);
   Status ChaosSignal(const Scope& scope, const std::string& task_id, const std::string& container,
                      int signal);
   Status ChaosCrash(const Scope& scope, const std::string& task_id, const std::string& container,

@@ -150,6 +150,29 @@ class ChaosTest(unittest.TestCase):
         self.assertEqual(task["stopCode"], "EssentialContainerExited")
         self.assertEqual(task["containers"][0]["exitCode"], 42)
 
+    def test_spot_interruption_warns_then_stops_and_the_service_replaces(self):
+        [task_arn] = self.service(self.emulator, "spot", 1)
+        _, before = self.emulator.get("/_understudy/bus")
+        experiment = self.inline({"action": "understudy:ecs:spot-interruption",
+                                  "targets": {"service": "spot"}})
+        self.wait({"ecsTask": {"cluster": "web", "task": task_arn, "lastStatus": "STOPPED"}})
+        task = self.ecs.describe_tasks(cluster="web", tasks=[task_arn])["tasks"][0]
+        self.assertEqual(task["stopCode"], "SpotInterruption")
+        self.assertEqual(task["stoppedReason"], "Your Spot Task was interrupted.")
+        _, bus = self.emulator.get("/_understudy/bus")
+        warnings = [e for e in bus["events"]
+                    if e["detail-type"] == "ECS Task State Change"
+                    and e["detail"].get("taskArn") == task_arn
+                    and e["detail"].get("stopCode") == "SpotInterruption"
+                    and e["detail"].get("lastStatus") != "STOPPED"]
+        self.assertTrue(warnings, "no SpotInterruption warning before the task stopped")
+        self.assertEqual(warnings[0]["detail"]["desiredStatus"], "STOPPED")
+        self.wait_steady(self.emulator, "spot")
+        after = self.ecs.list_tasks(cluster="web", serviceName="spot")["taskArns"]
+        self.assertEqual(len(after), 1)
+        self.assertNotEqual(after, [task_arn])
+        self.assertEqual(experiment["resolvedTargets"]["targets"], [task_arn])
+
     def test_kill_process_by_name_ends_the_task(self):
         [task_arn] = self.service(self.emulator, "killme", 1)
         name = os.path.basename(APP)[:15]

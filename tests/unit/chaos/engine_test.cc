@@ -28,7 +28,8 @@ struct FakeEcs {
   ChaosHooks Hooks() {
     ChaosHooks h;
     h.tasks = [this] { return tasks; };
-    h.stop_task = [this](const Scope&, const std::string& id, const std::string&) {
+    h.stop_task = [this](const Scope&, const std::string& id, const std::string&,
+                         const std::string&) {
       calls.push_back("stop " + id);
       return Status::Ok();
     };
