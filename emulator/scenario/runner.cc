@@ -241,6 +241,32 @@ class ScenarioRun {
                    " requests until " + a.body.value("endsAt", std::string("?")) + ")";
         return true;
       }
+      case StepKind::kFault: {
+        auto body = SubstituteVariables(step.fault, vars_);
+        Answer a = body.ok() ? Send("POST", "/_understudy/chaos/experiments", *body) : Answer{};
+        std::string problem = body.ok() ? TransportProblem(a) : body.status().message();
+        std::string state =
+            a.body.is_object() ? a.body.value("state", Json::object()).value("status", "") : "";
+        if (!problem.empty() || a.status != 201 || state == "failed") {
+          std::string why = !problem.empty()    ? problem
+                            : state == "failed" ? a.body["state"].value("reason", "")
+                                                : Short(a.body);
+          Record(step, "start fault " + step.label, false, why);
+          *outcome = "FAILED";
+          return false;
+        }
+        std::string targets;
+        Json resolved = a.body.value("resolvedTargets", Json::object());
+        for (const auto& [name, arns] : resolved.items()) {
+          for (const auto& arn : arns) {
+            targets += (targets.empty() ? "" : " ") + arn.get<std::string>();
+          }
+        }
+        std::string id = a.body.value("id", "");
+        result_.faults.emplace_back(step.path, id + " [" + targets + "]");
+        *outcome = "ok (" + id + (targets.empty() ? "" : ": " + targets) + ")";
+        return true;
+      }
       case StepKind::kAdvance: {
         Answer a =
             Send("POST", "/_understudy/clock", Json{{"advance", FormatDuration(step.advance)}});
@@ -852,7 +878,12 @@ std::string JUnitXml(const std::vector<ScenarioResult>& results) {
     xml += "      <property name=\"virtualStart\" value=\"" + XmlEscape(r.virtual_start) +
            "\"/>\n      <property name=\"virtualEnd\" value=\"" + XmlEscape(r.virtual_end) +
            "\"/>\n      <property name=\"journalFingerprint\" value=\"" +
-           XmlEscape(r.journal_fingerprint) + "\"/>\n    </properties>\n";
+           XmlEscape(r.journal_fingerprint) + "\"/>\n";
+    for (const auto& [step, fault] : r.faults) {
+      xml += "      <property name=\"fault." + XmlEscape(step) + "\" value=\"" + XmlEscape(fault) +
+             "\"/>\n";
+    }
+    xml += "    </properties>\n";
     xml += "    <testcase name=\"" + XmlEscape(r.name) + "\" classname=\"" + XmlEscape(r.file) +
            "\" time=\"" + time + "\">\n";
     if (!r.passed) {
