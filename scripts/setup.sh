@@ -27,6 +27,9 @@ packages=(
   # time zones (TZif files) for Scheduler expressions and scheduled scaling actions
   tzdata
   swaks  # SES: SMTP client for the integration tests
+  # the reference set-ups' apps (fixtures/amy, fixtures/convergence, fixtures/uptime):
+  # Django under gunicorn with boto3 for SES, and Node
+  python3-django gunicorn python3-boto3 nodejs
   # fuzzing (libFuzzer) and formatting
   clang libclang-rt-14-dev clang-format
   # benchmarks: the peers they compare against
