@@ -30,6 +30,9 @@ packages=(
   # the Docker runtime: an engine for its tests (scripts/start-dockerd.sh), and busybox
   # for the offline test images (fixtures/images/) and awsvpc pause containers
   docker.io busybox-static
+  # the reference set-ups' apps (fixtures/amy, fixtures/convergence, fixtures/uptime):
+  # Django under gunicorn with boto3 for SES, and Node
+  python3-django gunicorn python3-boto3 nodejs
   # fuzzing (libFuzzer) and formatting
   clang libclang-rt-14-dev clang-format
   # benchmarks: the peers they compare against

@@ -434,20 +434,40 @@ void FrontDoor::Invoke(const ServiceModel& model, const Operation& op, Protocol 
         registered->second.subject,
         Json{{"account", ctx.scope.account}, {"region", ctx.scope.region}, {"input", input}});
   }
-  auto hold = std::make_shared<Hold>(clock_.Acquire(registered->second.hold_label));
-  registered->second.handler(
-      ctx, input, [model = &model, hold, reply = std::move(reply)](ApiResult result) mutable {
-        if (!result.ok()) {
-          ApiError error = result.error();
-          if (const Shape* shape = model->FindError(error.code)) {
-            if (shape->http_status > 0) error.http_status = shape->http_status;
-            if (!shape->error_code.empty()) error.code = shape->error_code;
-          }
-          result = ApiResult(std::move(error));
-        }
-        reply(std::move(result));
-        hold->Release();
-      });
+  if (fault_hook_) {
+    if (auto fault = fault_hook_(ctx, input)) {
+      const Registered* reg = &registered->second;
+      auto finish = [this, model = &model, reg, ctx, input, reply = std::move(reply),
+                     fault = *fault]() mutable {
+        if (fault.error) return reply(ApiResult(*fault.error));
+        if (fault.output) return reply(ApiResult(*fault.output));
+        RunRegistered(*model, *reg, ctx, input, std::move(reply));
+      };
+      if (fault->latency <= Duration(0)) return finish();
+      // Latency is clock time: a virtual clock is pulled through it (docs/chaos.md).
+      clock_.Pull(clock_.Now() + fault->latency, std::move(finish), "injected latency");
+      return;
+    }
+  }
+  RunRegistered(model, registered->second, ctx, input, std::move(reply));
+}
+
+void FrontDoor::RunRegistered(const ServiceModel& model, const Registered& registered,
+                              const RequestContext& ctx, const Json& input, Reply reply) {
+  auto hold = std::make_shared<Hold>(clock_.Acquire(registered.hold_label));
+  registered.handler(ctx, input,
+                     [model = &model, hold, reply = std::move(reply)](ApiResult result) mutable {
+                       if (!result.ok()) {
+                         ApiError error = result.error();
+                         if (const Shape* shape = model->FindError(error.code)) {
+                           if (shape->http_status > 0) error.http_status = shape->http_status;
+                           if (!shape->error_code.empty()) error.code = shape->error_code;
+                         }
+                         result = ApiResult(std::move(error));
+                       }
+                       reply(std::move(result));
+                       hold->Release();
+                     });
 }
 
 void FrontDoor::Call(const std::string& service, const std::string& operation, const Scope& scope,

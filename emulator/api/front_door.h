@@ -44,6 +44,18 @@ using AsyncOperationHandler =
 using HttpReply = std::function<void(HttpResponse)>;
 using InternalHandler = std::function<void(const HttpRequest&, HttpReply reply)>;
 
+// What a fault rule (docs/chaos.md) does to one call: answer `error`, or answer
+// `output` without running the operation, or run it; in each case after `latency` of
+// clock time.
+struct InjectedFault {
+  std::optional<ApiError> error;
+  std::optional<Json> output;
+  Duration latency{0};
+};
+// Consulted for every call before it runs; nothing leaves the call alone.
+using FaultHook =
+    std::function<std::optional<InjectedFault>(const RequestContext&, const Json& input)>;
+
 struct FrontDoorOptions {
   std::string default_account = "000000000000";  // --account-id
   std::string default_region = "us-east-1";
@@ -92,6 +104,9 @@ class FrontDoor {
   void Call(const std::string& service, const std::string& operation, const Scope& scope,
             Json input, Reply reply);
 
+  // Installs the fault hook (one; a second replaces it). Unset: no call is touched.
+  void SetFaultHook(FaultHook hook) { fault_hook_ = std::move(hook); }
+
   // Model ids of services with at least one registered operation, sorted.
   std::vector<std::string> ImplementedServices() const;
   ModelRegistry& models() { return models_; }
@@ -113,10 +128,15 @@ class FrontDoor {
                              const std::string& request_id) const;
   Scope ScopeFrom(const std::optional<std::string>& region, const std::string& access_key) const;
 
+  // Runs the registered handler (after any injected fault's latency).
+  void RunRegistered(const ServiceModel& model, const Registered& registered,
+                     const RequestContext& ctx, const Json& input, Reply reply);
+
   Clock& clock_;
   Journal& journal_;
   Random random_;
   ModelRegistry& models_;
+  FaultHook fault_hook_;
   FrontDoorOptions options_;
   std::map<std::pair<std::string, std::string>, Registered> operations_;
   std::map<std::pair<std::string, std::string>, InternalHandler> internal_;

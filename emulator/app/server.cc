@@ -17,6 +17,7 @@
 #include "api/model.h"
 #include "app/task_names.h"
 #include "autoscaling/autoscaling.h"
+#include "chaos/chaos.h"
 #include "cloudwatch/cloudwatch.h"
 #include "cloudwatch/collectors.h"
 #include "core/clock.h"
@@ -410,6 +411,40 @@ Status Serve(const ServeOptions& options) {
                                                                    random.Fork("autoscaling"),
                                                                    *cloudwatch, scaling_options));
   scaling->Install(front_door, control);
+  // Fault injection (docs/chaos.md): FIS experiments acting on ECS tasks and API faults
+  // at the front door, stopped by CloudWatch alarms.
+  chaos::ChaosHooks chaos_hooks;
+  chaos_hooks.tasks = [&ecs] { return ecs->ChaosTasks(); };
+  chaos_hooks.stop_task = [&ecs](const Scope& scope, const std::string& id,
+                                 const std::string& stop_code, const std::string& reason) {
+    return ecs->ChaosStopTask(scope, id, stop_code, reason);
+  };
+  chaos_hooks.signal_task = [&ecs](const Scope& scope, const std::string& id,
+                                   const std::string& container, int signal) {
+    return ecs->ChaosSignalTask(scope, id, container, signal);
+  };
+  chaos_hooks.crash_task = [&ecs](const Scope& scope, const std::string& id,
+                                  const std::string& container, int exit_code) {
+    return ecs->ChaosCrashTask(scope, id, container, exit_code);
+  };
+  chaos_hooks.process_groups = [&ecs](const Scope& scope, const std::string& id,
+                                      const std::string& container) {
+    return ecs->ChaosProcessGroups(scope, id, container);
+  };
+  chaos_hooks.hold_until_exit = [&ecs](const Scope& scope, const std::string& id) {
+    ecs->ChaosHoldUntilExit(scope, id);
+  };
+  chaos_hooks.set_traffic_faults = [&data_plane](std::vector<elb::TrafficFault> faults) {
+    data_plane->SetTrafficFaults(std::move(faults));
+  };
+  chaos_hooks.set_health_failures = [&health_checker](std::vector<elb::TargetKey> keys) {
+    health_checker.SetForcedFailures(std::move(keys));
+  };
+  chaos_hooks.alarm_state = [&cloudwatch](const Scope& scope, const std::string& name) {
+    return cloudwatch->AlarmState(scope, name);
+  };
+  chaos::Chaos chaos(*clock, journal, bus, random, std::move(chaos_hooks));
+  chaos.Install(front_door, control);
   // SES: the API on the front door, and its SMTP endpoint (STARTTLS with the local CA).
   ses::SesOptions ses_options{!options.ses_production,
                               options.ses_pending_verification,

@@ -15,13 +15,17 @@
 namespace understudy::app {
 namespace {
 
-// Rewrites `path` in place (same inode, so the bind mount keeps showing it).
+// Rewrites `path` in place (same inode, so the bind mount keeps showing it). The new
+// text is written over the old from the start and the file is cut to its length only
+// then, never truncated first: an app resolving a name meanwhile (getaddrinfo reads
+// /etc/hosts on every lookup) never finds the file empty. Entries are only appended
+// to the same base, so such a reader sees the names it saw before.
 Status WriteInPlace(const std::string& path, const std::string& text) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IoError("open " + path + ": " + std::strerror(errno));
   size_t done = 0;
   while (done < text.size()) {
-    ssize_t n = write(fd, text.data() + done, text.size() - done);
+    ssize_t n = pwrite(fd, text.data() + done, text.size() - done, static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int error = errno;
@@ -29,6 +33,11 @@ Status WriteInPlace(const std::string& path, const std::string& text) {
       return Status::IoError("write " + path + ": " + std::strerror(error));
     }
     done += static_cast<size_t>(n);
+  }
+  if (ftruncate(fd, static_cast<off_t>(text.size())) != 0) {
+    int error = errno;
+    close(fd);
+    return Status::IoError("truncate " + path + ": " + std::strerror(error));
   }
   close(fd);
   return Status::Ok();
@@ -80,7 +89,8 @@ Status TaskNames::Open(int pid) {
   if (ec) return Status::IoError("cannot create " + dir_ + ": " + ec.message());
   Task task;
   task.hosts_path = dir_ + "/hosts-" + std::to_string(pid);
-  US_RETURN_IF_ERROR(WriteInPlace(task.hosts_path, HostsText(base_hosts_, {})));
+  task.hosts_text = HostsText(base_hosts_, {});
+  US_RETURN_IF_ERROR(WriteInPlace(task.hosts_path, task.hosts_text));
   Status bound = runtime::BindFileInMountNamespace(pid, task.hosts_path, "/etc/hosts");
   if (!bound.ok()) {
     std::filesystem::remove(task.hosts_path, ec);
@@ -170,8 +180,16 @@ void TaskNames::ApplyTo(int pid, Task& task, const std::vector<NameTarget>& targ
       if (!IsLoopback(t.address)) addresses.insert(t.address);
     }
   }
-  Status written = WriteInPlace(task.hosts_path, HostsText(base_hosts_, listed));
-  if (!written.ok()) Log(LogLevel::kWarn, "task names: " + written.message());
+  // Only when the names changed: most changes (a task starting elsewhere) leave them.
+  std::string text = HostsText(base_hosts_, listed);
+  if (text != task.hosts_text) {
+    Status written = WriteInPlace(task.hosts_path, text);
+    if (written.ok()) {
+      task.hosts_text = std::move(text);
+    } else {
+      Log(LogLevel::kWarn, "task names: " + written.message());
+    }
+  }
 
   for (auto it = task.relays.begin(); it != task.relays.end();) {
     auto want = wanted.find(it->first);

@@ -70,6 +70,7 @@ class TaskNames {
   void Apply();
   struct Task {
     std::string hosts_path;
+    std::string hosts_text;                      // what the file holds now
     std::map<std::string, std::string> aliases;  // address -> loopback label
     int next_label = 0;
     // (address, port) -> (target pid or 0 for the host, forwarder)

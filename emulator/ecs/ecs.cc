@@ -264,6 +264,26 @@ class EcsImpl final : public Ecs {
   std::vector<int> TaskPortsInNamespace(int pid) const override {
     return tasks_.PortsInNamespace(pid);
   }
+  std::vector<ChaosTask> ChaosTasks() const override { return tasks_.ChaosTasks(); }
+  Status ChaosStopTask(const Scope& scope, const std::string& task_id, const std::string& stop_code,
+                       const std::string& reason) override {
+    return tasks_.ChaosStop(scope, task_id, stop_code, reason);
+  }
+  Status ChaosSignalTask(const Scope& scope, const std::string& task_id,
+                         const std::string& container, int signal) override {
+    return tasks_.ChaosSignal(scope, task_id, container, signal);
+  }
+  Status ChaosCrashTask(const Scope& scope, const std::string& task_id,
+                        const std::string& container, int exit_code) override {
+    return tasks_.ChaosCrash(scope, task_id, container, exit_code);
+  }
+  void ChaosHoldUntilExit(const Scope& scope, const std::string& task_id) override {
+    tasks_.ChaosHoldUntilExit(scope, task_id);
+  }
+  std::vector<int> ChaosProcessGroups(const Scope& scope, const std::string& task_id,
+                                      const std::string& container) const override {
+    return tasks_.ChaosProcessGroups(scope, task_id, container);
+  }
   void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                        std::function<void(const std::vector<uint64_t>&)> close) override {
     tasks_.environment().network_namespaces = true;

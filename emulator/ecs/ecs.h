@@ -145,6 +145,19 @@ struct ServiceScale {
   bool deploying = false;  // a deployment is in progress
 };
 
+// A task as fault injection sees it (docs/chaos.md): what targets select on.
+struct ChaosTask {
+  Scope scope;
+  std::string task_arn;
+  std::string task_id;
+  std::string cluster_arn;
+  std::string cluster;  // name
+  std::string service;  // service name when the task belongs to one, else ""
+  std::string last_status;
+  std::map<std::string, std::string> tags;
+  std::vector<std::string> containers;  // names of its running containers
+};
+
 class Ecs {
  public:
   // Creates or migrates ECS's tables and loads what they hold.
@@ -183,6 +196,27 @@ class Ecs {
   // RunTask on behalf of another service (EventBridge rules and Scheduler): `input` is a
   // RunTask request whose startedBy may name the caller ("events-rule/nightly").
   virtual api::ApiResult RunTaskFor(const Scope& scope, const Json& input) = 0;
+  // Fault injection (docs/chaos.md). Tasks that are live (not STOPPED), ordered by
+  // scope and task id.
+  virtual std::vector<ChaosTask> ChaosTasks() const = 0;
+  // Stops the task as StopTask does, with `stop_code` ("UserInitiated",
+  // "SpotInterruption") and `reason`.
+  virtual Status ChaosStopTask(const Scope& scope, const std::string& task_id,
+                               const std::string& stop_code, const std::string& reason) = 0;
+  // Sends `signal` to the process groups of the task's running containers (`container`
+  // "" for all of them).
+  virtual Status ChaosSignalTask(const Scope& scope, const std::string& task_id,
+                                 const std::string& container, int signal) = 0;
+  // Kills the container (every essential one when `container` is "") with SIGKILL and
+  // reports `exit_code` as its exit code, as if it had crashed with it.
+  virtual Status ChaosCrashTask(const Scope& scope, const std::string& task_id,
+                                const std::string& container, int exit_code) = 0;
+  // Holds the clock until the task's processes have exited (a fault killed them from
+  // outside, and their exit is real work in flight).
+  virtual void ChaosHoldUntilExit(const Scope& scope, const std::string& task_id) = 0;
+  // Process group ids of the task's running containers.
+  virtual std::vector<int> ChaosProcessGroups(const Scope& scope, const std::string& task_id,
+                                              const std::string& container) const = 0;
   virtual void SetTaskNetworks(std::function<Result<std::vector<uint64_t>>(int pid)> open,
                                std::function<void(const std::vector<uint64_t>&)> close) = 0;
   // Containers on the host network get the hosts file `refresh` brings up to date and

@@ -3,6 +3,7 @@
 #include "core/glob.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -90,7 +91,18 @@ Result<ImageMap> ImageMap::Parse(const std::string& source, std::string_view tex
 
 Result<ImageMap> ImageMap::Load(const std::string& path) {
   US_ASSIGN_OR_RETURN(std::string text, ReadFile(path, "--images"));
-  return Parse(path, text);
+  US_ASSIGN_OR_RETURN(ImageMap map, Parse(path, text));
+  // A relative workingDirectory is relative to the file, so a mapping kept next to
+  // the app it runs works from any directory.
+  std::error_code error;
+  std::filesystem::path base =
+      std::filesystem::absolute(std::filesystem::path(path), error).parent_path();
+  for (auto& [pattern, config] : map.images_) {
+    if (!config.working_directory.empty() && config.working_directory.front() != '/') {
+      config.working_directory = (base / config.working_directory).lexically_normal().string();
+    }
+  }
+  return map;
 }
 
 std::optional<ImageConfig> ImageMap::Find(const std::string& image) const {

@@ -41,6 +41,7 @@ struct ContainerState {
   bool started = false;
   bool exited = false;
   int exit_code = 0;
+  std::optional<int> forced_exit_code;  // a crash injected by chaos reports this code
   std::string health = "UNKNOWN";  // UNKNOWN, HEALTHY, UNHEALTHY (containers with a healthCheck)
   int failures = 0;                // consecutive failed probes after the start period
   TimePoint started_at{};
@@ -602,6 +603,94 @@ std::optional<int> Tasks::NamespaceFor(const std::string& address) const {
     if (task != tasks_.end() && TaskAddress(task->second) == address) return live->pause->pid;
   }
   return std::nullopt;
+}
+
+std::vector<ChaosTask> Tasks::ChaosTasks() const {
+  std::vector<ChaosTask> out;
+  for (const auto& [key, live] : live_) {
+    auto task = tasks_.find(key);
+    if (task == tasks_.end() || live->stopping) continue;
+    const Json& t = task->second;
+    ChaosTask c;
+    c.scope = Scope{std::get<0>(key), std::get<1>(key)};
+    c.task_arn = t.value("taskArn", "");
+    c.task_id = std::get<2>(key);
+    c.cluster_arn = t.value("clusterArn", "");
+    c.cluster = c.cluster_arn.substr(c.cluster_arn.rfind('/') + 1);
+    std::string group = t.value("group", "");
+    if (group.rfind("service:", 0) == 0) c.service = group.substr(8);
+    c.last_status = t.value("lastStatus", "");
+    for (const auto& tag : t.value("tags", Json::array())) {
+      if (tag.is_object()) c.tags[tag.value("key", "")] = tag.value("value", "");
+    }
+    for (const auto& [name, handle] : live->running) c.containers.push_back(name);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Status Tasks::ChaosStop(const Scope& scope, const std::string& task_id,
+                        const std::string& stop_code, const std::string& reason) {
+  Key key{scope.account, scope.region, task_id};
+  auto live = live_.find(key);
+  if (live == live_.end() || live->second->stopping)
+    return Status::NotFound("task " + task_id + " is not running");
+  BeginStop(key, stop_code, reason);
+  return Status::Ok();
+}
+
+Status Tasks::ChaosSignal(const Scope& scope, const std::string& task_id,
+                          const std::string& container, int signal) {
+  auto live = live_.find(Key{scope.account, scope.region, task_id});
+  if (live == live_.end()) return Status::NotFound("task " + task_id + " is not running");
+  bool any = false;
+  for (const auto& [name, handle] : live->second->running) {
+    if (!container.empty() && name != container) continue;
+    US_RETURN_IF_ERROR(runtime_.Signal(handle, signal));
+    any = true;
+  }
+  if (!any) return Status::NotFound("task " + task_id + " has no running container " + container);
+  return Status::Ok();
+}
+
+Status Tasks::ChaosCrash(const Scope& scope, const std::string& task_id,
+                         const std::string& container, int exit_code) {
+  auto live = live_.find(Key{scope.account, scope.region, task_id});
+  if (live == live_.end() || live->second->stopping)
+    return Status::NotFound("task " + task_id + " is not running");
+  Live& l = *live->second;
+  bool any = false;
+  for (const auto& c : l.definition["containerDefinitions"]) {
+    std::string name = c["name"].get<std::string>();
+    if (container.empty() ? !c.value("essential", true) : name != container) continue;
+    auto running = l.running.find(name);
+    if (running == l.running.end()) continue;
+    l.containers[name].forced_exit_code = exit_code;
+    if (!l.stop_hold.active())
+      l.stop_hold = clock_.Acquire("task " + task_id + " crashed by a fault");
+    US_RETURN_IF_ERROR(runtime_.Signal(running->second, SIGKILL));
+    any = true;
+  }
+  if (!any) return Status::NotFound("task " + task_id + " has no running container " + container);
+  return Status::Ok();
+}
+
+void Tasks::ChaosHoldUntilExit(const Scope& scope, const std::string& task_id) {
+  auto live = live_.find(Key{scope.account, scope.region, task_id});
+  if (live == live_.end() || live->second->running.empty()) return;
+  if (!live->second->stop_hold.active())
+    live->second->stop_hold = clock_.Acquire("task " + task_id + " killed by a fault");
+}
+
+std::vector<int> Tasks::ChaosProcessGroups(const Scope& scope, const std::string& task_id,
+                                           const std::string& container) const {
+  std::vector<int> out;
+  auto live = live_.find(Key{scope.account, scope.region, task_id});
+  if (live == live_.end()) return out;
+  for (const auto& [name, handle] : live->second->running) {
+    if (container.empty() || name == container) out.push_back(handle.pid);
+  }
+  return out;
 }
 
 std::vector<int> Tasks::PortsInNamespace(int pid) const {
@@ -1192,18 +1281,24 @@ void Tasks::OnContainerExit(const Key& key, const std::string& container,
   }
   ContainerState& state = live.containers[container];
   state.exited = true;
-  state.exit_code = exit.exit_code;
+  runtime::ContainerExit exit_seen = exit;
+  if (state.forced_exit_code) {
+    exit_seen.exit_code = *state.forced_exit_code;
+    exit_seen.oom_killed = false;
+  }
+  const runtime::ContainerExit& exit_ref = exit_seen;
+  state.exit_code = exit_ref.exit_code;
   if (state.probe_timer) clock_.Cancel(state.probe_timer);
   for (auto& c : (*task)["containers"]) {
     if (c["name"] != container) continue;
     c["lastStatus"] = "STOPPED";
-    c["exitCode"] = exit.exit_code;
-    if (exit.oom_killed) c["reason"] = "OutOfMemoryError: Container killed due to memory usage";
-    if (!exit.reason.empty()) c["reason"] = exit.reason.substr(0, 255);
+    c["exitCode"] = exit_ref.exit_code;
+    if (exit_ref.oom_killed) c["reason"] = "OutOfMemoryError: Container killed due to memory usage";
+    if (!exit_ref.reason.empty()) c["reason"] = exit_ref.reason.substr(0, 255);
   }
   journal_.Transition(
       (*task)["taskArn"].get<std::string>(),
-      Json{{"container", container}, {"lastStatus", "STOPPED"}, {"exitCode", exit.exit_code}});
+      Json{{"container", container}, {"lastStatus", "STOPPED"}, {"exitCode", exit_ref.exit_code}});
   if (!live.stopping) {
     if (essential) {
       BeginStop(key, "EssentialContainerExited",

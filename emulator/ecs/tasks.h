@@ -116,6 +116,17 @@ class Tasks {
     double reserved_memory_mib = 0;
   };
   std::optional<Usage> UsageOf(const Scope& scope, const std::string& task_id);
+  // Fault injection (ecs.h).
+  std::vector<ChaosTask> ChaosTasks() const;
+  Status ChaosStop(const Scope& scope, const std::string& task_id, const std::string& stop_code,
+                   const std::string& reason);
+  Status ChaosSignal(const Scope& scope, const std::string& task_id, const std::string& container,
+                     int signal);
+  Status ChaosCrash(const Scope& scope, const std::string& task_id, const std::string& container,
+                    int exit_code);
+  void ChaosHoldUntilExit(const Scope& scope, const std::string& task_id);
+  std::vector<int> ChaosProcessGroups(const Scope& scope, const std::string& task_id,
+                                      const std::string& container) const;
   // (running, pending) counts of a cluster, for DescribeClusters.
   std::pair<int64_t, int64_t> Counts(const Scope& scope, const std::string& cluster_arn) const;
 

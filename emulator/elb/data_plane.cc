@@ -18,6 +18,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -286,6 +287,8 @@ struct Worker {
   Random random;
   std::shared_ptr<const Compiled> cached;
   uint64_t cached_version = 0;
+  std::shared_ptr<const std::vector<TrafficFault>> faults;
+  uint64_t faults_version = 0;
   std::unordered_map<std::string, std::vector<std::unique_ptr<Upstream>>> idle;
   // Open client connections by id: the listener they came in on, the socket, its deadline.
   struct Session {
@@ -552,6 +555,16 @@ class DataPlaneImpl : public DataPlane {
     version_.store(version == 0 ? version_.load() + 1 : version, std::memory_order_release);
   }
 
+  void SetTrafficFaults(std::vector<TrafficFault> faults) override {
+    bool active = !faults.empty();
+    {
+      std::lock_guard lock(faults_mu_);
+      faults_ = std::make_shared<const std::vector<TrafficFault>>(std::move(faults));
+      faults_version_.fetch_add(1, std::memory_order_acq_rel);
+    }
+    faults_active_.store(active, std::memory_order_release);
+  }
+
   void CutTarget(const std::string& target_group_arn, const std::string& id,
                  uint16_t port) override {
     std::shared_ptr<TargetRuntime> runtime;
@@ -637,6 +650,18 @@ class DataPlaneImpl : public DataPlane {
         e->stream->socket().cancel(ec);
       }
     }
+  }
+
+  // The traffic faults this worker applies, refreshed when new ones were set.
+  const std::vector<TrafficFault>& CurrentFaults(Worker& w) {
+    uint64_t version = faults_version_.load(std::memory_order_acquire);
+    if (!w.faults || w.faults_version != version) {
+      std::lock_guard lock(faults_mu_);
+      w.faults = faults_;
+      w.faults_version = version;
+    }
+    static const std::vector<TrafficFault> kNone;
+    return w.faults ? *w.faults : kNone;
   }
 
   awaitable<void> Accept(std::shared_ptr<Acceptor> acceptor, std::string arn) {
@@ -926,6 +951,39 @@ class DataPlaneImpl : public DataPlane {
         log.target =
             (target.id.find('.') != std::string::npos ? target.id : target.connect_address) + ":" +
             std::to_string(target.port);
+      }
+    }
+
+    // Injected traffic faults (docs/chaos.md): nothing but one atomic load when none.
+    if (faults_active_.load(std::memory_order_relaxed)) {
+      auto faults = CurrentFaults(w);  // a copy of the pointer's list outlives a swap
+      for (const TrafficFault& f : faults) {
+        if ((!f.listener_arn.empty() && f.listener_arn != listener.arn) ||
+            (!f.target_group_arn.empty() && f.target_group_arn != group.group->arn) ||
+            (!f.target_id.empty() && f.target_id != target.id) ||
+            (f.port != 0 && f.port != target.port))
+          continue;
+        if (f.probability < 1.0 && w.random.Unit() >= f.probability) continue;
+        if (f.kind == TrafficFault::Kind::kErrorStatus) {
+          log.error_reason = "-";
+          Response response = AlbResponse(f.status, version, true);
+          co_return co_await finish(response);
+        }
+        if (f.kind == TrafficFault::Kind::kReset) {
+          auto& socket = beast::get_lowest_layer(client).socket();
+          error_code ignored;
+          socket.set_option(asio::socket_base::linger(true, 0), ignored);
+          socket.close(ignored);
+          co_return false;
+        }
+        auto wait = f.kind == TrafficFault::Kind::kTimeout ? f.timeout : f.latency;
+        if (f.kind == TrafficFault::Kind::kLatency && f.jitter.count() > 0)
+          wait += std::chrono::milliseconds(w.random.Below(f.jitter.count() + 1));
+        asio::steady_timer timer(w.io);
+        timer.expires_after(wait);
+        error_code waited;
+        co_await timer.async_wait(asio::redirect_error(use_awaitable, waited));
+        if (f.kind == TrafficFault::Kind::kTimeout) co_return false;
       }
     }
 
@@ -1329,6 +1387,11 @@ class DataPlaneImpl : public DataPlane {
 
   std::mutex current_mu_;
   std::shared_ptr<const Compiled> current_;
+  // Traffic faults: a flag the request path reads first, the list it copies on change.
+  std::atomic<bool> faults_active_{false};
+  std::atomic<uint64_t> faults_version_{0};
+  std::mutex faults_mu_;
+  std::shared_ptr<const std::vector<TrafficFault>> faults_;
   std::atomic<uint64_t> version_{0};
 
   AccessLogs access_logs_;

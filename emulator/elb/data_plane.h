@@ -7,6 +7,7 @@
 // Public methods: any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,6 +37,22 @@ struct TargetCounters {
   uint64_t target_5xx = 0;
 };
 
+// A traffic fault (docs/chaos.md), Toxiproxy-style, on the requests a listener, a
+// target group or one target gets. Empty strings and a zero port match anything.
+struct TrafficFault {
+  enum class Kind { kLatency, kErrorStatus, kReset, kTimeout };
+  Kind kind = Kind::kLatency;
+  std::string listener_arn;
+  std::string target_group_arn;
+  std::string target_id;
+  uint16_t port = 0;
+  double probability = 1.0;              // of each matching request, drawn per worker stream
+  std::chrono::milliseconds latency{0};  // kLatency: added before forwarding
+  std::chrono::milliseconds jitter{0};   // kLatency: up to this much more
+  int status = 503;                      // kErrorStatus: the ALB answers this itself
+  std::chrono::milliseconds timeout{0};  // kTimeout: no answer, closed after this
+};
+
 class DataPlane {
  public:
   static Result<std::unique_ptr<DataPlane>> Start(DataPlaneOptions options);
@@ -56,6 +73,9 @@ class DataPlane {
                          uint16_t port) = 0;
   virtual TargetCounters Counters(const std::string& target_group_arn, const std::string& id,
                                   uint16_t port) const = 0;
+  // Replaces the traffic faults every new request consults (empty: none, and the
+  // request path pays one relaxed atomic load).
+  virtual void SetTrafficFaults(std::vector<TrafficFault> faults) = 0;
   // Stops every listener and joins the threads.
   virtual void Stop() = 0;
 };

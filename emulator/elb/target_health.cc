@@ -234,6 +234,15 @@ struct HealthChecker::State {
 
   State(EventLoop& loop, Clock& clock) : loop(loop), clock(clock) {}
 
+  bool Forced(const TargetKey& key) const {
+    for (const auto& f : forced) {
+      if (f.target_group_arn == key.target_group_arn && (f.id.empty() || f.id == key.id) &&
+          (f.port == 0 || f.port == key.port))
+        return true;
+    }
+    return false;
+  }
+
   void Changed() {
     if (on_change) on_change();
   }
@@ -264,6 +273,12 @@ struct HealthChecker::State {
     entry.next_probe.reset();
     entry.hold = clock.Acquire("health check " + key.id + ":" + std::to_string(key.port));
     TimePoint started = clock.Now();
+    if (Forced(key)) {
+      loop.Post([this, key, generation, started] {
+        OnResult(key, generation, started, {ProbeResult::Outcome::kFailed, 0});
+      });
+      return;
+    }
     entry.probe = std::make_shared<Probe>(loop.io(), entry.target,
                                           [this, key, generation, started](ProbeResult result) {
                                             OnResult(key, generation, started, result);
@@ -380,6 +395,7 @@ struct HealthChecker::State {
   // (oldest first); released at once when the checker goes.
   std::shared_ptr<std::deque<Hold>> releasing = std::make_shared<std::deque<Hold>>();
   std::function<void()> on_change;
+  std::vector<TargetKey> forced;  // SetForcedFailures
   std::map<TargetKey, Entry> entries;
   uint64_t next_generation = 1;
   // Virtual clock: results waiting for the other probes of the same instant.
@@ -461,6 +477,10 @@ double HealthChecker::SlowStartFactor(const TargetKey& key) const {
       std::chrono::duration<double>(state_->clock.Now() - *entry.slow_start_begin).count();
   // The first step already carries traffic, so a target in slow start is never at zero.
   return std::clamp(elapsed / total, 1.0 / kSlowStartSteps, 1.0);
+}
+
+void HealthChecker::SetForcedFailures(std::vector<TargetKey> keys) {
+  state_->forced = std::move(keys);
 }
 
 void HealthChecker::Clear() {

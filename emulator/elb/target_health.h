@@ -94,6 +94,10 @@ class HealthChecker {
   TargetHealthReport Health(const TargetKey& key) const;
   // The target's slow-start share in (0, 1]; 1 when not in slow start.
   double SlowStartFactor(const TargetKey& key) const;
+  // Fault injection (docs/chaos.md): probes of targets matching one of `keys` fail
+  // without connecting (Target.FailedHealthChecks) until replaced. An empty id or a zero
+  // port matches every target of the group, or every port.
+  void SetForcedFailures(std::vector<TargetKey> keys);
   // Forgets every target and cancels every probe.
   void Clear();
 

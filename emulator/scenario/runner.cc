@@ -79,7 +79,10 @@ class ScenarioRun {
     started_ = RealElapsedNow();
     deadline_ = started_ + options_.timeout;
     out_ << "== " << scenario_.name << " (" << scenario_.file << "), seed " << result_.seed << "\n";
-    std::vector<std::string> args = {"--clock", "virtual", "--seed", std::to_string(result_.seed)};
+    // A free SMTP port too: with the default one, scenarios run in parallel (ctest -j)
+    // would find it taken and run without SMTP.
+    std::vector<std::string> args = {
+        "--clock", "virtual", "--seed", std::to_string(result_.seed), "--smtp-port", "0"};
     if (scenario_.start) {
       args.push_back("--start");
       args.push_back(FormatIso8601(*scenario_.start));
@@ -239,6 +242,32 @@ class ScenarioRun {
         }
         *outcome = "started (" + std::to_string(a.body.value("planned", int64_t{0})) +
                    " requests until " + a.body.value("endsAt", std::string("?")) + ")";
+        return true;
+      }
+      case StepKind::kFault: {
+        auto body = SubstituteVariables(step.fault, vars_);
+        Answer a = body.ok() ? Send("POST", "/_understudy/chaos/experiments", *body) : Answer{};
+        std::string problem = body.ok() ? TransportProblem(a) : body.status().message();
+        std::string state =
+            a.body.is_object() ? a.body.value("state", Json::object()).value("status", "") : "";
+        if (!problem.empty() || a.status != 201 || state == "failed") {
+          std::string why = !problem.empty()    ? problem
+                            : state == "failed" ? a.body["state"].value("reason", "")
+                                                : Short(a.body);
+          Record(step, "start fault " + step.label, false, why);
+          *outcome = "FAILED";
+          return false;
+        }
+        std::string targets;
+        Json resolved = a.body.value("resolvedTargets", Json::object());
+        for (const auto& [name, arns] : resolved.items()) {
+          for (const auto& arn : arns) {
+            targets += (targets.empty() ? "" : " ") + arn.get<std::string>();
+          }
+        }
+        std::string id = a.body.value("id", "");
+        result_.faults.emplace_back(step.path, id + " [" + targets + "]");
+        *outcome = "ok (" + id + (targets.empty() ? "" : ": " + targets) + ")";
         return true;
       }
       case StepKind::kAdvance: {
@@ -852,7 +881,12 @@ std::string JUnitXml(const std::vector<ScenarioResult>& results) {
     xml += "      <property name=\"virtualStart\" value=\"" + XmlEscape(r.virtual_start) +
            "\"/>\n      <property name=\"virtualEnd\" value=\"" + XmlEscape(r.virtual_end) +
            "\"/>\n      <property name=\"journalFingerprint\" value=\"" +
-           XmlEscape(r.journal_fingerprint) + "\"/>\n    </properties>\n";
+           XmlEscape(r.journal_fingerprint) + "\"/>\n";
+    for (const auto& [step, fault] : r.faults) {
+      xml += "      <property name=\"fault." + XmlEscape(step) + "\" value=\"" + XmlEscape(fault) +
+             "\"/>\n";
+    }
+    xml += "    </properties>\n";
     xml += "    <testcase name=\"" + XmlEscape(r.name) + "\" classname=\"" + XmlEscape(r.file) +
            "\" time=\"" + time + "\">\n";
     if (!r.passed) {

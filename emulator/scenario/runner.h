@@ -45,6 +45,8 @@ struct ScenarioResult {
   // The emulator's journal at the end (inputs, transitions, times): entries and a
   // 64-bit FNV-1a fingerprint of them. Equal seeds and steps give equal fingerprints.
   size_t journal_entries = 0;
+  // Fault steps: (step path, "EXP... [resolved target ARNs]"), also JUnit properties.
+  std::vector<std::pair<std::string, std::string>> faults;
   std::string journal_fingerprint;
 };
 

@@ -286,7 +286,7 @@ class Parser {
   Result<Step> ParseStep(const Json& value, const std::string& path) {
     static const char* kKinds =
         "a step object with one of \"call\", \"advance\", \"advanceTo\", \"waitFor\", "
-        "\"expect\", \"metrics\" or \"traffic\"";
+        "\"expect\", \"metrics\", \"traffic\" or \"fault\"";
     if (!value.is_object()) return source_.Error(path, Found(value), kKinds);
     Step step;
     step.path = path;
@@ -325,6 +325,44 @@ class Parser {
       char rate[32];
       std::snprintf(rate, sizeof rate, "%g", t.rate);
       step.label = t.name + " " + rate + "/s for " + FormatDuration(t.duration);
+    } else if (value.contains("fault")) {
+      // Fault injection (docs/chaos.md): one inline action or {"experiment": {...}}; the
+      // emulator validates the experiment itself when the step runs.
+      step.kind = StepKind::kFault;
+      US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"fault", "name"}));
+      const Json& fault = value["fault"];
+      std::string fpath = JoinPath(path, "fault");
+      if (!fault.is_object() || (!fault.contains("action") && !fault.contains("experiment"))) {
+        return source_.Error(fpath, Found(fault),
+                             "{\"action\": \"aws:ecs:stop-task\", \"targets\": {...}} or "
+                             "{\"experiment\": {...an experiment template...}}");
+      }
+      if (fault.contains("experiment")) {
+        US_RETURN_IF_ERROR(source_.OnlyMembers(fault, fpath, {"experiment"}));
+        if (!fault["experiment"].is_object() || !fault["experiment"].contains("actions")) {
+          return source_.Error(JoinPath(fpath, "experiment"), Found(fault["experiment"]),
+                               "an experiment template with \"actions\"");
+        }
+        step.label = "fault experiment";
+      } else {
+        US_RETURN_IF_ERROR(source_.OnlyMembers(
+            fault, fpath, {"action", "targets", "parameters", "duration", "stopConditions"}));
+        const Json& action = fault["action"];
+        std::string id = action.is_string() ? action.get<std::string>() : "";
+        if (std::count(id.begin(), id.end(), ':') != 2) {
+          return source_.Error(JoinPath(fpath, "action"), Found(action),
+                               "an action id such as \"aws:ecs:stop-task\"");
+        }
+        for (const char* member : {"targets", "parameters"}) {
+          if (fault.contains(member) && !fault[member].is_object())
+            return source_.Error(JoinPath(fpath, member), Found(fault[member]), "an object");
+        }
+        if (fault.contains("duration")) {
+          US_RETURN_IF_ERROR(DurationAt(fault["duration"], JoinPath(fpath, "duration")).status());
+        }
+        step.label = action.get<std::string>();
+      }
+      step.fault = fault;
     } else if (value.contains("advance")) {
       step.kind = StepKind::kAdvance;
       US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"advance", "name"}));
@@ -928,6 +966,8 @@ const char* StepKindName(StepKind kind) {
       return "metrics";
     case StepKind::kTraffic:
       return "traffic";
+    case StepKind::kFault:
+      return "fault";
   }
   return "?";
 }
@@ -956,6 +996,11 @@ Result<std::vector<std::string>> ExpandScenarioPaths(const std::vector<std::stri
           if (name == "taskdefs" || name.rfind("_", 0) == 0 || name.rfind(".", 0) == 0) {
             it.disable_recursion_pending();
           }
+          continue;
+        }
+        // The --images and --secrets files kept next to scenarios are not scenarios.
+        if (name == "images.json" || name == "secrets.json" || name.rfind("_", 0) == 0 ||
+            name.rfind(".", 0) == 0) {
           continue;
         }
         if (it->path().extension() == ".json") found.push_back(it->path().string());

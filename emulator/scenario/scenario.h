@@ -30,7 +30,7 @@ struct CallSpec {
   std::string account;  // empty: the emulator's default
 };
 
-enum class StepKind { kCall, kAdvance, kAdvanceTo, kWaitFor, kExpect, kMetrics, kTraffic };
+enum class StepKind { kCall, kAdvance, kAdvanceTo, kWaitFor, kExpect, kMetrics, kTraffic, kFault };
 const char* StepKindName(StepKind kind);
 
 // What an expectation looks at: an operation's output, a traffic generator's counts
@@ -65,6 +65,7 @@ struct Step {
   Json wait_until;                          // kWaitFor: {"ecsService": {...}}
   Json metrics;  // kMetrics: a metric override, as POST /_understudy/metrics takes it
   Json traffic;  // kTraffic: a generator, as POST /_understudy/traffic takes it
+  Json fault;    // kFault: an experiment, as POST /_understudy/chaos/experiments takes it
   Duration timeout = std::chrono::minutes(15);  // kWaitFor
   // kExpect: the check may first hold up to `within` of virtual time later; the clock
   // moves `every` between tries.

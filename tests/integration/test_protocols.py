@@ -157,8 +157,9 @@ class ProtocolsTest(unittest.TestCase):
                          "to satisfy constraint: Member must have length less than or equal to 64")
         rc, out, err = self.emulator.aws("scheduler", "list-schedules")
         self.assertEqual((rc, out), (0, {"Schedules": []}), err)
-        rc, out, err = self.emulator.aws("fis", "list-experiments")
-        self.assertIn("(UnknownOperationException) when calling the ListExperiments operation", err)
+        rc, out, err = self.emulator.aws("fis", "list-target-resource-types")
+        self.assertIn("(UnknownOperationException) when calling the ListTargetResourceTypes "
+                      "operation", err)
 
     # Smithy RPC v2 CBOR (CloudWatch): botocore 1.43 speaks it; errors come back as CBOR.
     def test_rpc_v2_cbor(self):

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "support/status_matchers.h"
@@ -51,6 +52,22 @@ TEST(ImageMapTest, Errors) {
             "images.json: $.images[\"a\"].environment.K: expected a string");
   EXPECT_EQ(ImageMap::Load("/nonexistent/images.json").status().message(),
             "cannot read --images file /nonexistent/images.json");
+}
+
+// A relative workingDirectory in a loaded file is relative to the file's directory;
+// an absolute one is kept.
+TEST(ImageMapTest, LoadResolvesRelativeWorkingDirectory) {
+  std::string dir = ::testing::TempDir() + "/understudy_images_test";
+  std::filesystem::create_directories(dir + "/scenarios/amy");
+  std::string path = dir + "/scenarios/amy/images.json";
+  std::ofstream(path) << R"({"images": {"amy/web:*": {"workingDirectory": "../../fixtures/amy"},
+                                        "abs/*": {"workingDirectory": "/srv/app"}}})";
+  auto map = ImageMap::Load(path);
+  ASSERT_TRUE(map.ok()) << map.status().ToString();
+  EXPECT_EQ(map->Find("amy/web:1")->working_directory,
+            std::filesystem::path(dir + "/fixtures/amy").lexically_normal().string());
+  EXPECT_EQ(map->Find("abs/x")->working_directory, "/srv/app");
+  std::filesystem::remove_all(dir);
 }
 
 // Docker's rules: a container entryPoint replaces the image's and drops its command.

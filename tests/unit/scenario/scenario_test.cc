@@ -57,6 +57,27 @@ TEST(ScenarioTest, ReadsEveryStepKind) {
   EXPECT_EQ(parsed->steps[4].line, 13u);
 }
 
+TEST(ScenarioTest, FaultSteps) {
+  auto parsed = ParseScenario("f.json", R"j({"steps": [
+    {"fault": {"action": "aws:ecs:stop-task",
+               "targets": {"service": "web/api", "selection": "COUNT(1)"}, "duration": "5m"}},
+    {"fault": {"experiment": {"actions": {"w": {"actionId": "aws:fis:wait",
+                                                "parameters": {"duration": "PT1M"}}}}}}]})j");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->steps[0].kind, StepKind::kFault);
+  EXPECT_EQ(parsed->steps[0].label, "aws:ecs:stop-task");
+  EXPECT_EQ(parsed->steps[0].fault["targets"]["selection"], "COUNT(1)");
+  EXPECT_EQ(parsed->steps[1].label, "fault experiment");
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n  {\"fault\": {\"action\": \"stop\"}}]}"),
+            "s.json:2:24: steps[0].fault.action: found \"stop\"; expected an action id such as "
+            "\"aws:ecs:stop-task\"");
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n  {\"fault\": {\"action\": \"aws:ecs:stop-task\", "
+                    "\"duration\": \"soon\"}}]}"),
+            "s.json:2:57: steps[0].fault.duration: found \"soon\"; expected a duration string "
+            "such as \"90s\", \"15m\" or \"1h30m\"");
+  EXPECT_FALSE(ErrorOf("{\"steps\": [{\"fault\": {\"targets\": {}}}]}").empty());
+}
+
 TEST(ScenarioTest, ExpectWithinAWindow) {
   auto parsed = ParseScenario("s.json", R"({"steps": [
     {"expect": {"call": {"service": "ecs", "operation": "ListClusters"}, "path": "a", "equals": 1},
@@ -275,7 +296,7 @@ TEST(ScenarioTest, ErrorsNameFileLinePathFoundAndExpected) {
   EXPECT_EQ(ErrorOf("{\"steps\": [\n\n  {\"sleep\": 1}]}"),
             "s.json:3:3: steps[0]: found an object with members sleep; expected a step object "
             "with one of \"call\", \"advance\", \"advanceTo\", \"waitFor\", \"expect\", "
-            "\"metrics\" or \"traffic\"");
+            "\"metrics\", \"traffic\" or \"fault\"");
   EXPECT_EQ(
       ErrorOf("{\"steps\": [\n  {\"metrics\": 85}]}"),
       "s.json:2:15: steps[0].metrics: found 85 (number); expected a metric override object such "
@@ -375,7 +396,9 @@ TEST(ScenarioTest, ExpandsDirectories) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir / "b" / "taskdefs");
   std::filesystem::create_directories(dir / "_files");
-  for (auto p : {"b/2.json", "a.json", "b/taskdefs/t.json", "_files/f.json", "notes.md"}) {
+  // images.json and secrets.json are the emulator's files a scenario names, not scenarios.
+  for (auto p : {"b/2.json", "a.json", "b/taskdefs/t.json", "_files/f.json", "notes.md",
+                 "b/images.json", "b/secrets.json", "b/_shared.json"}) {
     std::ofstream(dir / p) << "{}";
   }
   auto files = ExpandScenarioPaths({dir.string()});
