@@ -405,6 +405,9 @@ Status Serve(const ServeOptions& options) {
   chaos_hooks.set_health_failures = [&health_checker](std::vector<elb::TargetKey> keys) {
     health_checker.SetForcedFailures(std::move(keys));
   };
+  chaos_hooks.set_delivery_fault = [&events](events::DeliveryFault fault) {
+    events->SetDeliveryFault(std::move(fault));
+  };
   chaos_hooks.alarm_state = [&cloudwatch](const Scope& scope, const std::string& name) {
     return cloudwatch->AlarmState(scope, name);
   };

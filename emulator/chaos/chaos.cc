@@ -143,6 +143,10 @@ void Chaos::Install(api::FrontDoor& front_door, api::ControlApi& control) {
   front_door.SetFaultHook([this](const api::RequestContext& ctx, const Json& input) {
     return api_faults_.Decide(ctx, input);
   });
+  if (hooks_.set_delivery_fault) {
+    hooks_.set_delivery_fault(
+        [this](const events::DeliveryRequest& request) { return DecideDelivery(request); });
+  }
 
   const std::string base = "/_understudy/chaos/experiments";
   front_door.RegisterInternal(
@@ -235,6 +239,7 @@ Status Chaos::Reset() {
   api_faults_.Clear();
   traffic_faults_.clear();
   health_failures_.clear();
+  delivery_rules_.clear();
   PublishElbFaults();
   return Status::Ok();
 }
@@ -673,6 +678,7 @@ void Chaos::StartAction(Experiment& e, const std::string& name) {
   const ActionType* type = FindActionType(a.spec.action_id);
   bool lasting = a.spec.duration.has_value() || a.spec.action_id.rfind("understudy:api:", 0) == 0 ||
                  a.spec.action_id.rfind("understudy:elb:", 0) == 0 ||
+                 a.spec.action_id == "understudy:events:target-failure" ||
                  a.spec.action_id == "understudy:ecs:placement-failure";
   (void)type;
   if (lasting && !a.spec.duration) return;  // until the experiment stops
@@ -749,6 +755,24 @@ void Chaos::OnBusEvent(const Json& event) {
       }
     }
   }
+}
+
+std::optional<events::InjectedFailure> Chaos::DecideDelivery(
+    const events::DeliveryRequest& request) {
+  for (auto& [id, r] : delivery_rules_) {
+    if (!r.source.empty() && r.source != request.source_name && r.source != request.source_arn)
+      continue;
+    if (!r.target_arn.empty() && r.target_arn != request.target.value("Arn", "")) continue;
+    int64_t n = ++r.matched;
+    if (r.fail_first > 0 && n > r.fail_first) continue;
+    if (r.probability < 1.0 && r.random.Unit() >= r.probability) continue;
+    ++r.applied;
+    journal_.Transition("chaos/delivery-fault", Json{{"source", request.source_arn},
+                                                     {"targetArn", request.target.value("Arn", "")},
+                                                     {"errorCode", r.failure.code}});
+    return r.failure;
+  }
+  return std::nullopt;
 }
 
 void Chaos::PublishElbFaults() {
@@ -869,6 +893,30 @@ Result<std::function<void()>> Chaos::Apply(Experiment& e, const ActionSpec& spec
                                  {"faulted", api_faults_.applied(rule_id)}});
       }
       api_faults_.Remove(rule_id);
+    });
+  }
+  if (id == "understudy:events:target-failure") {
+    DeliveryRule rule;
+    rule.source = Text(p, "source");
+    rule.target_arn = Text(p, "targetArn");
+    rule.failure = {Text(p, "errorCode", "ServiceUnavailable"),
+                    Text(p, "message", "Target invocation failed (injected by understudy chaos)")};
+    rule.fail_first = Number(p, "failFirst", 0);
+    rule.probability = p.count("probability") ? std::stod(p.at("probability")) : 1.0;
+    rule.random = e.random.Fork("action/" + action_name);
+    uint64_t rule_id = next_elb_rule_++;
+    delivery_rules_[rule_id] = std::move(rule);
+    std::string exp_id = e.id;
+    return std::function<void()>([this, rule_id, exp_id, action_name] {
+      auto it = experiments_.find(exp_id);
+      auto r = delivery_rules_.find(rule_id);
+      if (it != experiments_.end() && r != delivery_rules_.end()) {
+        Record(*it->second, Json{{"event", "faultRemoved"},
+                                 {"action", action_name},
+                                 {"calls", r->second.matched},
+                                 {"faulted", r->second.applied}});
+      }
+      delivery_rules_.erase(rule_id);
     });
   }
   if (id.rfind("understudy:elb:", 0) == 0) {

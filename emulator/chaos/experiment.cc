@@ -97,6 +97,18 @@ const std::vector<ActionType>& Catalog() {
       own.insert(own.end(), scope.begin(), scope.end());
       return own;
     };
+    c.push_back({"understudy:events:target-failure",
+                 "Fail EventBridge rule and Scheduler target invocations (retried as a "
+                 "throttled or unavailable target is, then dead-lettered).",
+                 "",
+                 "",
+                 {{"source", "Only this rule or schedule (name or ARN).", false},
+                  {"targetArn", "Only invocations of this target.", false},
+                  {"errorCode", "The error code recorded (default ServiceUnavailable).", false},
+                  {"message", "The error message recorded.", false},
+                  kFailFirst,
+                  kProbability,
+                  kOptionalDuration}});
     c.push_back({"understudy:elb:latency",
                  "Delay requests through the ALB before they are forwarded.", "", "",
                  with({{"latency", "Added latency (ISO 8601 or 250ms).", true},

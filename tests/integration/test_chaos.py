@@ -264,6 +264,33 @@ class ChaosTest(unittest.TestCase):
         self.assertEqual(len(placed["tasks"]), 1)
         self.assertEqual(placed["failures"], [])
 
+    def test_event_target_failures_are_retried_then_dead_lettered(self):
+        events = self.emulator.client("events")
+        self.emulator.client("logs").create_log_group(logGroupName="/orders")
+        events.put_rule(Name="orders", EventPattern=json.dumps({"source": ["shop"]}))
+        events.put_targets(Rule="orders", Targets=[{
+            "Id": "log", "Arn": "arn:aws:logs:us-east-1:000000000000:log-group:/orders",
+            "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
+            "DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:000000000000:dlq"}}])
+        # The first attempt fails, the retry gets through.
+        first = self.inline({"action": "understudy:events:target-failure",
+                             "parameters": {"source": "orders", "failFirst": "1"}})
+        events.put_events(Entries=[{"Source": "shop", "DetailType": "Order", "Detail": "{}"}])
+        self.wait({"eventsDelivered": {"source": "orders", "outcome": "SUCCEEDED", "count": 1}})
+        _, body = self.emulator.get("/_understudy/events/deliveries?source=orders")
+        self.assertEqual(body["deliveries"][0]["attempts"], 2)
+        self.emulator.post(f"/_understudy/chaos/experiments/{first['id']}/stop")
+        # Every attempt fails: retries run out and the dead-letter queue is recorded.
+        self.inline({"action": "understudy:events:target-failure",
+                     "parameters": {"source": "orders", "errorCode": "ThrottlingException"}})
+        events.put_events(Entries=[{"Source": "shop", "DetailType": "Order", "Detail": "{}"}])
+        self.wait({"eventsDelivered": {"source": "orders", "outcome": "FAILED", "count": 1}})
+        _, body = self.emulator.get("/_understudy/events/deliveries?source=orders")
+        failed = [d for d in body["deliveries"] if d["outcome"] == "FAILED"][0]
+        self.assertEqual(failed["attempts"], 3)
+        self.assertEqual(failed["exhaustedRetryCondition"], "MaximumRetryAttempts")
+        self.assertEqual(failed["deadLetter"]["arn"], "arn:aws:sqs:us-east-1:000000000000:dlq")
+
     def test_bad_input_gets_validation_errors(self):
         template = {
             "description": "bad", "roleArn": ROLE, "stopConditions": [{"source": "none"}],
