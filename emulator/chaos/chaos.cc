@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/arn.h"
+#include "core/glob.h"
 #include "core/time.h"
 
 namespace understudy::chaos {
@@ -143,6 +144,9 @@ void Chaos::Install(api::FrontDoor& front_door, api::ControlApi& control) {
   front_door.SetFaultHook([this](const api::RequestContext& ctx, const Json& input) {
     return api_faults_.Decide(ctx, input);
   });
+  if (hooks_.set_smtp_fault) {
+    hooks_.set_smtp_fault([this](const std::string& address) { return DecideSmtp(address); });
+  }
   if (hooks_.set_delivery_fault) {
     hooks_.set_delivery_fault(
         [this](const events::DeliveryRequest& request) { return DecideDelivery(request); });
@@ -156,8 +160,8 @@ void Chaos::Install(api::FrontDoor& front_door, api::ControlApi& control) {
           return reply(api::ControlError(400, "ValidationException",
                                          "the body is not JSON: " + body.status().message()));
         }
-        std::string account = "000000000000";
-        std::string region = "us-east-1";
+        std::string account = hooks_.default_scope.account;
+        std::string region = hooks_.default_scope.region;
         if (auto scope = api::ParseCredentialScope(request)) region = scope->region;
         if (body->is_object()) {
           account = body->value("account", account);
@@ -240,6 +244,7 @@ Status Chaos::Reset() {
   traffic_faults_.clear();
   health_failures_.clear();
   delivery_rules_.clear();
+  smtp_rules_.clear();
   PublishElbFaults();
   return Status::Ok();
 }
@@ -679,6 +684,7 @@ void Chaos::StartAction(Experiment& e, const std::string& name) {
   bool lasting = a.spec.duration.has_value() || a.spec.action_id.rfind("understudy:api:", 0) == 0 ||
                  a.spec.action_id.rfind("understudy:elb:", 0) == 0 ||
                  a.spec.action_id == "understudy:events:target-failure" ||
+                 a.spec.action_id == "understudy:ses:smtp-reject" ||
                  a.spec.action_id == "understudy:ecs:placement-failure";
   (void)type;
   if (lasting && !a.spec.duration) return;  // until the experiment stops
@@ -771,6 +777,21 @@ std::optional<events::InjectedFailure> Chaos::DecideDelivery(
                                                      {"targetArn", request.target.value("Arn", "")},
                                                      {"errorCode", r.failure.code}});
     return r.failure;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Chaos::DecideSmtp(const std::string& address) {
+  std::string lower = address;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& [id, r] : smtp_rules_) {
+    if (!r.recipient.empty() && !GlobMatch(r.recipient, lower)) continue;
+    int64_t n = ++r.matched;
+    if (r.fail_first > 0 && n > r.fail_first) continue;
+    if (r.probability < 1.0 && r.random.Unit() >= r.probability) continue;
+    ++r.applied;
+    journal_.Transition("chaos/smtp-fault", Json{{"recipient", address}, {"reply", r.reply}});
+    return r.reply;
   }
   return std::nullopt;
 }
@@ -893,6 +914,33 @@ Result<std::function<void()>> Chaos::Apply(Experiment& e, const ActionSpec& spec
                                  {"faulted", api_faults_.applied(rule_id)}});
       }
       api_faults_.Remove(rule_id);
+    });
+  }
+  if (id == "understudy:ses:smtp-reject") {
+    SmtpRule rule;
+    rule.recipient = Text(p, "recipient");
+    for (char& c : rule.recipient)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string code = Text(p, "code", "550");
+    std::string fallback =
+        code[0] == '4' ? "4.2.0 Mailbox temporarily unavailable" : "5.1.1 Mailbox unavailable";
+    rule.reply = code + " " + Text(p, "message", fallback);
+    rule.fail_first = Number(p, "failFirst", 0);
+    rule.probability = p.count("probability") ? std::stod(p.at("probability")) : 1.0;
+    rule.random = e.random.Fork("action/" + action_name);
+    uint64_t rule_id = next_elb_rule_++;
+    smtp_rules_[rule_id] = std::move(rule);
+    std::string exp_id = e.id;
+    return std::function<void()>([this, rule_id, exp_id, action_name] {
+      auto it = experiments_.find(exp_id);
+      auto r = smtp_rules_.find(rule_id);
+      if (it != experiments_.end() && r != smtp_rules_.end()) {
+        Record(*it->second, Json{{"event", "faultRemoved"},
+                                 {"action", action_name},
+                                 {"calls", r->second.matched},
+                                 {"faulted", r->second.applied}});
+      }
+      smtp_rules_.erase(rule_id);
     });
   }
   if (id == "understudy:events:target-failure") {

@@ -97,6 +97,18 @@ const std::vector<ActionType>& Catalog() {
       own.insert(own.end(), scope.begin(), scope.end());
       return own;
     };
+    c.push_back(
+        {"understudy:ses:smtp-reject",
+         "Reply to RCPT TO at SES's SMTP endpoint with a 4xx or 5xx code for matching "
+         "recipients.",
+         "",
+         "",
+         {{"recipient", "Recipients matching this pattern (* wildcards); all when absent.", false},
+          {"code", "The reply code (default 550; 4xx is a temporary failure).", false},
+          {"message", "The reply text after the code.", false},
+          kFailFirst,
+          kProbability,
+          kOptionalDuration}});
     c.push_back({"understudy:events:target-failure",
                  "Fail EventBridge rule and Scheduler target invocations (retried as a "
                  "throttled or unavailable target is, then dead-lettered).",
@@ -350,7 +362,8 @@ std::variant<Template, api::ApiError> ParseTemplate(const Json& input) {
                        "'; expected an ISO 8601 duration such as PT5M");
       }
     }
-    for (const char* number : {"exitCode", "httpStatus", "failFirst", "every", "status", "port"}) {
+    for (const char* number :
+         {"exitCode", "httpStatus", "failFirst", "every", "status", "port", "code"}) {
       auto p = spec.parameters.find(number);
       if (p == spec.parameters.end()) continue;
       bool ok = !p->second.empty() && p->second.size() < 10 &&

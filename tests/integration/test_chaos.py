@@ -291,6 +291,31 @@ class ChaosTest(unittest.TestCase):
         self.assertEqual(failed["exhaustedRetryCondition"], "MaximumRetryAttempts")
         self.assertEqual(failed["deadLetter"]["arn"], "arn:aws:sqs:us-east-1:000000000000:dlq")
 
+    def test_smtp_replies_for_matching_recipients(self):
+        import smtplib
+        ses = self.emulator.client("sesv2")
+        ses.create_email_identity(EmailIdentity="shop@example.com")
+        self.emulator.post("/_understudy/ses/account", {"sandbox": False})
+        self.inline({"action": "understudy:ses:smtp-reject",
+                     "parameters": {"recipient": "*@bounce.example", "code": "550"}})
+        self.inline({"action": "understudy:ses:smtp-reject",
+                     "parameters": {"recipient": "later@example.com", "code": "451",
+                                    "failFirst": "1"}})
+        message = "Subject: hi\r\n\r\nhello\r\n"
+        with smtplib.SMTP("127.0.0.1", self.emulator.smtp_port, timeout=10) as smtp:
+            with self.assertRaises(smtplib.SMTPRecipientsRefused) as refused:
+                smtp.sendmail("shop@example.com", ["Someone@Bounce.Example"], message)
+            [(code, text)] = refused.exception.recipients.values()
+            self.assertEqual(code, 550)
+            self.assertIn(b"5.1.1", text)
+            # A 4xx for the first try only: the retry is accepted.
+            with self.assertRaises(smtplib.SMTPRecipientsRefused) as refused:
+                smtp.sendmail("shop@example.com", ["later@example.com"], message)
+            self.assertEqual(list(refused.exception.recipients.values())[0][0], 451)
+            self.assertEqual(smtp.sendmail("shop@example.com", ["later@example.com"], message), {})
+            # Other recipients are untouched.
+            self.assertEqual(smtp.sendmail("shop@example.com", ["ok@example.com"], message), {})
+
     def test_bad_input_gets_validation_errors(self):
         template = {
             "description": "bad", "roleArn": ROLE, "stopConditions": [{"source": "none"}],
