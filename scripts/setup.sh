@@ -27,6 +27,7 @@ packages=(
   # time zones (TZif files) for Scheduler expressions and scheduled scaling actions
   tzdata
   swaks  # SES: SMTP client for the integration tests
+  iptables iproute2 util-linux  # chaos: network faults in task namespaces (iptables, tc, nsenter)
   # fuzzing (libFuzzer) and formatting
   clang libclang-rt-14-dev clang-format
   # benchmarks: the peers they compare against

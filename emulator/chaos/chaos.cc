@@ -1,7 +1,12 @@
 #include "chaos/chaos.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include <algorithm>
 #include <fstream>
@@ -52,6 +57,39 @@ std::vector<int> ProcessesNamed(const std::vector<int>& groups, const std::strin
   closedir(proc);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// Runs `argv` inside the network namespace of process `pid` (nsenter), waiting for it.
+Status RunInNetns(int pid, const std::vector<std::string>& argv) {
+  std::vector<std::string> full = {"nsenter", "--net=/proc/" + std::to_string(pid) + "/ns/net"};
+  full.insert(full.end(), argv.begin(), argv.end());
+  std::string text;
+  for (const auto& a : full) text += (text.empty() ? "" : " ") + a;
+  int err[2];
+  if (pipe2(err, O_CLOEXEC) != 0) return Status::IoError("pipe: " + std::string(strerror(errno)));
+  pid_t child = fork();
+  if (child < 0) return Status::IoError("fork: " + std::string(strerror(errno)));
+  if (child == 0) {
+    dup2(err[1], 2);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) dup2(null, 1);
+    std::vector<char*> args;
+    for (auto& a : full) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(err[1]);
+  std::string output;
+  char buffer[512];
+  ssize_t n;
+  while ((n = read(err[0], buffer, sizeof(buffer))) > 0) output.append(buffer, n);
+  close(err[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::Ok();
+  while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
+  return Status::Unavailable(text + " failed" + (output.empty() ? "" : ": " + output));
 }
 
 int64_t Number(const std::map<std::string, std::string>& params, const std::string& key,
@@ -824,6 +862,53 @@ Result<std::function<void()>> Chaos::Apply(Experiment& e, const ActionSpec& spec
       if (!s.ok()) return s;
     }
     return nothing;
+  }
+  if (id == "aws:ecs:task-network-blackhole-port" || id == "aws:ecs:task-network-packet-loss" ||
+      id == "aws:ecs:task-network-latency") {
+    // In each task's own network namespace: an iptables rule (blackhole, loss) or a tc
+    // netem qdisc on its loopback (latency), removed at the end.
+    std::vector<std::string> add, remove;
+    if (id == "aws:ecs:task-network-latency") {
+      std::string delay = Text(p, "delayMilliseconds") + "ms";
+      add = {"tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", delay};
+      remove = {"tc", "qdisc", "del", "dev", "lo", "root"};
+    } else {
+      std::vector<std::string> rule;
+      if (id == "aws:ecs:task-network-blackhole-port") {
+        std::string chain = Text(p, "trafficType", "ingress") == "egress" ? "OUTPUT" : "INPUT";
+        rule = {chain, "-p", Text(p, "protocol", "tcp"), "--dport", Text(p, "port"), "-j", "DROP"};
+      } else {
+        double loss = std::stod(Text(p, "lossPercent", "0")) / 100.0;
+        rule = {
+            "INPUT", "-m",  "statistic", "--mode", "random", "--probability", std::to_string(loss),
+            "-j",    "DROP"};
+      }
+      add = {"iptables", "-I"};
+      add.insert(add.end(), rule.begin(), rule.end());
+      remove = {"iptables", "-D"};
+      remove.insert(remove.end(), rule.begin(), rule.end());
+    }
+    std::vector<int> applied;
+    auto undo = [remove](const std::vector<int>& pids) {
+      for (int pid : pids) (void)RunInNetns(pid, remove);
+    };
+    for (const auto& t : targets) {
+      if (t.netns_pid == 0) {
+        undo(applied);
+        return Status::FailedPrecondition("task " + t.task_id +
+                                          " has no network namespace of its own (an awsvpc "
+                                          "task where network namespaces are available)");
+      }
+      Status s = RunInNetns(t.netns_pid, add);
+      if (!s.ok()) {
+        undo(applied);
+        if (id == "aws:ecs:task-network-latency")
+          return Status::Unavailable("tc netem is not available here (" + s.message() + ")");
+        return s;
+      }
+      applied.push_back(t.netns_pid);
+    }
+    return std::function<void()>([undo, applied] { undo(applied); });
   }
   if (id == "understudy:ecs:spot-interruption") {
     // Fargate Spot: the two-minute warning is the "ECS Task State Change" event with

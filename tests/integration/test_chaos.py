@@ -316,6 +316,43 @@ class ChaosTest(unittest.TestCase):
             # Other recipients are untouched.
             self.assertEqual(smtp.sendmail("shop@example.com", ["ok@example.com"], message), {})
 
+    def test_network_blackhole_port_in_the_task_namespace(self):
+        import subprocess
+        self.service(self.emulator, "netapp", 1, app_name="net-app")
+        [pid] = pids_named("net-app")
+        probe = ("import socket,sys\n"
+                 "try:\n socket.create_connection(('127.0.0.1', 8080), timeout=1).close(); print('open')\n"
+                 "except OSError: print('dropped')\n")
+
+        def connect():
+            return subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", "python3", "-c", probe],
+                                  capture_output=True, text=True, timeout=20).stdout.strip()
+
+        if os.path.realpath(f"/proc/{pid}/ns/net") == os.path.realpath("/proc/self/ns/net"):
+            self.skipTest("tasks share the host's network namespace here")
+        self.assertEqual(connect(), "open")
+        experiment = self.inline({"action": "aws:ecs:task-network-blackhole-port",
+                                  "targets": {"service": "netapp"},
+                                  "parameters": {"port": "8080"}, "duration": "PT5M"})
+        self.assertEqual(experiment["state"]["status"], "running", experiment["state"])
+        self.assertEqual(connect(), "dropped")
+        self.wait({"chaosExperiment": {"id": experiment["id"], "status": "completed"}})
+        self.assertEqual(connect(), "open")
+        loss = self.inline({"action": "aws:ecs:task-network-packet-loss",
+                            "targets": {"service": "netapp"},
+                            "parameters": {"lossPercent": "100"}, "duration": "PT1M"})
+        self.assertEqual(connect(), "dropped")
+        self.emulator.post(f"/_understudy/chaos/experiments/{loss['id']}/stop")
+        self.assertEqual(connect(), "open")
+        # Latency needs tc netem: where the kernel lacks it the experiment fails, saying so.
+        latency = self.inline({"action": "aws:ecs:task-network-latency",
+                               "targets": {"service": "netapp"},
+                               "parameters": {"delayMilliseconds": "100"}, "duration": "PT1M"})
+        if latency["state"]["status"] == "failed":
+            self.assertIn("tc netem is not available", latency["state"]["reason"])
+        else:
+            self.wait({"chaosExperiment": {"id": latency["id"], "status": "completed"}})
+
     def test_bad_input_gets_validation_errors(self):
         template = {
             "description": "bad", "roleArn": ROLE, "stopConditions": [{"source": "none"}],
