@@ -33,6 +33,7 @@ packages=(
   # the reference set-ups' apps (fixtures/amy, fixtures/convergence, fixtures/uptime):
   # Django under gunicorn with boto3 for SES, and Node
   python3-django gunicorn python3-boto3 nodejs
+  iptables iproute2 util-linux  # chaos: network faults in task namespaces (iptables, tc, nsenter)
   # fuzzing (libFuzzer) and formatting
   clang libclang-rt-14-dev clang-format
   # benchmarks: the peers they compare against

@@ -440,6 +440,16 @@ Status Serve(const ServeOptions& options) {
   chaos_hooks.set_health_failures = [&health_checker](std::vector<elb::TargetKey> keys) {
     health_checker.SetForcedFailures(std::move(keys));
   };
+  chaos_hooks.set_delivery_fault = [&events](events::DeliveryFault fault) {
+    events->SetDeliveryFault(std::move(fault));
+  };
+  // SMTP listeners start later; they consult the chaos fault through this.
+  std::function<std::optional<std::string>(const std::string&)> smtp_fault;
+  chaos_hooks.set_smtp_fault =
+      [&smtp_fault](std::function<std::optional<std::string>(const std::string&)> fault) {
+        smtp_fault = std::move(fault);
+      };
+  chaos_hooks.default_scope = Scope{options.account_id, options.region};
   chaos_hooks.alarm_state = [&cloudwatch](const Scope& scope, const std::string& name) {
     return cloudwatch->AlarmState(scope, name);
   };
@@ -475,7 +485,10 @@ Status Serve(const ServeOptions& options) {
       [&clock](Duration delay, std::function<void()> fn) {
         return clock->ScheduleAfter(delay, std::move(fn), "smtp idle");
       },
-      [&clock](uint64_t id) { clock->Cancel(id); }};
+      [&clock](uint64_t id) { clock->Cancel(id); },
+      [&smtp_fault](const std::string& address) -> std::optional<std::string> {
+        return smtp_fault ? smtp_fault(address) : std::nullopt;
+      }};
   US_ASSIGN_OR_RETURN(auto smtp, ses::StartSmtpListeners(loop.io(), *ses, smtp_options));
   control.AddHealthField("ses", [&smtp] { return smtp.health; });
 

@@ -1,7 +1,12 @@
 #include "chaos/chaos.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include <algorithm>
 #include <fstream>
@@ -9,6 +14,7 @@
 #include <sstream>
 
 #include "core/arn.h"
+#include "core/glob.h"
 #include "core/time.h"
 
 namespace understudy::chaos {
@@ -51,6 +57,39 @@ std::vector<int> ProcessesNamed(const std::vector<int>& groups, const std::strin
   closedir(proc);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// Runs `argv` inside the network namespace of process `pid` (nsenter), waiting for it.
+Status RunInNetns(int pid, const std::vector<std::string>& argv) {
+  std::vector<std::string> full = {"nsenter", "--net=/proc/" + std::to_string(pid) + "/ns/net"};
+  full.insert(full.end(), argv.begin(), argv.end());
+  std::string text;
+  for (const auto& a : full) text += (text.empty() ? "" : " ") + a;
+  int err[2];
+  if (pipe2(err, O_CLOEXEC) != 0) return Status::IoError("pipe: " + std::string(strerror(errno)));
+  pid_t child = fork();
+  if (child < 0) return Status::IoError("fork: " + std::string(strerror(errno)));
+  if (child == 0) {
+    dup2(err[1], 2);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) dup2(null, 1);
+    std::vector<char*> args;
+    for (auto& a : full) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(err[1]);
+  std::string output;
+  char buffer[512];
+  ssize_t n;
+  while ((n = read(err[0], buffer, sizeof(buffer))) > 0) output.append(buffer, n);
+  close(err[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::Ok();
+  while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
+  return Status::Unavailable(text + " failed" + (output.empty() ? "" : ": " + output));
 }
 
 int64_t Number(const std::map<std::string, std::string>& params, const std::string& key,
@@ -143,6 +182,13 @@ void Chaos::Install(api::FrontDoor& front_door, api::ControlApi& control) {
   front_door.SetFaultHook([this](const api::RequestContext& ctx, const Json& input) {
     return api_faults_.Decide(ctx, input);
   });
+  if (hooks_.set_smtp_fault) {
+    hooks_.set_smtp_fault([this](const std::string& address) { return DecideSmtp(address); });
+  }
+  if (hooks_.set_delivery_fault) {
+    hooks_.set_delivery_fault(
+        [this](const events::DeliveryRequest& request) { return DecideDelivery(request); });
+  }
 
   const std::string base = "/_understudy/chaos/experiments";
   front_door.RegisterInternal(
@@ -152,8 +198,8 @@ void Chaos::Install(api::FrontDoor& front_door, api::ControlApi& control) {
           return reply(api::ControlError(400, "ValidationException",
                                          "the body is not JSON: " + body.status().message()));
         }
-        std::string account = "000000000000";
-        std::string region = "us-east-1";
+        std::string account = hooks_.default_scope.account;
+        std::string region = hooks_.default_scope.region;
         if (auto scope = api::ParseCredentialScope(request)) region = scope->region;
         if (body->is_object()) {
           account = body->value("account", account);
@@ -235,6 +281,8 @@ Status Chaos::Reset() {
   api_faults_.Clear();
   traffic_faults_.clear();
   health_failures_.clear();
+  delivery_rules_.clear();
+  smtp_rules_.clear();
   PublishElbFaults();
   return Status::Ok();
 }
@@ -673,6 +721,8 @@ void Chaos::StartAction(Experiment& e, const std::string& name) {
   const ActionType* type = FindActionType(a.spec.action_id);
   bool lasting = a.spec.duration.has_value() || a.spec.action_id.rfind("understudy:api:", 0) == 0 ||
                  a.spec.action_id.rfind("understudy:elb:", 0) == 0 ||
+                 a.spec.action_id == "understudy:events:target-failure" ||
+                 a.spec.action_id == "understudy:ses:smtp-reject" ||
                  a.spec.action_id == "understudy:ecs:placement-failure";
   (void)type;
   if (lasting && !a.spec.duration) return;  // until the experiment stops
@@ -751,6 +801,39 @@ void Chaos::OnBusEvent(const Json& event) {
   }
 }
 
+std::optional<events::InjectedFailure> Chaos::DecideDelivery(
+    const events::DeliveryRequest& request) {
+  for (auto& [id, r] : delivery_rules_) {
+    if (!r.source.empty() && r.source != request.source_name && r.source != request.source_arn)
+      continue;
+    if (!r.target_arn.empty() && r.target_arn != request.target.value("Arn", "")) continue;
+    int64_t n = ++r.matched;
+    if (r.fail_first > 0 && n > r.fail_first) continue;
+    if (r.probability < 1.0 && r.random.Unit() >= r.probability) continue;
+    ++r.applied;
+    journal_.Transition("chaos/delivery-fault", Json{{"source", request.source_arn},
+                                                     {"targetArn", request.target.value("Arn", "")},
+                                                     {"errorCode", r.failure.code}});
+    return r.failure;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Chaos::DecideSmtp(const std::string& address) {
+  std::string lower = address;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& [id, r] : smtp_rules_) {
+    if (!r.recipient.empty() && !GlobMatch(r.recipient, lower)) continue;
+    int64_t n = ++r.matched;
+    if (r.fail_first > 0 && n > r.fail_first) continue;
+    if (r.probability < 1.0 && r.random.Unit() >= r.probability) continue;
+    ++r.applied;
+    journal_.Transition("chaos/smtp-fault", Json{{"recipient", address}, {"reply", r.reply}});
+    return r.reply;
+  }
+  return std::nullopt;
+}
+
 void Chaos::PublishElbFaults() {
   if (hooks_.set_traffic_faults) {
     std::vector<elb::TrafficFault> faults;
@@ -779,6 +862,53 @@ Result<std::function<void()>> Chaos::Apply(Experiment& e, const ActionSpec& spec
       if (!s.ok()) return s;
     }
     return nothing;
+  }
+  if (id == "aws:ecs:task-network-blackhole-port" || id == "aws:ecs:task-network-packet-loss" ||
+      id == "aws:ecs:task-network-latency") {
+    // In each task's own network namespace: an iptables rule (blackhole, loss) or a tc
+    // netem qdisc on its loopback (latency), removed at the end.
+    std::vector<std::string> add, remove;
+    if (id == "aws:ecs:task-network-latency") {
+      std::string delay = Text(p, "delayMilliseconds") + "ms";
+      add = {"tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", delay};
+      remove = {"tc", "qdisc", "del", "dev", "lo", "root"};
+    } else {
+      std::vector<std::string> rule;
+      if (id == "aws:ecs:task-network-blackhole-port") {
+        std::string chain = Text(p, "trafficType", "ingress") == "egress" ? "OUTPUT" : "INPUT";
+        rule = {chain, "-p", Text(p, "protocol", "tcp"), "--dport", Text(p, "port"), "-j", "DROP"};
+      } else {
+        double loss = std::stod(Text(p, "lossPercent", "0")) / 100.0;
+        rule = {
+            "INPUT", "-m",  "statistic", "--mode", "random", "--probability", std::to_string(loss),
+            "-j",    "DROP"};
+      }
+      add = {"iptables", "-I"};
+      add.insert(add.end(), rule.begin(), rule.end());
+      remove = {"iptables", "-D"};
+      remove.insert(remove.end(), rule.begin(), rule.end());
+    }
+    std::vector<int> applied;
+    auto undo = [remove](const std::vector<int>& pids) {
+      for (int pid : pids) (void)RunInNetns(pid, remove);
+    };
+    for (const auto& t : targets) {
+      if (t.netns_pid == 0) {
+        undo(applied);
+        return Status::FailedPrecondition("task " + t.task_id +
+                                          " has no network namespace of its own (an awsvpc "
+                                          "task where network namespaces are available)");
+      }
+      Status s = RunInNetns(t.netns_pid, add);
+      if (!s.ok()) {
+        undo(applied);
+        if (id == "aws:ecs:task-network-latency")
+          return Status::Unavailable("tc netem is not available here (" + s.message() + ")");
+        return s;
+      }
+      applied.push_back(t.netns_pid);
+    }
+    return std::function<void()>([undo, applied] { undo(applied); });
   }
   if (id == "understudy:ecs:spot-interruption") {
     // Fargate Spot: the two-minute warning is the "ECS Task State Change" event with
@@ -869,6 +999,57 @@ Result<std::function<void()>> Chaos::Apply(Experiment& e, const ActionSpec& spec
                                  {"faulted", api_faults_.applied(rule_id)}});
       }
       api_faults_.Remove(rule_id);
+    });
+  }
+  if (id == "understudy:ses:smtp-reject") {
+    SmtpRule rule;
+    rule.recipient = Text(p, "recipient");
+    for (char& c : rule.recipient)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string code = Text(p, "code", "550");
+    std::string fallback =
+        code[0] == '4' ? "4.2.0 Mailbox temporarily unavailable" : "5.1.1 Mailbox unavailable";
+    rule.reply = code + " " + Text(p, "message", fallback);
+    rule.fail_first = Number(p, "failFirst", 0);
+    rule.probability = p.count("probability") ? std::stod(p.at("probability")) : 1.0;
+    rule.random = e.random.Fork("action/" + action_name);
+    uint64_t rule_id = next_elb_rule_++;
+    smtp_rules_[rule_id] = std::move(rule);
+    std::string exp_id = e.id;
+    return std::function<void()>([this, rule_id, exp_id, action_name] {
+      auto it = experiments_.find(exp_id);
+      auto r = smtp_rules_.find(rule_id);
+      if (it != experiments_.end() && r != smtp_rules_.end()) {
+        Record(*it->second, Json{{"event", "faultRemoved"},
+                                 {"action", action_name},
+                                 {"calls", r->second.matched},
+                                 {"faulted", r->second.applied}});
+      }
+      smtp_rules_.erase(rule_id);
+    });
+  }
+  if (id == "understudy:events:target-failure") {
+    DeliveryRule rule;
+    rule.source = Text(p, "source");
+    rule.target_arn = Text(p, "targetArn");
+    rule.failure = {Text(p, "errorCode", "ServiceUnavailable"),
+                    Text(p, "message", "Target invocation failed (injected by understudy chaos)")};
+    rule.fail_first = Number(p, "failFirst", 0);
+    rule.probability = p.count("probability") ? std::stod(p.at("probability")) : 1.0;
+    rule.random = e.random.Fork("action/" + action_name);
+    uint64_t rule_id = next_elb_rule_++;
+    delivery_rules_[rule_id] = std::move(rule);
+    std::string exp_id = e.id;
+    return std::function<void()>([this, rule_id, exp_id, action_name] {
+      auto it = experiments_.find(exp_id);
+      auto r = delivery_rules_.find(rule_id);
+      if (it != experiments_.end() && r != delivery_rules_.end()) {
+        Record(*it->second, Json{{"event", "faultRemoved"},
+                                 {"action", action_name},
+                                 {"calls", r->second.matched},
+                                 {"faulted", r->second.applied}});
+      }
+      delivery_rules_.erase(rule_id);
     });
   }
   if (id.rfind("understudy:elb:", 0) == 0) {

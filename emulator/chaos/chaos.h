@@ -28,6 +28,7 @@
 #include "ecs/ecs.h"
 #include "elb/data_plane.h"
 #include "elb/target_health.h"
+#include "events/delivery.h"
 
 namespace understudy::chaos {
 
@@ -53,6 +54,14 @@ struct ChaosHooks {
   // failures in force, replaced whole on every change.
   std::function<void(std::vector<elb::TrafficFault>)> set_traffic_faults;
   std::function<void(std::vector<elb::TargetKey>)> set_health_failures;
+  // EventBridge and Scheduler target invocations: the fault consulted before each attempt.
+  std::function<void(events::DeliveryFault)> set_delivery_fault;
+  // SES's SMTP endpoint: the reply to RCPT TO for a recipient, consulted for each one.
+  std::function<void(std::function<std::optional<std::string>(const std::string& address)>)>
+      set_smtp_fault;
+  // Where control-API experiments act unless the body names "account" and "region"
+  // (the emulator's --account-id and --region).
+  Scope default_scope{"000000000000", "us-east-1"};
   // The state of the alarm named `name` ("OK", "ALARM", "INSUFFICIENT_DATA"), or nothing.
   std::function<std::optional<std::string>(const Scope&, const std::string& name)> alarm_state;
 };
@@ -135,6 +144,29 @@ class Chaos {
   std::map<uint64_t, elb::TrafficFault> traffic_faults_;
   std::map<uint64_t, elb::TargetKey> health_failures_;
   uint64_t next_elb_rule_ = 1;
+  struct DeliveryRule {
+    std::string source;  // rule or schedule name or ARN; "" = any
+    std::string target_arn;
+    events::InjectedFailure failure;
+    int64_t fail_first = 0;
+    double probability = 1.0;
+    Random random{0};
+    int64_t matched = 0;
+    int64_t applied = 0;
+  };
+  std::map<uint64_t, DeliveryRule> delivery_rules_;
+  struct SmtpRule {
+    std::string recipient;  // a pattern with * wildcards, matched case-insensitively
+    std::string reply;      // "550 5.1.1 ..."
+    int64_t fail_first = 0;
+    double probability = 1.0;
+    Random random{0};
+    int64_t matched = 0;
+    int64_t applied = 0;
+  };
+  std::map<uint64_t, SmtpRule> smtp_rules_;
+  std::optional<std::string> DecideSmtp(const std::string& address);
+  std::optional<events::InjectedFailure> DecideDelivery(const events::DeliveryRequest& request);
   void PublishElbFaults();
   std::map<std::string, std::unique_ptr<Experiment>> experiments_;
   std::vector<std::string> order_;  // experiment ids, oldest first

@@ -63,6 +63,24 @@ const std::vector<ActionType>& Catalog() {
          "aws:ecs:task",
          {{"exitCode", "The exit code the container reports (default 1).", false},
           {"containerName", "The container to crash (default: the essential ones).", false}}},
+        {"aws:ecs:task-network-blackhole-port",
+         "Drop inbound or outbound traffic to a port in the ECS tasks' network namespace.",
+         "Tasks",
+         "aws:ecs:task",
+         {{"port", "The port.", true},
+          {"protocol", "tcp (default) or udp.", false},
+          {"trafficType", "ingress (default) or egress.", false},
+          kDuration}},
+        {"aws:ecs:task-network-packet-loss",
+         "Drop a share of the packets entering the ECS tasks' network namespace.",
+         "Tasks",
+         "aws:ecs:task",
+         {{"lossPercent", "The share of packets dropped, 0 to 100.", true}, kDuration}},
+        {"aws:ecs:task-network-latency",
+         "Delay the traffic of the ECS tasks' network namespace (needs tc netem).",
+         "Tasks",
+         "aws:ecs:task",
+         {{"delayMilliseconds", "The added delay.", true}, kDuration}},
         {"understudy:ecs:spot-interruption",
          "Interrupt the Fargate Spot tasks: the SpotInterruption task state change (the "
          "two-minute warning) and SIGTERM, then SIGKILL after the containers' stopTimeout.",
@@ -97,6 +115,30 @@ const std::vector<ActionType>& Catalog() {
       own.insert(own.end(), scope.begin(), scope.end());
       return own;
     };
+    c.push_back(
+        {"understudy:ses:smtp-reject",
+         "Reply to RCPT TO at SES's SMTP endpoint with a 4xx or 5xx code for matching "
+         "recipients.",
+         "",
+         "",
+         {{"recipient", "Recipients matching this pattern (* wildcards); all when absent.", false},
+          {"code", "The reply code (default 550; 4xx is a temporary failure).", false},
+          {"message", "The reply text after the code.", false},
+          kFailFirst,
+          kProbability,
+          kOptionalDuration}});
+    c.push_back({"understudy:events:target-failure",
+                 "Fail EventBridge rule and Scheduler target invocations (retried as a "
+                 "throttled or unavailable target is, then dead-lettered).",
+                 "",
+                 "",
+                 {{"source", "Only this rule or schedule (name or ARN).", false},
+                  {"targetArn", "Only invocations of this target.", false},
+                  {"errorCode", "The error code recorded (default ServiceUnavailable).", false},
+                  {"message", "The error message recorded.", false},
+                  kFailFirst,
+                  kProbability,
+                  kOptionalDuration}});
     c.push_back({"understudy:elb:latency",
                  "Delay requests through the ALB before they are forwarded.", "", "",
                  with({{"latency", "Added latency (ISO 8601 or 250ms).", true},
@@ -338,7 +380,8 @@ std::variant<Template, api::ApiError> ParseTemplate(const Json& input) {
                        "'; expected an ISO 8601 duration such as PT5M");
       }
     }
-    for (const char* number : {"exitCode", "httpStatus", "failFirst", "every", "status", "port"}) {
+    for (const char* number : {"exitCode", "httpStatus", "failFirst", "every", "status", "port",
+                               "code", "lossPercent", "delayMilliseconds"}) {
       auto p = spec.parameters.find(number);
       if (p == spec.parameters.end()) continue;
       bool ok = !p->second.empty() && p->second.size() < 10 &&

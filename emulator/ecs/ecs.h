@@ -156,6 +156,7 @@ struct ChaosTask {
   std::string last_status;
   std::map<std::string, std::string> tags;
   std::vector<std::string> containers;  // names of its running containers
+  int netns_pid = 0;  // a process in its network namespace of its own (awsvpc), or 0
 };
 
 class Ecs {

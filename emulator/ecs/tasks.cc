@@ -624,6 +624,7 @@ std::vector<ChaosTask> Tasks::ChaosTasks() const {
       if (tag.is_object()) c.tags[tag.value("key", "")] = tag.value("value", "");
     }
     for (const auto& [name, handle] : live->running) c.containers.push_back(name);
+    if (live->pause) c.netns_pid = live->pause->pid;
     out.push_back(std::move(c));
   }
   return out;

@@ -223,6 +223,11 @@ void Delivery::Try(std::shared_ptr<Attempt> attempt) {
   auto parsed = Arn::Parse(arn);
   std::string service = parsed ? parsed->service : "";
   std::string resource = parsed ? parsed->resource : "";
+  if (fault_) {
+    if (auto failure = fault_(request)) {
+      return Finish(attempt, true, failure->code, failure->message);
+    }
+  }
 
   if (request.universal_run_task || (service == "ecs" && resource.rfind("cluster/", 0) == 0)) {
     if (!hooks_.run_task) return Finish(attempt, false, "ServiceUnavailable", "ECS is not running");

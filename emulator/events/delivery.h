@@ -64,6 +64,14 @@ struct DeliveryRequest {
   bool universal_run_task = false;  // Scheduler's aws-sdk:ecs:runTask: input is the request
 };
 
+// An injected target failure (docs/chaos.md): the error code and message an attempt
+// fails with, as a failure a retry can cure; nothing leaves the attempt alone.
+struct InjectedFailure {
+  std::string code;
+  std::string message;
+};
+using DeliveryFault = std::function<std::optional<InjectedFailure>(const DeliveryRequest&)>;
+
 class Delivery {
  public:
   Delivery(EventLoop& loop, Store& store, Journal& journal, Clock& clock, Random random,
@@ -73,6 +81,8 @@ class Delivery {
   Status Migrate();
   Status Reset();
   void set_hooks(DeliveryHooks hooks) { hooks_ = std::move(hooks); }
+  // Consulted before every attempt (fault injection); unset: no attempt is touched.
+  void set_fault(DeliveryFault fault) { fault_ = std::move(fault); }
 
   // Starts delivering; the outcome is recorded when known (maybe before this returns).
   void Deliver(DeliveryRequest request);
@@ -103,6 +113,7 @@ class Delivery {
   Clock& clock_;
   Random random_;
   DeliveryHooks hooks_;
+  DeliveryFault fault_;
   size_t in_flight_ = 0;
   // Recorded outcomes by source ARN, by source name and in all (""): {succeeded, failed}.
   std::map<std::string, std::pair<int64_t, int64_t>> counts_;

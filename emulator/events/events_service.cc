@@ -12,6 +12,8 @@ class EventsServiceImpl final : public EventsService {
   EventsServiceImpl(EventLoop& loop, Store& store, Journal& journal, Clock& clock, Random random)
       : delivery_(loop, store, journal, clock, random.Fork("delivery"), {}) {}
 
+  void SetDeliveryFault(DeliveryFault fault) override { delivery_.set_fault(std::move(fault)); }
+
   Status Open(Store& store, Journal& journal, Clock& clock, Random random, EventBus& bus,
               logs::LogSink& logs, EventsOptions options) {
     US_RETURN_IF_ERROR(delivery_.Migrate());

@@ -21,6 +21,7 @@
 #include "core/journal.h"
 #include "core/random.h"
 #include "core/store.h"
+#include "events/delivery.h"
 #include "logs/logs.h"
 
 namespace understudy::events {
@@ -43,6 +44,8 @@ class EventsService {
   // reset hook and the wait condition.
   virtual void Install(api::FrontDoor& front_door, api::ControlApi& control) = 0;
   virtual Status Reset() = 0;
+  // Fault injection (docs/chaos.md): consulted before every target invocation attempt.
+  virtual void SetDeliveryFault(DeliveryFault fault) = 0;
 };
 
 }  // namespace understudy::events

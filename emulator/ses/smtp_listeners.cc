@@ -28,6 +28,7 @@ Result<SmtpListeners> StartSmtpListeners(boost::asio::io_context& io, Ses& ses,
         return std::find(creds.begin(), creds.end(), std::make_pair(user, pass)) != creds.end();
       };
     }
+    smtp.session.recipient_fault = options.recipient_fault;
     smtp.session.deliver = [&ses](const SmtpEnvelope& envelope, std::string data) {
       return ses.DeliverSmtp(envelope, std::move(data));
     };

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +36,8 @@ struct SmtpListenOptions {
   Duration idle_timeout{0};  // on the clock; 0: never
   std::function<uint64_t(Duration, std::function<void()>)> schedule;
   std::function<void(uint64_t)> cancel;
+  // Fault injection: replies to RCPT TO for matching recipients (SmtpConfig).
+  std::function<std::optional<std::string>(const std::string& address)> recipient_fault;
 };
 
 struct SmtpListeners {

@@ -353,6 +353,12 @@ SmtpSession::Action SmtpSession::Command(std::string_view line, std::string* out
       *out += "452 4.5.3 Too many recipients\r\n";
       return Action::kNone;
     }
+    if (config_.recipient_fault) {
+      if (auto reply = config_.recipient_fault(address)) {
+        *out += *reply + "\r\n";
+        return Action::kNone;
+      }
+    }
     envelope_.recipients.push_back(address);
     *out += "250 Ok\r\n";
     return Action::kNone;

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,9 @@ struct SmtpConfig {
   bool require_auth = false;   // MAIL only after AUTH
   // Whether a username and password are valid SMTP credentials.
   std::function<bool(const std::string& user, const std::string& password)> check_credentials;
+  // Fault injection (docs/chaos.md): the reply to RCPT TO:<address> instead of accepting
+  // the recipient ("450 4.2.0 ...", "550 5.1.1 ..."), or nothing to accept it.
+  std::function<std::optional<std::string>(const std::string& address)> recipient_fault;
   // The reply to a complete message: "250 Ok <MessageId>" or "554 Message rejected: ...".
   std::function<std::string(const SmtpEnvelope& envelope, std::string data)> deliver;
 };

@@ -264,6 +264,95 @@ class ChaosTest(unittest.TestCase):
         self.assertEqual(len(placed["tasks"]), 1)
         self.assertEqual(placed["failures"], [])
 
+    def test_event_target_failures_are_retried_then_dead_lettered(self):
+        events = self.emulator.client("events")
+        self.emulator.client("logs").create_log_group(logGroupName="/orders")
+        events.put_rule(Name="orders", EventPattern=json.dumps({"source": ["shop"]}))
+        events.put_targets(Rule="orders", Targets=[{
+            "Id": "log", "Arn": "arn:aws:logs:us-east-1:000000000000:log-group:/orders",
+            "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
+            "DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:000000000000:dlq"}}])
+        # The first attempt fails, the retry gets through.
+        first = self.inline({"action": "understudy:events:target-failure",
+                             "parameters": {"source": "orders", "failFirst": "1"}})
+        events.put_events(Entries=[{"Source": "shop", "DetailType": "Order", "Detail": "{}"}])
+        self.wait({"eventsDelivered": {"source": "orders", "outcome": "SUCCEEDED", "count": 1}})
+        _, body = self.emulator.get("/_understudy/events/deliveries?source=orders")
+        self.assertEqual(body["deliveries"][0]["attempts"], 2)
+        self.emulator.post(f"/_understudy/chaos/experiments/{first['id']}/stop")
+        # Every attempt fails: retries run out and the dead-letter queue is recorded.
+        self.inline({"action": "understudy:events:target-failure",
+                     "parameters": {"source": "orders", "errorCode": "ThrottlingException"}})
+        events.put_events(Entries=[{"Source": "shop", "DetailType": "Order", "Detail": "{}"}])
+        self.wait({"eventsDelivered": {"source": "orders", "outcome": "FAILED", "count": 1}})
+        _, body = self.emulator.get("/_understudy/events/deliveries?source=orders")
+        failed = [d for d in body["deliveries"] if d["outcome"] == "FAILED"][0]
+        self.assertEqual(failed["attempts"], 3)
+        self.assertEqual(failed["exhaustedRetryCondition"], "MaximumRetryAttempts")
+        self.assertEqual(failed["deadLetter"]["arn"], "arn:aws:sqs:us-east-1:000000000000:dlq")
+
+    def test_smtp_replies_for_matching_recipients(self):
+        import smtplib
+        ses = self.emulator.client("sesv2")
+        ses.create_email_identity(EmailIdentity="shop@example.com")
+        self.emulator.post("/_understudy/ses/account", {"sandbox": False})
+        self.inline({"action": "understudy:ses:smtp-reject",
+                     "parameters": {"recipient": "*@bounce.example", "code": "550"}})
+        self.inline({"action": "understudy:ses:smtp-reject",
+                     "parameters": {"recipient": "later@example.com", "code": "451",
+                                    "failFirst": "1"}})
+        message = "Subject: hi\r\n\r\nhello\r\n"
+        with smtplib.SMTP("127.0.0.1", self.emulator.smtp_port, timeout=10) as smtp:
+            with self.assertRaises(smtplib.SMTPRecipientsRefused) as refused:
+                smtp.sendmail("shop@example.com", ["Someone@Bounce.Example"], message)
+            [(code, text)] = refused.exception.recipients.values()
+            self.assertEqual(code, 550)
+            self.assertIn(b"5.1.1", text)
+            # A 4xx for the first try only: the retry is accepted.
+            with self.assertRaises(smtplib.SMTPRecipientsRefused) as refused:
+                smtp.sendmail("shop@example.com", ["later@example.com"], message)
+            self.assertEqual(list(refused.exception.recipients.values())[0][0], 451)
+            self.assertEqual(smtp.sendmail("shop@example.com", ["later@example.com"], message), {})
+            # Other recipients are untouched.
+            self.assertEqual(smtp.sendmail("shop@example.com", ["ok@example.com"], message), {})
+
+    def test_network_blackhole_port_in_the_task_namespace(self):
+        import subprocess
+        self.service(self.emulator, "netapp", 1, app_name="net-app")
+        [pid] = pids_named("net-app")
+        probe = ("import socket,sys\n"
+                 "try:\n socket.create_connection(('127.0.0.1', 8080), timeout=1).close(); print('open')\n"
+                 "except OSError: print('dropped')\n")
+
+        def connect():
+            return subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", "python3", "-c", probe],
+                                  capture_output=True, text=True, timeout=20).stdout.strip()
+
+        if os.path.realpath(f"/proc/{pid}/ns/net") == os.path.realpath("/proc/self/ns/net"):
+            self.skipTest("tasks share the host's network namespace here")
+        self.assertEqual(connect(), "open")
+        experiment = self.inline({"action": "aws:ecs:task-network-blackhole-port",
+                                  "targets": {"service": "netapp"},
+                                  "parameters": {"port": "8080"}, "duration": "PT5M"})
+        self.assertEqual(experiment["state"]["status"], "running", experiment["state"])
+        self.assertEqual(connect(), "dropped")
+        self.wait({"chaosExperiment": {"id": experiment["id"], "status": "completed"}})
+        self.assertEqual(connect(), "open")
+        loss = self.inline({"action": "aws:ecs:task-network-packet-loss",
+                            "targets": {"service": "netapp"},
+                            "parameters": {"lossPercent": "100"}, "duration": "PT1M"})
+        self.assertEqual(connect(), "dropped")
+        self.emulator.post(f"/_understudy/chaos/experiments/{loss['id']}/stop")
+        self.assertEqual(connect(), "open")
+        # Latency needs tc netem: where the kernel lacks it the experiment fails, saying so.
+        latency = self.inline({"action": "aws:ecs:task-network-latency",
+                               "targets": {"service": "netapp"},
+                               "parameters": {"delayMilliseconds": "100"}, "duration": "PT1M"})
+        if latency["state"]["status"] == "failed":
+            self.assertIn("tc netem is not available", latency["state"]["reason"])
+        else:
+            self.wait({"chaosExperiment": {"id": latency["id"], "status": "completed"}})
+
     def test_bad_input_gets_validation_errors(self):
         template = {
             "description": "bad", "roleArn": ROLE, "stopConditions": [{"source": "none"}],

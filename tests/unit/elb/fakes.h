@@ -42,13 +42,17 @@ class FakeDataPlane : public DataPlane {
   TargetCounters Counters(const std::string&, const std::string&, uint16_t) const override {
     return {};
   }
+  void SetTrafficFaults(std::vector<TrafficFault> faults) override {
+    traffic_faults = std::move(faults);
+  }
   void Stop() override {}
 
   const RoutingSnapshot& last() const { return snapshots.back(); }
 
   std::vector<std::pair<std::string, std::vector<uint16_t>>> opened;
   std::map<std::string, uint16_t> open;  // listener ARN -> bound port
-  std::set<uint16_t> taken;              // ports "in use" on the machine
+  std::vector<TrafficFault> traffic_faults;
+  std::set<uint16_t> taken;  // ports "in use" on the machine
   uint16_t next_port = 40000;
   std::vector<RoutingSnapshot> snapshots;
   std::vector<std::string> cut;
