@@ -1,8 +1,10 @@
 #include "scenario/record.h"
 
+#include <cctype>
 #include <fstream>
 #include <ostream>
 #include <sstream>
+#include <vector>
 
 namespace understudy::scenario {
 namespace {
@@ -126,32 +128,77 @@ Result<Recording> ReadRecord(const std::string& path) {
 
 Json ComparableEntry(const Json& entry) {
   Json out = entry;
-  if (out.is_object() && out.contains("detail")) DropMachineMembers(out["detail"]);
+  if (!out.is_object()) return out;
+  // Order is compared as the sequence itself; seq numbers also count the apps' inputs.
+  out.erase("seq");
+  if (out.contains("detail")) DropMachineMembers(out["detail"]);
   return out;
 }
 
-std::optional<Divergence> CompareJournals(const Json& recorded, const Json& replayed) {
+bool IsAppInput(const Json& entry) {
+  if (!entry.is_object() || entry.value("kind", "") != "input") return false;
+  std::string subject = entry.value("subject", "");
+  if (subject == "ses.smtp") return true;  // mail an app sent over SMTP
+  if (subject.rfind("understudy.", 0) == 0) return false;
+  // An AWS operation from the wire (an app's SDK), not through /_understudy/call.
+  auto detail = entry.find("detail");
+  return detail != entry.end() && detail->is_object() && detail->contains("input") &&
+         detail->value("via", "") != "call";
+}
+
+namespace {
+
+// The entries that take part in comparisons, each with its index in `journal`.
+std::vector<std::pair<size_t, Json>> Compared(const Json& journal) {
+  std::vector<std::pair<size_t, Json>> out;
+  for (size_t i = 0; i < journal.size(); ++i) {
+    if (!IsAppInput(journal[i])) out.emplace_back(i, ComparableEntry(journal[i]));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<Divergence> CompareJournals(const Json& recorded_journal,
+                                          const Json& replayed_journal) {
+  auto recorded = Compared(recorded_journal);
+  auto replayed = Compared(replayed_journal);
   size_t n = std::min(recorded.size(), replayed.size());
   for (size_t i = 0; i < n; ++i) {
-    if (ComparableEntry(recorded[i]) != ComparableEntry(replayed[i])) {
-      return Divergence{i, "entry " + std::to_string(i) + " differs", recorded[i], replayed[i]};
+    if (recorded[i].second != replayed[i].second) {
+      size_t index = recorded[i].first;
+      return Divergence{index, "entry " + std::to_string(index) + " differs",
+                        recorded_journal[index], replayed_journal[replayed[i].first]};
     }
   }
   if (recorded.size() == replayed.size()) return std::nullopt;
   bool shorter = replayed.size() < recorded.size();
-  return Divergence{n,
+  size_t index = shorter ? recorded[n].first : replayed[n].first;
+  return Divergence{index,
                     std::string("the replay has ") + (shorter ? "fewer" : "more") + " entries (" +
                         std::to_string(replayed.size()) + " against " +
                         std::to_string(recorded.size()) + " recorded)",
-                    shorter ? recorded[n] : Json(), shorter ? Json() : replayed[n]};
+                    shorter ? recorded_journal[index] : Json(),
+                    shorter ? Json() : replayed_journal[index]};
+}
+
+// Streams of numbered worker threads ("alb-worker-3") count as one ("alb-worker-*"):
+// which worker serves a connection is up to the kernel, not the scenario.
+static std::string StreamGroup(const std::string& name) {
+  size_t dash = name.find_last_of('-');
+  if (dash == std::string::npos || dash + 1 == name.size()) return name;
+  for (size_t i = dash + 1; i < name.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return name;
+  }
+  return name.substr(0, dash + 1) + "*";
 }
 
 std::optional<std::string> CompareDraws(const Json& recorded, const Json& replayed) {
   Json a = recorded.is_object() ? recorded : Json::object();
   Json b = replayed.is_object() ? replayed : Json::object();
   std::map<std::string, std::pair<uint64_t, uint64_t>> streams;
-  for (auto& [name, n] : a.items()) streams[name].first = n.get<uint64_t>();
-  for (auto& [name, n] : b.items()) streams[name].second = n.get<uint64_t>();
+  for (auto& [name, n] : a.items()) streams[StreamGroup(name)].first += n.get<uint64_t>();
+  for (auto& [name, n] : b.items()) streams[StreamGroup(name)].second += n.get<uint64_t>();
   for (const auto& [name, counts] : streams) {
     if (counts.first != counts.second) {
       return "random stream '" + name + "': " + std::to_string(counts.first) + " draws recorded, " +

@@ -50,9 +50,13 @@ struct Recording {
 // Reads a record; InvalidArgument says what is wrong with it.
 Result<Recording> ReadRecord(const std::string& path);
 
-// A journal entry as replays compare it: without the members that follow the wall
-// clock or the apps' own output rather than the scenario (see docs/scenarios.md).
+// A journal entry as replays compare it: without the members that follow the
+// machine (process ids, real ports) rather than the scenario (see docs/scenarios.md).
 Json ComparableEntry(const Json& entry);
+// Whether `entry` is an input from an app rather than from the scenario — an AWS
+// call from the wire (not through /_understudy/call) or mail over SMTP. Apps' output
+// is left out of comparisons: its timing follows real processes.
+bool IsAppInput(const Json& entry);
 
 struct Divergence {
   size_t index = 0;  // position in the journal (0-based)

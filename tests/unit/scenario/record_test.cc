@@ -74,6 +74,40 @@ TEST(RecordTest, MachineMembersAreIgnored) {
   EXPECT_FALSE(CompareJournals(recorded, replayed).has_value());
 }
 
+// Apps' inputs (AWS calls from the wire, SMTP mail) are left out on both sides;
+// scenario calls (via /_understudy/call) and the runner's clock moves are not.
+TEST(RecordTest, AppInputsAreLeftOut) {
+  Json app_call{{"seq", 9},
+                {"time", "2026-11-23T08:00:07.000Z"},
+                {"kind", "input"},
+                {"subject", "sesv2.SendEmail"},
+                {"detail", {{"account", "000000000000"}, {"input", {{"x", 1}}}}}};
+  Json smtp = app_call;
+  smtp["subject"] = "ses.smtp";
+  smtp["detail"] = {{"mailFrom", "a@b"}};
+  EXPECT_TRUE(IsAppInput(app_call));
+  EXPECT_TRUE(IsAppInput(smtp));
+  Json scenario_call = app_call;
+  scenario_call["detail"]["via"] = "call";
+  EXPECT_FALSE(IsAppInput(scenario_call));
+  EXPECT_FALSE(IsAppInput(Entry(1, "understudy.clock", {{"from", "a"}})));
+  EXPECT_FALSE(IsAppInput(Entry(2, "task/1", {{"input", 1}})));  // a transition
+
+  Json with_app = Journal();
+  with_app.insert(with_app.begin() + 2, app_call);
+  with_app.push_back(smtp);
+  with_app[3]["seq"] = 4;  // numbering counts the app's call
+  EXPECT_FALSE(CompareJournals(Journal(), with_app).has_value());
+  EXPECT_FALSE(CompareJournals(with_app, Journal()).has_value());
+
+  Json with_call = Journal();
+  with_call.push_back(scenario_call);
+  auto d = CompareJournals(Journal(), with_call);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->index, 3u);
+  EXPECT_EQ(d->what, "the replay has more entries (4 against 3 recorded)");
+}
+
 TEST(RecordTest, ShorterAndLongerReplays) {
   Json shorter = Journal();
   shorter.erase(2);
@@ -97,6 +131,13 @@ TEST(RecordTest, RandomDraws) {
   EXPECT_EQ(CompareDraws(a, b).value_or(""), "random stream 'ecs': 40 draws recorded, 41 replayed");
   Json c{{"ecs", 40}, {"request-ids", 12}, {"ses", 3}};
   EXPECT_EQ(CompareDraws(a, c).value_or(""), "random stream 'ses': 0 draws recorded, 3 replayed");
+  // Worker threads' streams are compared as their sum.
+  Json workers{{"alb-worker-0", 5}, {"alb-worker-1", 3}, {"ecs", 1}};
+  Json shuffled{{"alb-worker-0", 2}, {"alb-worker-1", 6}, {"ecs", 1}};
+  EXPECT_FALSE(CompareDraws(workers, shuffled).has_value());
+  Json more{{"alb-worker-0", 2}, {"alb-worker-1", 7}, {"ecs", 1}};
+  EXPECT_EQ(CompareDraws(workers, more).value_or(""),
+            "random stream 'alb-worker-*': 8 draws recorded, 9 replayed");
 }
 
 TEST(RecordTest, InputsAreCapturedAndServedBack) {
