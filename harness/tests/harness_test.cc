@@ -168,6 +168,16 @@ TEST(ClockTest, NowAdvanceAndAdvanceTo) {
   auto bad = emulator.Advance("soon");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, "InvalidClockRequest");
+
+  // Each move is an input in the journal, with its virtual time.
+  auto journal = emulator.Journal();
+  ASSERT_TRUE(journal.ok()) << journal.error();
+  int moves = 0;
+  for (const auto& entry : *journal) {
+    if (entry["subject"] == "understudy.clock") ++moves;
+  }
+  EXPECT_EQ(moves, 3) << journal->dump();
+  EXPECT_EQ((*journal)[0]["subject"], "understudy.serve");
 }
 
 TEST(AwsClientTest, OperationsAndAwsErrors) {
