@@ -40,6 +40,7 @@
 #include "servicediscovery/servicediscovery.h"
 #include "ses/ses.h"
 #include "ses/smtp_listeners.h"
+#include "traffic/traffic.h"
 
 namespace understudy::app {
 namespace {
@@ -309,6 +310,13 @@ Status Serve(const ServeOptions& options) {
                                    *target_health, elb_options));
   elbv2->Install(front_door, control);
   alb = elbv2.get();
+  // Traffic generators: real HTTP to the ALB's listeners at a rate in clock time
+  // (docs/traffic.md).
+  traffic::TrafficOptions traffic_options{[&elbv2] { return elbv2->Describe(); },
+                                          options.account_id, options.region};
+  auto traffic = traffic::Traffic::Create(loop, *clock, journal, waits, random.Fork("traffic"),
+                                          std::move(traffic_options));
+  traffic->Install(front_door, control);
 
   // CloudWatch: metrics measured from ECS tasks and the ALB data plane each minute,
   // alarms, and Application Auto Scaling acting on ECS services' desired counts.

@@ -104,10 +104,14 @@ int64_t Random::Between(int64_t lo, int64_t hi) {
 double Random::Unit() { return static_cast<double>(Next64() >> 11) * 0x1.0p-53; }
 
 std::string Random::Hex(size_t n) {
-  static const char kDigits[] = "0123456789abcdef";
   std::string out(n, '0');
-  for (auto& c : out) c = kDigits[Below(16)];
+  FillHex(out.data(), n);
   return out;
+}
+
+void Random::FillHex(char* out, size_t n) {
+  static const char kDigits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; ++i) out[i] = kDigits[Below(16)];
 }
 
 std::string Random::Digits(size_t n) {

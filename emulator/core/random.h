@@ -36,6 +36,8 @@ class Random {
   double Unit();
   // `n` lowercase hex digits.
   std::string Hex(size_t n);
+  // The same digits written to out[0..n), for callers that must not allocate.
+  void FillHex(char* out, size_t n);
   // A version-4 UUID in its 8-4-4-4-12 text form.
   std::string Uuid();
   // `n` decimal digits, the first non-zero.

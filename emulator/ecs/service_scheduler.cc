@@ -190,6 +190,38 @@ void Services::OnRunning(const Key& key, Record& record, ServiceTask& task) {
     }
     task.targets.emplace_back(TargetGroupOf(record, task.deployment, lb_index), address, port);
   }
+  RegisterInstances(record, task);
+  if (!record.doc.contains("_targets")) record.doc["_targets"] = Json::array();
+  (void)Save(key);
+  // The targets are registered once the port accepts connections (Settle), so that the
+  // ALB's first probe never races the app's start: the same seed gives the same health
+  // history.
+  task.settling = true;
+  Settle(key, task.id);
+}
+
+void Services::FlushSettled() {
+  for (const auto& [key, record] : services_) {
+    for (const auto& [id, task] : record.tasks) {
+      if (task.settling) return;  // the clock is held: it settles at this instant too
+    }
+  }
+  std::vector<Key> kicked;
+  for (auto& [key, record] : services_) {
+    for (auto& [id, task] : record.tasks) {
+      if (!task.settled) continue;
+      task.settled = false;
+      if (task.running && !task.stopping) {
+        RegisterTargets(key, record, task);
+        kicked.push_back(key);
+      }
+      task.hold.Release();
+    }
+  }
+  for (const auto& key : kicked) Kick(key);
+}
+
+void Services::RegisterTargets(const Key& key, Record& record, ServiceTask& task) {
   for (const auto& [tg, id, port] : task.targets) {
     if (lb_.register_target) {
       Status registered = lb_.register_target(record.scope, tg, id, port);
@@ -203,22 +235,20 @@ void Services::OnRunning(const Key& key, Record& record, ServiceTask& task) {
     AddEvent(record, "registered 1 targets in (target-group " + tg + ")");
   }
   task.registered = !task.targets.empty();
-  RegisterInstances(record, task);
-  if (!record.doc.contains("_targets")) record.doc["_targets"] = Json::array();
   (void)Save(key);
-  Settle(key, task.id);
 }
 
 void Services::Settle(const Key& key, const std::string& task_id) {
   auto found = services_.find(key);
-  if (found == services_.end()) return;
+  if (found == services_.end()) return FlushSettled();
   Record& record = found->second;
   auto it = record.tasks.find(task_id);
-  if (it == record.tasks.end()) return;
+  if (it == record.tasks.end()) return FlushSettled();
   ServiceTask& task = it->second;
   if (!task.running || task.stopping) {
+    task.settling = false;
     task.hold.Release();
-    return;
+    return FlushSettled();
   }
   // The port the ALB will probe, else the first port the task maps.
   std::string address;
@@ -240,8 +270,9 @@ void Services::Settle(const Key& key, const std::string& task_id) {
     }
   }
   if (port == 0 || address.empty()) {
-    task.hold.Release();
-    return;
+    task.settling = false;
+    task.settled = true;
+    return FlushSettled();
   }
   std::optional<int> netns = tasks_.NamespaceFor(address);
   // Inside its own namespace the task is reached on that namespace's loopback, as the
@@ -250,9 +281,9 @@ void Services::Settle(const Key& key, const std::string& task_id) {
   bool accepts = lb_.port_accepts ? lb_.port_accepts(netns, address, port)
                                   : RealPortAccepts(netns, address, port);
   if (accepts || ++task.settle_attempts >= kSettleAttempts) {
-    task.hold.Release();
-    if (accepts) Kick(key);
-    return;
+    task.settling = false;
+    task.settled = true;
+    return FlushSettled();
   }
   auto timer = std::make_shared<boost::asio::steady_timer>(loop_.io(), kSettleEvery);
   timer->async_wait([this, key, task_id, timer,

@@ -100,6 +100,8 @@ class Services {
     bool registered = false;
     std::string capacity_provider;
     int settle_attempts = 0;
+    bool settling = false;  // waiting for its port to accept connections
+    bool settled = false;   // its port accepts (or never will); targets not registered yet
     std::vector<std::tuple<std::string, std::string, int>> targets;  // (tg, id, port)
     Hold hold;  // held from launch until the task settles (its port accepts) or stops
     std::shared_ptr<bool> settle_alive;
@@ -162,6 +164,12 @@ class Services {
   void OnRunning(const Key& key, Record& record, ServiceTask& task);
   void OnStopped(const Key& key, Record& record, const std::string& task_id);
   void Settle(const Key& key, const std::string& task_id);
+  // Registers `task`'s targets with their target groups (once its port accepts).
+  void RegisterTargets(const Key& key, Record& record, ServiceTask& task);
+  // Once no service task is settling any more, registers the targets of every settled
+  // one, in the order of services and task ids (not in the real order their ports
+  // opened), releases their holds and kicks their services.
+  void FlushSettled();
   void UpdateCounts(Record& record);
   // Fails the PRIMARY deployment and rolls back when `rollback` (default: the circuit
   // breaker's setting); `reason` is its rolloutStateReason, `event` the service event.

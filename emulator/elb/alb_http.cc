@@ -142,10 +142,19 @@ std::optional<std::string> ForwardedFor(std::optional<std::string_view> existing
 }
 
 std::string TraceId(int64_t epoch_seconds, std::string_view hex24) {
-  char epoch[16];
-  std::snprintf(epoch, sizeof epoch, "%08llx",
-                static_cast<unsigned long long>(epoch_seconds) & 0xffffffffULL);
-  return "1-" + std::string(epoch) + "-" + std::string(hex24);
+  std::string id;
+  AppendTraceId(epoch_seconds, hex24, id);
+  return id;
+}
+
+void AppendTraceId(int64_t epoch_seconds, std::string_view hex24, std::string& out) {
+  static const char kDigits[] = "0123456789abcdef";
+  uint32_t epoch = static_cast<uint32_t>(static_cast<uint64_t>(epoch_seconds) & 0xffffffffULL);
+  char text[11] = {'1', '-'};
+  for (int i = 0; i < 8; ++i) text[2 + i] = kDigits[(epoch >> (28 - 4 * i)) & 0xf];
+  text[10] = '-';
+  out.append(text, sizeof text);
+  out += hex24;
 }
 
 std::string TraceHeader(std::optional<std::string_view> existing, const std::string& id) {

@@ -64,6 +64,8 @@ std::optional<std::string> ForwardedFor(std::optional<std::string_view> existing
 std::string TraceHeader(std::optional<std::string_view> existing, const std::string& id);
 // "1-<8 hex of epoch_seconds>-<24 hex>"
 std::string TraceId(int64_t epoch_seconds, std::string_view hex24);
+// The same id appended to `out` (no allocation when `out` has room).
+void AppendTraceId(int64_t epoch_seconds, std::string_view hex24, std::string& out);
 
 // The Host a target sees when preserve_host_header is off: no port on listener port
 // 80/443, ":<listener port>" added elsewhere when absent.

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <future>
@@ -100,6 +101,121 @@ std::shared_ptr<asio::ssl::context> TlsContext(const std::string& certificate_pe
   return context;
 }
 
+// A message's head fields and body as FlatParser reads them, kept per connection so that
+// their capacity is reused: every field is offsets into one string.
+struct FlatMessage {
+  struct Field {
+    http::field name = http::field::unknown;
+    uint32_t name_at = 0, name_size = 0, value_at = 0, value_size = 0;
+  };
+  std::string text;  // the method or reason, the target, then each field's name and value
+  std::vector<Field> fields;
+  std::string body;
+};
+
+// Reads one HTTP message into a FlatMessage: the start line, the fields and the body.
+// Beast's message parser allocates a node per field and keeps them in a tree, which
+// showed in the request path's profile.
+template <bool isRequest>
+class FlatParser : public http::basic_parser<isRequest> {
+ public:
+  using Field = FlatMessage::Field;
+
+  explicit FlatParser(FlatMessage& message) : message_(message) {
+    message_.text.clear();
+    message_.fields.clear();
+    message_.body.clear();
+  }
+
+  unsigned version() const { return version_; }
+  // Requests.
+  http::verb method() const { return method_; }
+  std::string_view method_string() const { return Text(0, first_size_); }
+  std::string_view target() const { return Text(first_size_, second_size_); }
+  // Responses.
+  int status() const { return status_; }
+  std::string_view reason() const { return Text(0, first_size_); }
+
+  const std::vector<Field>& fields() const { return message_.fields; }
+  std::string_view Name(const Field& field) const { return Text(field.name_at, field.name_size); }
+  std::string_view Value(const Field& field) const {
+    return Text(field.value_at, field.value_size);
+  }
+  // The first field called `name`, if any.
+  std::optional<std::string_view> Find(http::field name) const {
+    for (const Field& field : message_.fields) {
+      if (field.name == name) return Value(field);
+    }
+    return std::nullopt;
+  }
+  const std::string& body() const { return message_.body; }
+
+ private:
+  std::string_view Text(size_t at, size_t size) const {
+    return std::string_view(message_.text).substr(at, size);
+  }
+  void on_request_impl(http::verb method, beast::string_view method_string,
+                       beast::string_view target, int version, error_code&) override {
+    method_ = method;
+    version_ = static_cast<unsigned>(version);
+    message_.text.append(method_string.data(), method_string.size());
+    message_.text.append(target.data(), target.size());
+    first_size_ = method_string.size();
+    second_size_ = target.size();
+  }
+  void on_response_impl(int code, beast::string_view reason, int version, error_code&) override {
+    status_ = code;
+    version_ = static_cast<unsigned>(version);
+    message_.text.append(reason.data(), reason.size());
+    first_size_ = reason.size();
+  }
+  void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
+                     error_code&) override {
+    Field field;
+    field.name = name;
+    field.name_at = static_cast<uint32_t>(message_.text.size());
+    field.name_size = static_cast<uint32_t>(name_string.size());
+    message_.text.append(name_string.data(), name_string.size());
+    field.value_at = static_cast<uint32_t>(message_.text.size());
+    field.value_size = static_cast<uint32_t>(value.size());
+    message_.text.append(value.data(), value.size());
+    message_.fields.push_back(field);
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    if (length && *length <= kReserveLimit) message_.body.reserve(static_cast<size_t>(*length));
+  }
+  size_t on_body_impl(beast::string_view data, error_code&) override {
+    message_.body.append(data.data(), data.size());
+    return data.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view data, error_code&) override {
+    message_.body.append(data.data(), data.size());
+    return data.size();
+  }
+  void on_finish_impl(error_code&) override {}
+
+  static constexpr std::uint64_t kReserveLimit = 1 << 20;
+  FlatMessage& message_;
+  http::verb method_ = http::verb::unknown;
+  int status_ = 0;
+  unsigned version_ = 11;
+  size_t first_size_ = 0;
+  size_t second_size_ = 0;
+};
+using FlatRequestParser = FlatParser<true>;
+using FlatResponseParser = FlatParser<false>;
+
+// Buffers a client connection's requests reuse, so that a request on a warm connection
+// allocates none of them.
+struct Scratch {
+  FlatMessage request;        // the client's request as read
+  std::string request_head;   // the request as the target sees it
+  FlatMessage response;       // the target's answer as read
+  std::string response_head;  // the answer's start line and fields
+};
+
 // An idle keep-alive connection to a target, with what it has already read.
 struct Upstream {
   explicit Upstream(asio::io_context& io) : stream(io) {}
@@ -119,6 +235,25 @@ asio::ssl::context& UpstreamTlsContext() {
   return context;
 }
 
+using RealTime = std::chrono::steady_clock::time_point;
+
+// The deadline of a client connection's read or write under way. The worker's watchdog
+// checks every connection's a few times a second and cancels the socket's operations
+// when one passes, setting `expired`: Beast's timer per operation (armed, cancelled and
+// its handler run on every read and write) cost more than the rest of its stream.
+struct Deadline {
+  RealTime at = RealTime::max();  // none
+  bool expired = false;
+  void Set(std::chrono::seconds timeout) {
+    at = RealElapsedNow() + timeout;
+    expired = false;
+  }
+  void Clear() { at = RealTime::max(); }
+};
+
+// How often a worker's watchdog looks at deadlines: timeouts fire up to this late.
+constexpr auto kWatchdogPeriod = std::chrono::milliseconds(100);
+
 // An exchange with a target under way on a worker: linked into the worker's list while
 // the request is out and the answer read (a WebSocket tunnel's whole life), so that
 // CutTarget can end it. Lives in the Handle coroutine's frame; only its worker's thread
@@ -129,6 +264,10 @@ struct Exchange {
   uint64_t epoch = 0;  // the runtime's cut_epoch when the exchange started
   TcpStream* stream = nullptr;
   bool cut = false;
+  // The target must have answered by then (the idle timeout); the worker's watchdog
+  // cancels the exchange when it passes and sets `timed_out` (504).
+  RealTime deadline = RealTime::max();
+  bool timed_out = false;
   bool linked = false;
   Exchange* prev = nullptr;
   Exchange* next = nullptr;
@@ -148,8 +287,13 @@ struct Worker {
   std::shared_ptr<const Compiled> cached;
   uint64_t cached_version = 0;
   std::unordered_map<std::string, std::vector<std::unique_ptr<Upstream>>> idle;
-  // Open client connections by id, with the listener they came in on.
-  std::unordered_map<uint64_t, std::pair<std::string, Socket*>> sessions;
+  // Open client connections by id: the listener they came in on, the socket, its deadline.
+  struct Session {
+    std::string listener_arn;
+    Socket* socket = nullptr;
+    Deadline* deadline = nullptr;
+  };
+  std::unordered_map<uint64_t, Session> sessions;
   uint64_t next_session = 1;
 
   void Link(Exchange& exchange) {
@@ -228,17 +372,7 @@ void AppendFields(const http::fields& fields, std::string& out) {
   out += "\r\n";
 }
 
-// A message head as Beast's serializer puts it on the wire: start line, fields, CRLF.
-void AppendHead(const http::request_header<>& head, std::string& out) {
-  out += Sv(head.method_string());
-  out += ' ';
-  out += Sv(head.target());
-  out += ' ';
-  AppendVersion(head.version(), out);
-  out += "\r\n";
-  AppendFields(head, out);
-}
-
+// A response head as Beast's serializer puts it on the wire: status line, fields, CRLF.
 void AppendHead(const http::response_header<>& head, std::string& out) {
   AppendVersion(head.version(), out);
   unsigned code = head.result_int();
@@ -257,20 +391,27 @@ void AppendHead(const http::response_header<>& head, std::string& out) {
 // Writes a message as two buffers, its head and its body: the bytes Beast's serializer
 // sends, without its walk over one buffer per header field on every write, which took
 // about a fifth of the request path's CPU. Chunked messages still go through Beast.
+// `head` is scratch space the caller may reuse for the next message.
 template <class Stream, bool isRequest>
 awaitable<error_code> WriteMessage(Stream& stream,
-                                   http::message<isRequest, http::string_body>& message) {
+                                   http::message<isRequest, http::string_body>& message,
+                                   std::string& head) {
   error_code ec;
   if (message.chunked()) {
     co_await http::async_write(stream, message, asio::redirect_error(use_awaitable, ec));
     co_return ec;
   }
-  std::string head;
-  head.reserve(512);
+  head.clear();
   AppendHead(message.base(), head);
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(message.body())};
   co_await asio::async_write(stream, buffers, asio::redirect_error(use_awaitable, ec));
   co_return ec;
+}
+
+// `value` in decimal, written to `buffer`.
+std::string_view NumberText(uint64_t value, char (&buffer)[24]) {
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return {buffer, static_cast<size_t>(end - buffer)};
 }
 
 bool IEquals(std::string_view a, std::string_view b) {
@@ -296,6 +437,7 @@ class DataPlaneImpl : public DataPlane {
     current_ = empty;
     for (auto& worker : workers_) {
       Worker* w = worker.get();
+      asio::co_spawn(w->io.get_executor(), Watchdog(*w), asio::detached);
       w->thread = std::thread([w] { w->io.run(); });
     }
   }
@@ -354,9 +496,9 @@ class DataPlaneImpl : public DataPlane {
       Worker* w = worker.get();
       asio::post(w->io, [w, arn] {
         for (auto& [id, session] : w->sessions) {
-          if (session.first != arn) continue;
+          if (session.listener_arn != arn) continue;
           error_code ignored;
-          session.second->close(ignored);
+          session.socket->close(ignored);
         }
       });
     }
@@ -390,6 +532,9 @@ class DataPlaneImpl : public DataPlane {
         auto& runtime = target_runtimes_[TargetKeyText(arn, target.id, target.port)];
         if (!runtime) runtime = std::make_shared<TargetRuntime>();
         routable.runtimes.push_back(runtime);
+        routable.pool_keys.push_back(target.connect_address + ":" + std::to_string(target.port) +
+                                     "@" + std::to_string(target.netns_pid) +
+                                     (group.protocol == "HTTPS" ? "/tls" : ""));
         routable.tokens.push_back(StickyToken(options_.seed, arn, target.id, target.port));
         if (target.health == Target::Health::kHealthy) {
           routable.healthy.push_back(i);
@@ -468,6 +613,32 @@ class DataPlaneImpl : public DataPlane {
     return w.cached;
   }
 
+  // Cancels the operations of connections and exchanges whose deadline has passed.
+  static awaitable<void> Watchdog(Worker& w) {
+    asio::basic_waitable_timer<std::chrono::steady_clock,
+                               asio::wait_traits<std::chrono::steady_clock>, Executor>
+        timer(w.io);
+    for (;;) {
+      timer.expires_after(kWatchdogPeriod);
+      error_code ec;
+      co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return;
+      RealTime now = RealElapsedNow();
+      for (auto& [id, session] : w.sessions) {
+        if (session.deadline == nullptr || session.deadline->at > now) continue;
+        session.deadline->expired = true;
+        session.deadline->at = RealTime::max();
+        session.socket->cancel(ec);
+      }
+      for (Exchange* e = w.exchanges; e != nullptr; e = e->next) {
+        if (e->deadline > now) continue;
+        e->timed_out = true;
+        e->deadline = RealTime::max();
+        e->stream->socket().cancel(ec);
+      }
+    }
+  }
+
   awaitable<void> Accept(std::shared_ptr<Acceptor> acceptor, std::string arn) {
     size_t next = 0;
     for (;;) {
@@ -490,7 +661,8 @@ class DataPlaneImpl : public DataPlane {
     if (ec) co_return;
     uint64_t session_id = w.next_session++;
     TcpStream client(std::move(socket));
-    w.sessions[session_id] = {arn, &client.socket()};
+    Deadline deadline;
+    w.sessions[session_id] = {arn, &client.socket(), &deadline};
     beast::flat_buffer buffer;
     std::shared_ptr<const Compiled> compiled = Current(w);
     auto listener_it = compiled->listeners.find(arn);
@@ -508,13 +680,14 @@ class DataPlaneImpl : public DataPlane {
         co_await http::async_write(client, response, asio::redirect_error(use_awaitable, ec));
       } else if (!ec && tls != compiled->tls.end()) {
         beast::ssl_stream<TcpStream> secure(std::move(client), *tls->second);
-        w.sessions[session_id].second = &beast::get_lowest_layer(secure).socket();
+        w.sessions[session_id].socket = &beast::get_lowest_layer(secure).socket();
         size_t used = co_await secure.async_handshake(asio::ssl::stream_base::server, buffer.data(),
                                                       asio::redirect_error(use_awaitable, ec));
         if (!ec) {
           buffer.consume(used);
           compiled.reset();
-          co_await Serve(w, secure, buffer, peer, arn);
+          beast::get_lowest_layer(secure).expires_never();  // the watchdog's from here on
+          co_await Serve(w, secure, buffer, deadline, peer, arn);
         }
         beast::get_lowest_layer(secure).socket().shutdown(Socket::shutdown_both, ec);
         beast::get_lowest_layer(secure).close();
@@ -523,7 +696,7 @@ class DataPlaneImpl : public DataPlane {
       }
     } else {
       compiled.reset();
-      co_await Serve(w, client, buffer, peer, arn);
+      co_await Serve(w, client, buffer, deadline, peer, arn);
     }
     w.sessions.erase(session_id);
     client.socket().shutdown(Socket::shutdown_both, ec);
@@ -537,12 +710,13 @@ class DataPlaneImpl : public DataPlane {
 
   // Reads and answers requests on one client connection until it closes.
   template <class Stream>
-  awaitable<void> Serve(Worker& w, Stream& client, beast::flat_buffer& buffer,
+  awaitable<void> Serve(Worker& w, Stream& client, beast::flat_buffer& buffer, Deadline& deadline,
                         const tcp::endpoint& peer, const std::string& arn) {
     error_code ec;
     auto opened = RealElapsedNow();
     // Formatted once a connection: inet_ntop per request showed in profiles.
     const std::string peer_ip = peer.address().to_string();
+    Scratch scratch;
     for (;;) {
       // The snapshot stays alive for this request even if a newer one is published.
       std::shared_ptr<const Compiled> compiled = Current(w);
@@ -554,16 +728,17 @@ class DataPlaneImpl : public DataPlane {
       const LoadBalancerSettings& lb =
           lb_it == compiled->snapshot.load_balancers.end() ? kDefaults : lb_it->second;
       int client_keep_alive_seconds = lb.client_keep_alive_seconds;
-      beast::get_lowest_layer(client).expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
-      http::request_parser<http::string_body> parser;
+      deadline.Set(std::chrono::seconds(lb.idle_timeout_seconds));
+      FlatRequestParser parser(scratch.request);
       ApplyRequestLimits(parser);
       co_await http::async_read(client, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      deadline.Clear();
       TimePoint received_at = options_.now();
       if (ec) {
         bool partial = parser.got_some() || buffer.size() > 0;
         if (!partial) break;  // idle keep-alive connection closed or timed out
         int status = 400;
-        if (ec == beast::error::timeout) status = 408;
+        if (ec == beast::error::timeout || deadline.expired) status = 408;
         if (ec == http::error::body_limit) status = 413;
         if (ec == http::error::end_of_stream || ec == asio::error::eof ||
             ec == asio::error::connection_reset) {
@@ -581,7 +756,7 @@ class DataPlaneImpl : public DataPlane {
       compiled = Current(w);
       listener_it = compiled->listeners.find(arn);
       if (listener_it == compiled->listeners.end()) break;
-      bool keep_alive = co_await Handle(w, client, buffer, parser.get(), peer, peer_ip,
+      bool keep_alive = co_await Handle(w, client, buffer, scratch, deadline, parser, peer, peer_ip,
                                         *listener_it->second, *compiled, received_at);
       if (!keep_alive) break;
       if (RealElapsedNow() - opened > std::chrono::seconds(client_keep_alive_seconds)) break;
@@ -591,9 +766,10 @@ class DataPlaneImpl : public DataPlane {
   // Answers one request; false when the client connection must close.
   template <class Stream>
   awaitable<bool> Handle(Worker& w, Stream& client, beast::flat_buffer& client_buffer,
-                         http::request<http::string_body>& request, const tcp::endpoint& peer,
-                         const std::string& peer_ip, const Listener& listener,
-                         const Compiled& compiled, TimePoint received_at) {
+                         Scratch& scratch, Deadline& deadline, const FlatRequestParser& request,
+                         const tcp::endpoint& peer, const std::string& peer_ip,
+                         const Listener& listener, const Compiled& compiled,
+                         TimePoint received_at) {
     auto lb_it = compiled.snapshot.load_balancers.find(listener.load_balancer_arn);
     static const LoadBalancerSettings kDefaults;
     const LoadBalancerSettings& lb =
@@ -603,17 +779,17 @@ class DataPlaneImpl : public DataPlane {
     error_code ec;
 
     RequestHead head;
-    head.method = Sv(request.method_string());
-    head.target = Sv(request.target());
+    head.method = request.method_string();
+    head.target = request.target();
     head.version = version;
     RequestView view;
     view.method = head.method;
     view.target = head.target;
     view.listener_protocol = listener.protocol;
     view.listener_port = listener.port;
-    for (const auto& field : request) {
-      head.headers.emplace_back(Sv(field.name_string()), Sv(field.value()));
-      if (view.host.empty() && field.name() == http::field::host) view.host = Sv(field.value());
+    for (const auto& field : request.fields()) {
+      head.headers.emplace_back(request.Name(field), request.Value(field));
+      if (view.host.empty() && field.name == http::field::host) view.host = request.Value(field);
     }
     view.headers = head.headers;
     asio::ip::address peer_address = peer.address();
@@ -635,20 +811,22 @@ class DataPlaneImpl : public DataPlane {
       log.client = peer_ip + ":" + std::to_string(peer.port());
       log.request = AccessLogRequest(head.method, listener.protocol, view.host, listener.port,
                                      head.target, version);
-      auto agent = request.find(http::field::user_agent);
-      log.user_agent = agent == request.end() ? "-" : std::string(Sv(agent->value()));
+      log.user_agent = std::string(request.Find(http::field::user_agent).value_or("-"));
       log.request_creation_time = AccessLogTime(received_at);
     }
     log.received_bytes = request.body().size();
-    std::string trace_id = TraceId(
-        std::chrono::duration_cast<std::chrono::seconds>(received_at.time_since_epoch()).count(),
-        w.random.Hex(24));
+    // The trace id's random part, drawn for every request (written where it is needed).
+    const int64_t trace_epoch =
+        std::chrono::duration_cast<std::chrono::seconds>(received_at.time_since_epoch()).count();
+    char trace_hex[24];
+    w.random.FillHex(trace_hex, sizeof trace_hex);
 
     auto finish = [&](Response& response) -> awaitable<bool> {
       bool keep = client_keep_alive && response.keep_alive();
       response.keep_alive(keep);
-      beast::get_lowest_layer(client).expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
-      ec = co_await WriteMessage(client, response);
+      deadline.Set(std::chrono::seconds(lb.idle_timeout_seconds));
+      ec = co_await WriteMessage(client, response, scratch.response_head);
+      deadline.Clear();
       log.elb_status_code = static_cast<int>(response.result_int());
       log.sent_bytes = response.body().size();
       WriteLog(lb, log);
@@ -759,48 +937,72 @@ class DataPlaneImpl : public DataPlane {
     }
     std::optional<std::string> xff =
         ForwardedFor(forwarded_for, peer_ip, peer.port(), lb.xff_mode, lb.xff_client_port);
-    std::string trace_header = TraceHeader(trace, trace_id);
-    if (logging) log.trace_id = trace_header;
     std::string host =
         lb.preserve_host_header ? std::string(view.host) : ForwardedHost(view.host, listener.port);
     bool upgrade = false;
-    if (auto up = request.find(http::field::upgrade); up != request.end()) {
-      upgrade = IEquals(Sv(up->value()), "websocket");
-    }
-    http::request<http::string_body> outgoing{request.method(), request.target(), 11};
-    outgoing.method_string(request.method_string());
-    for (const auto& field : request) {
-      std::string_view name = Sv(field.name_string());
+    if (auto up = request.Find(http::field::upgrade)) upgrade = IEquals(*up, "websocket");
+    // Written straight into the connection's scratch head: building a Beast message cost
+    // an allocation per field and a walk over them all again to serialize it.
+    std::string& out = scratch.request_head;
+    out.clear();
+    out += request.method_string();
+    out += ' ';
+    out += request.target();
+    out += " HTTP/1.1\r\n";
+    auto add_field = [&out](std::string_view name, std::string_view value) {
+      out += name;
+      out += ": ";
+      out += value;
+      out += "\r\n";
+    };
+    for (const auto& field : request.fields()) {
+      std::string_view name = request.Name(field);
       if (IsHopByHop(name) || IEquals(name, "Host") || IEquals(name, "X-Forwarded-For") ||
           IEquals(name, "X-Forwarded-Proto") || IEquals(name, "X-Forwarded-Port") ||
-          IEquals(name, "X-Amzn-Trace-Id")) {
+          IEquals(name, "X-Amzn-Trace-Id") || IEquals(name, "Content-Length")) {
         continue;
       }
       if (lb.drop_invalid_header_fields && !IsValidHeaderName(name)) continue;
-      outgoing.insert(field.name_string(), field.value());
+      add_field(name, request.Value(field));
     }
-    outgoing.set(http::field::host, host);
-    if (xff) outgoing.set("X-Forwarded-For", *xff);
-    outgoing.set("X-Forwarded-Proto", listener.protocol == "HTTPS" ? "https" : "http");
-    outgoing.set("X-Forwarded-Port", std::to_string(listener.port));
-    outgoing.set("X-Amzn-Trace-Id", trace_header);
+    add_field("Host", host);
+    if (xff) add_field("X-Forwarded-For", *xff);
+    add_field("X-Forwarded-Proto", listener.protocol == "HTTPS" ? "https" : "http");
+    char number[24];
+    add_field("X-Forwarded-Port", NumberText(listener.port, number));
+    std::string_view hex24(trace_hex, sizeof trace_hex);
+    if (!trace || trace->find_first_not_of(" \t") == std::string_view::npos) {
+      out += "X-Amzn-Trace-Id: Root=";
+      size_t id_at = out.size();
+      AppendTraceId(trace_epoch, hex24, out);
+      if (logging) log.trace_id = "Root=" + out.substr(id_at);
+      out += "\r\n";
+    } else {
+      std::string trace_header = TraceHeader(trace, TraceId(trace_epoch, hex24));
+      if (logging) log.trace_id = trace_header;
+      add_field("X-Amzn-Trace-Id", trace_header);
+    }
     if constexpr (!std::is_same_v<Stream, TcpStream>) {
       if (lb.tls_version_and_cipher_headers) {
         SSL* ssl = client.native_handle();
-        outgoing.set("x-amzn-tls-version", SSL_get_version(ssl));
-        outgoing.set("x-amzn-tls-cipher-suite", SSL_get_cipher_name(ssl));
+        add_field("x-amzn-tls-version", SSL_get_version(ssl));
+        add_field("x-amzn-tls-cipher-suite", SSL_get_cipher_name(ssl));
       }
     }
     if (upgrade) {
-      outgoing.set(http::field::connection, "Upgrade");
-      outgoing.set(http::field::upgrade, request[http::field::upgrade]);
-    } else {
-      outgoing.keep_alive(true);
+      add_field("Connection", "Upgrade");
+      add_field("Upgrade", request.Find(http::field::upgrade).value_or(""));
     }
-    outgoing.body() = std::move(request.body());
-    if (!outgoing.body().empty() || request.has_content_length() || request.chunked()) {
-      outgoing.prepare_payload();
+    // The body framed as Beast's prepare_payload frames it: a length when there is a body,
+    // when the client sent a length, or for a method that carries one; never chunks.
+    const std::string& body = request.body();
+    const http::verb method = request.method();
+    if (!body.empty() || request.content_length().has_value() ||
+        (request.chunked() && (method == http::verb::options || method == http::verb::put ||
+                               method == http::verb::post))) {
+      add_field("Content-Length", NumberText(body.size(), number));
     }
+    out += "\r\n";
 
     runtime->requests.fetch_add(1, std::memory_order_relaxed);
     runtime->in_flight.fetch_add(1, std::memory_order_relaxed);
@@ -818,9 +1020,8 @@ class DataPlaneImpl : public DataPlane {
 
     auto target_started = RealElapsedNow();
     const bool https_targets = group.group->protocol == "HTTPS";
-    std::string pool_key = target.connect_address + ":" + std::to_string(target.port) + "@" +
-                           std::to_string(target.netns_pid) + (https_targets ? "/tls" : "");
-    Response response;
+    const std::string& pool_key = group.pool_keys[*target_index];
+    std::optional<FlatResponseParser> reader;
     int failure = 0;  // an ALB status when the target could not answer
     std::unique_ptr<Upstream> upstream;
     // A reused keep-alive connection the target already closed gets one fresh retry.
@@ -842,43 +1043,45 @@ class DataPlaneImpl : public DataPlane {
       exchange.cut = false;
       exchange.epoch = runtime->cut_epoch.load(std::memory_order_acquire);
       w.Link(exchange);
-      upstream->stream.expires_after(std::chrono::seconds(lb.idle_timeout_seconds));
+      exchange.deadline = RealElapsedNow() + std::chrono::seconds(lb.idle_timeout_seconds);
+      exchange.timed_out = false;
       // (if/else, not ?: — GCC 12 miscompiles co_await in a conditional expression)
+      std::array<asio::const_buffer, 2> request_buffers{asio::buffer(out), asio::buffer(body)};
       if (upstream->tls) {
-        ec = co_await WriteMessage(*upstream->tls, outgoing);
+        co_await asio::async_write(*upstream->tls, request_buffers,
+                                   asio::redirect_error(use_awaitable, ec));
       } else {
-        ec = co_await WriteMessage(upstream->stream, outgoing);
+        co_await asio::async_write(upstream->stream, request_buffers,
+                                   asio::redirect_error(use_awaitable, ec));
       }
       if (upgrade && !ec) {
+        exchange.deadline = RealTime::max();  // the tunnel keeps its own idle timeout
         std::shared_ptr<Upstream> kept(std::move(upstream));
         if (kept->tls) {
           co_return co_await Tunnel(w, client, client_buffer, *kept->tls, kept, log, lb);
         }
         co_return co_await Tunnel(w, client, client_buffer, kept->stream, kept, log, lb);
       }
-      http::response_parser<http::string_body> reader;
-      reader.header_limit(kMaxResponseHeaderBlock);
-      reader.body_limit(kMaxResponseBody);
-      if (outgoing.method() == http::verb::head) reader.skip(true);
+      reader.emplace(scratch.response);
+      reader->header_limit(kMaxResponseHeaderBlock);
+      reader->body_limit(kMaxResponseBody);
+      if (method == http::verb::head) reader->skip(true);
       if (!ec) {
         if (upstream->tls) {
-          co_await http::async_read(*upstream->tls, upstream->buffer, reader,
+          co_await http::async_read(*upstream->tls, upstream->buffer, *reader,
                                     asio::redirect_error(use_awaitable, ec));
         } else {
-          co_await http::async_read(upstream->stream, upstream->buffer, reader,
+          co_await http::async_read(upstream->stream, upstream->buffer, *reader,
                                     asio::redirect_error(use_awaitable, ec));
         }
       }
       w.Unlink(exchange);
-      if (!ec) {
-        response = reader.release();
-        break;
-      }
-      bool stale = reused && !exchange.cut && !reader.got_some() &&
+      if (!ec) break;
+      bool stale = reused && !exchange.cut && !reader->got_some() &&
                    (ec == http::error::end_of_stream || ec == asio::error::eof ||
                     ec == asio::error::connection_reset || ec == asio::error::broken_pipe);
       if (stale) continue;
-      failure = ec == beast::error::timeout && !exchange.cut ? 504 : 502;
+      failure = (ec == beast::error::timeout || exchange.timed_out) && !exchange.cut ? 504 : 502;
       log.error_reason = exchange.cut ? "TargetDeregistered" : "-";
       break;
     }
@@ -893,60 +1096,95 @@ class DataPlaneImpl : public DataPlane {
     runtime->responses.fetch_add(1, std::memory_order_relaxed);
     runtime->response_time_us.fetch_add(static_cast<uint64_t>(target_seconds * 1e6),
                                         std::memory_order_relaxed);
-    if (response.result_int() >= 500) {
+    const int status = reader->status();
+    if (status >= 500) {
       runtime->target_5xx.fetch_add(1, std::memory_order_relaxed);
-    } else if (response.result_int() >= 400) {
+    } else if (status >= 400) {
       runtime->target_4xx.fetch_add(1, std::memory_order_relaxed);
     }
-    log.target_status_code = std::to_string(response.result_int());
-    bool reusable = response.keep_alive() && !response.need_eof();
-    // The target's own headers pass through; hop-by-hop ones are the ALB's business.
-    for (auto it = response.begin(); it != response.end();) {
-      if (IsHopByHop(Sv(it->name_string()))) {
-        it = response.erase(it);
-      } else {
-        ++it;
+    if (logging) log.target_status_code = std::to_string(status);
+    const bool reusable = reader->keep_alive() && !reader->need_eof();
+    // The answer as the client sees it, written straight into the connection's scratch
+    // head: the target's status and fields, minus hop-by-hop ones (the ALB's business)
+    // and the length, which is the ALB's own; then the ALB's cookies, Connection and
+    // Content-Length as Beast's prepare_payload frames them.
+    std::string& answer = scratch.response_head;
+    answer.clear();
+    AppendVersion(version, answer);
+    answer += ' ';
+    answer += NumberText(static_cast<uint64_t>(status), number);
+    answer += ' ';
+    std::string_view reason = reader->reason();
+    if (reason.empty()) reason = Sv(http::obsolete_reason(static_cast<http::status>(status)));
+    answer += reason;
+    answer += "\r\n";
+    const bool head_request = method == http::verb::head;
+    const bool app_cookie = group.group->stickiness && group.group->stickiness_type == "app_cookie";
+    bool app_cookie_seen = false;
+    for (const auto& field : reader->fields()) {
+      std::string_view name = reader->Name(field);
+      std::string_view value = reader->Value(field);
+      if (IsHopByHop(name)) continue;
+      if (!head_request && field.name == http::field::content_length) continue;
+      if (app_cookie && field.name == http::field::set_cookie &&
+          value.size() > group.group->app_cookie_name.size() &&
+          value.substr(0, group.group->app_cookie_name.size()) == group.group->app_cookie_name &&
+          value[group.group->app_cookie_name.size()] == '=') {
+        app_cookie_seen = true;
       }
+      answer += name;
+      answer += ": ";
+      answer += value;
+      answer += "\r\n";
     }
-    response.version(version);
-    int64_t now_seconds =
-        std::chrono::duration_cast<std::chrono::seconds>(options_.now().time_since_epoch()).count();
-    if (group.group->stickiness) {
-      bool set = group.group->stickiness_type == "lb_cookie";
-      if (!set) {
-        // app_cookie: the ALB's own cookie follows the application's.
-        for (const auto& field : response) {
-          if (field.name() == http::field::set_cookie &&
-              field.value().substr(0, group.group->app_cookie_name.size() + 1) ==
-                  group.group->app_cookie_name + "=") {
-            set = true;
-          }
-        }
-      }
-      if (set) {
-        std::string expires = HttpDate(now_seconds + group.group->stickiness_seconds);
-        const std::string& token = group.tokens[*target_index];
-        response.insert(http::field::set_cookie,
-                        cookie_name + "=" + token + "; Expires=" + expires + "; Path=/");
-        if (cookie_name == "AWSALB") {
-          response.insert(http::field::set_cookie, "AWSALBCORS=" + token + "; Expires=" + expires +
-                                                       "; Path=/; SameSite=None; Secure");
-        }
+    auto now_seconds = [this] {
+      return std::chrono::duration_cast<std::chrono::seconds>(options_.now().time_since_epoch())
+          .count();
+    };
+    if (group.group->stickiness && (!app_cookie || app_cookie_seen)) {
+      // lb_cookie always; app_cookie: the ALB's own cookie follows the application's.
+      std::string expires = HttpDate(now_seconds() + group.group->stickiness_seconds);
+      const std::string& token = group.tokens[*target_index];
+      answer +=
+          "Set-Cookie: " + cookie_name + "=" + token + "; Expires=" + expires + "; Path=/\r\n";
+      if (cookie_name == "AWSALB") {
+        answer += "Set-Cookie: AWSALBCORS=" + token + "; Expires=" + expires +
+                  "; Path=/; SameSite=None; Secure\r\n";
       }
     }
     if (group_cookie) {
-      std::string expires = HttpDate(now_seconds + action.group_stickiness_seconds);
-      response.insert(http::field::set_cookie,
-                      "AWSALBTG=" + *group_cookie + "; Expires=" + expires + "; Path=/");
-      response.insert(http::field::set_cookie, "AWSALBTGCORS=" + *group_cookie + "; Expires=" +
-                                                   expires + "; Path=/; SameSite=None; Secure");
+      std::string expires = HttpDate(now_seconds() + action.group_stickiness_seconds);
+      answer += "Set-Cookie: AWSALBTG=" + *group_cookie + "; Expires=" + expires + "; Path=/\r\n";
+      answer += "Set-Cookie: AWSALBTGCORS=" + *group_cookie + "; Expires=" + expires +
+                "; Path=/; SameSite=None; Secure\r\n";
     }
-    if (outgoing.method() != http::verb::head) response.prepare_payload();
+    // Keep-alive towards the client: HTTP/1.1 clients that asked for it (the target's own
+    // Connection header is hop-by-hop and does not count).
+    const bool keep = client_keep_alive && version == 11;
+    if (!keep && version == 11) answer += "Connection: close\r\n";
+    const bool bodiless_status = status / 100 == 1 || status == 204 || status == 304;
+    const std::string& answer_body = scratch.response.body;
+    if (!head_request && !bodiless_status) {
+      answer += "Content-Length: ";
+      answer += NumberText(answer_body.size(), number);
+      answer += "\r\n";
+    }
+    answer += "\r\n";
+    reader.reset();
     if (reusable) {
       auto& idle = w.idle[pool_key];
       idle.push_back(std::move(upstream));
     }
-    co_return co_await finish(response);
+    deadline.Set(std::chrono::seconds(lb.idle_timeout_seconds));
+    std::array<asio::const_buffer, 2> answer_buffers{
+        asio::buffer(answer),
+        asio::buffer(head_request || bodiless_status ? std::string_view() : answer_body)};
+    co_await asio::async_write(client, answer_buffers, asio::redirect_error(use_awaitable, ec));
+    deadline.Clear();
+    log.elb_status_code = status;
+    log.sent_bytes = answer_body.size();
+    WriteLog(lb, log);
+    co_return keep && !ec;
   }
 
   // Connects to the target; 0, or the ALB status for the failure (502 refused, 504 timeout).
@@ -974,6 +1212,7 @@ class DataPlaneImpl : public DataPlane {
                                              asio::redirect_error(use_awaitable, ec));
       if (ec) co_return 502;
     }
+    upstream.stream.expires_never();  // the watchdog's from here on
     co_return 0;
   }
 

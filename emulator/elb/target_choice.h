@@ -44,9 +44,10 @@ struct RoutableGroup {
   std::shared_ptr<GroupRuntime> runtime;
   std::vector<std::shared_ptr<TargetRuntime>> runtimes;  // parallel to group->targets
   std::vector<std::string> tokens;                       // sticky cookie value per target
-  std::string group_token;                               // AWSALBTG value
-  std::vector<size_t> healthy;                           // indexes into group->targets
-  std::vector<size_t> fail_open;                         // unhealthy ones, used when no healthy
+  std::vector<std::string> pool_keys;  // per target: its idle upstream connections' key
+  std::string group_token;             // AWSALBTG value
+  std::vector<size_t> healthy;         // indexes into group->targets
+  std::vector<size_t> fail_open;       // unhealthy ones, used when no healthy
   bool has_slow_start = false;
 
   // The targets a new request may go to: the healthy ones, else (fail-open) the

@@ -271,8 +271,33 @@ struct HealthChecker::State {
     entry.probe->Start();
   }
 
+  // Under a virtual clock, probes in flight together all started at this instant (their
+  // holds keep the clock there); their results are applied once the last is in, in the
+  // order of the targets, so that the same seed gives the same health history whatever
+  // order the real answers came in.
   void OnResult(const TargetKey& key, uint64_t generation, TimePoint started,
                 const ProbeResult& result) {
+    if (!clock.is_virtual()) return Apply(key, generation, started, result);
+    auto it = entries.find(key);
+    if (it == entries.end() || it->second.generation != generation) return;
+    it->second.probe.reset();
+    answered[key] = Answered{generation, started, result};
+    FlushAnswered();
+  }
+
+  // Applies the waiting results once no probe is in flight.
+  void FlushAnswered() {
+    if (answered.empty()) return;
+    for (const auto& [k, e] : entries) {
+      if (e.probe) return;  // another probe of this instant is still out
+    }
+    auto ready = std::move(answered);
+    answered.clear();
+    for (const auto& [k, a] : ready) Apply(k, a.generation, a.started, a.result);
+  }
+
+  void Apply(const TargetKey& key, uint64_t generation, TimePoint started,
+             const ProbeResult& result) {
     auto it = entries.find(key);
     if (it == entries.end() || it->second.generation != generation) return;
     Entry& entry = it->second;
@@ -357,6 +382,13 @@ struct HealthChecker::State {
   std::function<void()> on_change;
   std::map<TargetKey, Entry> entries;
   uint64_t next_generation = 1;
+  // Virtual clock: results waiting for the other probes of the same instant.
+  struct Answered {
+    uint64_t generation;
+    TimePoint started;
+    ProbeResult result;
+  };
+  std::map<TargetKey, Answered> answered;
 };
 
 HealthChecker::HealthChecker(EventLoop& loop, Clock& clock)
@@ -406,6 +438,8 @@ void HealthChecker::SetTargets(std::vector<CheckedTarget> targets) {
           key, state_->clock.Now() + std::chrono::seconds(entry.target.settings.interval_seconds));
     }
   }
+  // A target that went away may have been the last probe the others waited for.
+  state_->FlushAnswered();
 }
 
 TargetHealthReport HealthChecker::Health(const TargetKey& key) const {
@@ -432,6 +466,7 @@ double HealthChecker::SlowStartFactor(const TargetKey& key) const {
 void HealthChecker::Clear() {
   for (auto& [key, entry] : state_->entries) state_->StopEntry(entry);
   state_->entries.clear();
+  state_->answered.clear();
 }
 
 }  // namespace understudy::elb

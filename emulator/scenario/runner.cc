@@ -4,11 +4,13 @@
 
 #include <httplib.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
+#include <regex>
 
 #include "api/model.h"
 #include "scenario/emulator_process.h"
@@ -221,6 +223,25 @@ class ScenarioRun {
         *outcome = "ok";
         return true;
       }
+      case StepKind::kTraffic: {
+        auto body = Substituted(step, step.traffic);
+        if (!body) {
+          *outcome = "FAILED";
+          return false;
+        }
+        Answer a = Send("POST", "/_understudy/traffic", *body);
+        if (std::string problem = TransportProblem(a); !problem.empty() || a.status != 200) {
+          Record(step, "start traffic " + step.label, false,
+                 problem.empty() ? a.body.value("error", std::string("error")) + ": " +
+                                       a.body.value("message", Short(a.body))
+                                 : problem);
+          *outcome = "FAILED";
+          return false;
+        }
+        *outcome = "started (" + std::to_string(a.body.value("planned", int64_t{0})) +
+                   " requests until " + a.body.value("endsAt", std::string("?")) + ")";
+        return true;
+      }
       case StepKind::kAdvance: {
         Answer a =
             Send("POST", "/_understudy/clock", Json{{"advance", FormatDuration(step.advance)}});
@@ -352,32 +373,338 @@ class ScenarioRun {
     return true;
   }
 
+  // What an expectation's source answered: the document to check, or why there is
+  // none (`unavailable`, a failed check), or a transport problem that ends the run.
+  struct Fetched {
+    std::optional<Json> doc;
+    std::string unavailable;
+    std::string fatal;
+  };
+
+  static std::string UrlEncode(const std::string& text) {
+    static const char* kHex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+        out += static_cast<char>(c);
+      } else {
+        out += '%';
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+    }
+    return out;
+  }
+
+  // An operation's output through /_understudy/call.
+  Fetched CallOutput(const CallSpec& call) {
+    Fetched f;
+    Answer a = Send("POST", "/_understudy/call", CallBody(call));
+    if (std::string problem = TransportProblem(a); !problem.empty()) {
+      f.fatal = problem;
+    } else if (a.status != 200) {
+      f.unavailable = std::to_string(a.status) + " " + Short(a.body);
+    } else if (a.body.contains("error")) {
+      const Json& e = a.body["error"];
+      f.unavailable = "the call failed with " + e.value("code", "") + ": " + e.value("message", "");
+    } else {
+      f.doc = a.body["output"];
+    }
+    return f;
+  }
+
+  // A control API answer as the document, or its error as why there is none.
+  Fetched Control(const std::string& method, const std::string& path, const Json& body = {}) {
+    Fetched f;
+    Answer a = Send(method, path, body);
+    if (std::string problem = TransportProblem(a); !problem.empty()) {
+      f.fatal = problem;
+    } else if (a.status != 200) {
+      f.unavailable = a.body.is_object() ? a.body.value("error", std::string("error")) + ": " +
+                                               a.body.value("message", Short(a.body))
+                                         : std::to_string(a.status) + " " + Short(a.body);
+    } else {
+      f.doc = a.body;
+    }
+    return f;
+  }
+
+  static bool Matches(const std::string& text, const Json& params, const char* contains,
+                      const char* matches) {
+    if (params.contains(contains) &&
+        text.find(params[contains].get<std::string>()) == std::string::npos) {
+      return false;
+    }
+    if (params.contains(matches) &&
+        !std::regex_search(text, std::regex(params[matches].get<std::string>()))) {
+      return false;
+    }
+    return true;
+  }
+
+  Fetched Fetch(const Step& step, const CallSpec& call, const Json& params) {
+    switch (step.source) {
+      case ExpectSource::kCall:
+        return CallOutput(call);
+      case ExpectSource::kTraffic:
+        return Control("GET", "/_understudy/traffic/" + UrlEncode(params.get<std::string>()));
+      case ExpectSource::kHttp:
+        return Control("POST", "/_understudy/http", params);
+      case ExpectSource::kEmails: {
+        std::string query = "limit=1000&full";
+        for (auto it = params.begin(); it != params.end(); ++it) {
+          if (it.key() == "bodyContains" || it.key() == "link") continue;
+          query += "&" + it.key() + "=" + UrlEncode(it->get<std::string>());
+        }
+        Fetched f = Control("GET", "/_understudy/ses/messages?" + query);
+        if (!f.doc) return f;
+        Json kept = Json::array();
+        for (const Json& m : f.doc->value("messages", Json::array())) {
+          if (params.contains("bodyContains")) {
+            std::string want = params["bodyContains"].get<std::string>();
+            if (m.value("text", "").find(want) == std::string::npos &&
+                m.value("html", "").find(want) == std::string::npos) {
+              continue;
+            }
+          }
+          if (params.contains("link")) {
+            std::regex re(params["link"].get<std::string>());
+            bool any = false;
+            for (const Json& link : m.value("links", Json::array())) {
+              any |= link.is_string() && std::regex_search(link.get<std::string>(), re);
+            }
+            if (!any) continue;
+          }
+          kept.push_back(m);
+        }
+        f.doc = Json{{"count", kept.size()}, {"messages", kept}};
+        return f;
+      }
+      case ExpectSource::kLogs: {
+        CallSpec logs{"logs", "FilterLogEvents", Json::object(), params.value("region", ""),
+                      params.value("account", "")};
+        logs.input["logGroupName"] = params["group"];
+        if (params.contains("stream"))
+          logs.input["logStreamNames"] = Json::array({params["stream"]});
+        if (params.contains("streamPrefix")) {
+          logs.input["logStreamNamePrefix"] = params["streamPrefix"];
+        }
+        if (params.contains("filterPattern")) logs.input["filterPattern"] = params["filterPattern"];
+        Json kept = Json::array();
+        Json recent = Json::array();  // the last lines read, whatever they say
+        int64_t count = 0;
+        int64_t scanned = 0;
+        for (int page = 0; page < 100; ++page) {
+          Fetched f = CallOutput(logs);
+          if (!f.doc) return f;
+          for (const Json& e : f.doc->value("events", Json::array())) {
+            ++scanned;
+            recent.push_back(e.value("message", ""));
+            if (recent.size() > 3) recent.erase(recent.begin());
+            if (!Matches(e.value("message", ""), params, "contains", "matches")) continue;
+            ++count;
+            if (kept.size() < 200) kept.push_back(e);
+          }
+          std::string token = f.doc->value("nextToken", "");
+          if (token.empty()) break;
+          logs.input["nextToken"] = token;
+        }
+        Fetched out;
+        out.doc =
+            Json{{"count", count}, {"events", kept}, {"scanned", scanned}, {"recent", recent}};
+        return out;
+      }
+      case ExpectSource::kEvents: {
+        std::string query = "limit=10000";
+        if (params.contains("source")) {
+          query += "&source=" + UrlEncode(params["source"].get<std::string>());
+        }
+        Fetched f = Control("GET", "/_understudy/events/deliveries?" + query);
+        if (!f.doc) return f;
+        Json kept = Json::array();
+        for (const Json& d : f.doc->value("deliveries", Json::array())) {
+          if (params.contains("outcome") && d.value("outcome", "") != params["outcome"]) continue;
+          if (params.contains("targetId") && d.value("targetId", "") != params["targetId"]) {
+            continue;
+          }
+          kept.push_back(d);
+        }
+        f.doc = Json{{"count", kept.size()}, {"deliveries", kept}};
+        return f;
+      }
+      case ExpectSource::kScaling: {
+        CallSpec scaling{"application-autoscaling", "DescribeScalingActivities", Json::object(),
+                         params.value("region", ""), params.value("account", "")};
+        scaling.input["ServiceNamespace"] = params.value("serviceNamespace", "ecs");
+        scaling.input["ResourceId"] = params.contains("resourceId")
+                                          ? params["resourceId"].get<std::string>()
+                                          : "service/" + params["cluster"].get<std::string>() +
+                                                "/" + params["service"].get<std::string>();
+        Json kept = Json::array();
+        for (int page = 0; page < 100; ++page) {
+          Fetched f = CallOutput(scaling);
+          if (!f.doc) return f;
+          for (const Json& a : f.doc->value("ScalingActivities", Json::array())) {
+            if (params.contains("statusCode") &&
+                a.value("StatusCode", "") != params["statusCode"]) {
+              continue;
+            }
+            kept.push_back(a);
+          }
+          std::string token = f.doc->value("NextToken", "");
+          if (token.empty()) break;
+          scaling.input["NextToken"] = token;
+        }
+        Fetched out;
+        out.doc = Json{{"count", kept.size()}, {"activities", kept}};
+        return out;
+      }
+      case ExpectSource::kServiceEvents: {
+        CallSpec ecs{"ecs", "DescribeServices", Json::object(), params.value("region", ""),
+                     params.value("account", "")};
+        ecs.input["cluster"] = params.value("cluster", "default");
+        ecs.input["services"] = Json::array({params["service"]});
+        Fetched f = CallOutput(ecs);
+        if (!f.doc) return f;
+        const Json& services = f.doc->value("services", Json::array());
+        if (services.empty()) {
+          std::string failures = Short(f.doc->value("failures", Json::array()));
+          f.doc.reset();
+          f.unavailable = "no service " + params["service"].get<std::string>() + " in cluster " +
+                          ecs.input["cluster"].get<std::string>() + ": " + failures;
+          return f;
+        }
+        Json kept = Json::array();
+        for (const Json& e : services[0].value("events", Json::array())) {
+          if (Matches(e.value("message", ""), params, "contains", "matches")) kept.push_back(e);
+        }
+        f.doc = Json{{"count", kept.size()}, {"events", kept}};
+        return f;
+      }
+    }
+    return Fetched{std::nullopt, "unknown source", ""};
+  }
+
+  // For a failed emails check: what the store holds, newest first.
+  std::string MailboxSummary() {
+    Answer a = Send("GET", "/_understudy/ses/messages?limit=3");
+    if (a.status != 200 || !a.body.is_object()) return "";
+    Json newest = Json::array();
+    for (const Json& m : a.body.value("messages", Json::array())) {
+      newest.push_back(Json{{"from", m.value("from", Json())},
+                            {"to", m.value("deliveredTo", m.value("to", Json()))},
+                            {"subject", m.value("subject", Json())}});
+    }
+    return " (the store holds " + a.body.value("total", Json(0)).dump() + " messages" +
+           (newest.empty() ? std::string("") : "; newest: " + Short(newest, 400)) + ")";
+  }
+
+  // Moves the clock by `d` (advance) or to `to`; the failure text when it could not.
+  std::string MoveClock(const Json& body) {
+    Answer moved = Send("POST", "/_understudy/clock", body);
+    if (std::string problem = TransportProblem(moved); !problem.empty()) return problem;
+    if (moved.status != 200) return moved.body.value("message", Short(moved.body));
+    return "";
+  }
+
   bool RunExpect(const Step& step, std::string* outcome) {
-    auto input = Substituted(step, step.call.input);
-    if (!input) {
+    CallSpec call = step.call;
+    if (step.source == ExpectSource::kCall) {
+      auto input = Substituted(step, step.call.input);
+      if (!input) {
+        *outcome = "FAILED";
+        return false;
+      }
+      call.input = std::move(*input);
+    }
+    auto params = Substituted(step, step.source_params);
+    if (!params) {
       *outcome = "FAILED";
       return false;
     }
-    CallSpec call = step.call;
-    call.input = std::move(*input);
     Check check = Substituted(step.checks.front());
-    std::string what = step.call.service + "." + step.call.operation + ": " + Describe(check) +
-                       (step.within ? " within " + FormatDuration(*step.within) : "");
+    std::string what = step.subject + ": " + Describe(check);
+    if (step.within) what += " within " + FormatDuration(*step.within);
+    if (step.throughout) what += " throughout " + FormatDuration(*step.throughout);
+    // "at" / "after": the clock moves first.
+    if (step.after || step.at || step.at_offset) {
+      Json body;
+      if (step.after) {
+        body = Json{{"advance", FormatDuration(*step.after)}};
+        what += " after " + FormatDuration(*step.after);
+      } else {
+        TimePoint target{};
+        if (step.at) {
+          target = *step.at;
+        } else {
+          auto start = ParseIso8601(result_.virtual_start);
+          target = (start.ok() ? *start : TimePoint{}) + *step.at_offset;
+        }
+        body = Json{{"to", FormatIso8601(target)}};
+        what += " at " + FormatIso8601(target);
+      }
+      if (std::string problem = MoveClock(body); !problem.empty()) {
+        Record(step, what, false, "the clock could not move: " + problem);
+        *outcome = "FAILED";
+        return false;
+      }
+    }
     Duration waited{};
     while (true) {
-      Answer a = Send("POST", "/_understudy/call", CallBody(call));
-      if (std::string problem = TransportProblem(a); !problem.empty() || a.status != 200) {
-        Record(step, what, false,
-               problem.empty() ? std::to_string(a.status) + " " + Short(a.body) : problem);
+      Fetched f = Fetch(step, call, *params);
+      if (!f.fatal.empty()) {
+        Record(step, what, false, f.fatal);
         *outcome = "FAILED";
-        return problem.empty();
+        return false;
       }
       CheckOutcome o;
-      if (a.body.contains("error")) {
-        const Json& e = a.body["error"];
-        o.evidence = "the call failed with " + e.value("code", "") + ": " + e.value("message", "");
+      if (f.doc) {
+        o = Evaluate(check, *f.doc);
+        // A failed traffic check says what went wrong with the requests.
+        if (!o.passed && step.source == ExpectSource::kTraffic && f.doc->is_object()) {
+          o.evidence += " (total " + f.doc->value("total", Json(0)).dump() + ", status " +
+                        Short(f.doc->value("status", Json::object())) + ", errors " +
+                        f.doc->value("errors", Json(0)).dump();
+          const Json& first = f.doc->value("firstError", Json());
+          if (first.is_object()) o.evidence += ", first error " + Short(first, 300);
+          o.evidence += ")";
+        }
+        if (!o.passed && step.source == ExpectSource::kEmails) o.evidence += MailboxSummary();
+        if (!o.passed && step.source == ExpectSource::kLogs) {
+          o.evidence += " (" + f.doc->value("scanned", Json(0)).dump() +
+                        " events read; the last: " + Short(f.doc->value("recent", Json()), 300) +
+                        ")";
+        }
+        if (!o.passed && step.source == ExpectSource::kHttp && f.doc->contains("error")) {
+          o.evidence += " (no answer: " + (*f.doc)["error"].value("kind", "") + ": " +
+                        (*f.doc)["error"].value("message", "") + ")";
+        }
       } else {
-        o = Evaluate(check, a.body["output"]);
+        o.evidence = f.unavailable;
+      }
+      if (step.throughout) {
+        bool last = waited >= *step.throughout;
+        if (!o.passed || last) {
+          if (!o.passed) {
+            o.evidence = "did not hold at " + Now() + " (" + FormatDuration(waited) + " into the " +
+                         FormatDuration(*step.throughout) + " window): " + o.evidence;
+          } else {
+            o.evidence = "held at every check (every " + FormatDuration(step.every) + ") for " +
+                         FormatDuration(*step.throughout) + "; last: " + o.evidence;
+          }
+          Record(step, what, o.passed, o.evidence);
+          *outcome = o.passed ? "ok" : "FAILED";
+          return true;
+        }
+        Duration next = std::min(step.every, *step.throughout - waited);
+        if (std::string problem = MoveClock(Json{{"advance", FormatDuration(next)}});
+            !problem.empty()) {
+          Record(step, what, false, "the clock could not move: " + problem);
+          *outcome = "FAILED";
+          return false;
+        }
+        waited += next;
+        continue;
       }
       bool can_retry = step.within && waited + step.every <= *step.within;
       if (o.passed || !can_retry) {
@@ -390,11 +717,9 @@ class ScenarioRun {
         *outcome = o.passed ? "ok" : "FAILED";
         return true;
       }
-      Answer moved =
-          Send("POST", "/_understudy/clock", Json{{"advance", FormatDuration(step.every)}});
-      if (std::string problem = TransportProblem(moved); !problem.empty() || moved.status != 200) {
-        Record(step, what, false,
-               "the clock could not move: " + (problem.empty() ? Short(moved.body) : problem));
+      if (std::string problem = MoveClock(Json{{"advance", FormatDuration(step.every)}});
+          !problem.empty()) {
+        Record(step, what, false, "the clock could not move: " + problem);
         *outcome = "FAILED";
         return false;
       }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include "core/arn.h"
 #include "scenario/source_json.h"
+#include "traffic/spec.h"
 
 namespace understudy::scenario {
 namespace {
@@ -319,7 +321,7 @@ class Parser {
   Result<Step> ParseStep(const Json& value, const std::string& path) {
     static const char* kKinds =
         "a step object with one of \"call\", \"advance\", \"advanceTo\", \"waitFor\", "
-        "\"expect\" or \"metrics\"";
+        "\"expect\", \"metrics\" or \"traffic\"";
     if (!value.is_object()) return source_.Error(path, Found(value), kKinds);
     Step step;
     step.path = path;
@@ -344,6 +346,20 @@ class Parser {
       }
       step.metrics = metrics;
       step.label = "metric override";
+    } else if (value.contains("traffic") && !value.contains("expect")) {
+      // A traffic generator started in the background (docs/traffic.md).
+      step.kind = StepKind::kTraffic;
+      US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"traffic", "name"}));
+      std::string at = JoinPath(path, "traffic");
+      const Json& spec = value["traffic"];
+      auto parsed = traffic::ParseTrafficSpec(spec);
+      if (auto* e = std::get_if<traffic::SpecError>(&parsed)) return SpecErrorAt(at, spec, *e);
+      step.traffic = spec;
+      traffic_names_.insert(std::get<traffic::TrafficSpec>(parsed).name);
+      const auto& t = std::get<traffic::TrafficSpec>(parsed);
+      char rate[32];
+      std::snprintf(rate, sizeof rate, "%g", t.rate);
+      step.label = t.name + " " + rate + "/s for " + FormatDuration(t.duration);
     } else if (value.contains("advance")) {
       step.kind = StepKind::kAdvance;
       US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"advance", "name"}));
@@ -386,31 +402,7 @@ class Parser {
       }
     } else if (value.contains("expect")) {
       step.kind = StepKind::kExpect;
-      US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, {"expect", "name", "within", "every"}));
-      if (auto it = value.find("within"); it != value.end()) {
-        US_ASSIGN_OR_RETURN(step.within, DurationAt(*it, JoinPath(path, "within")));
-      }
-      if (auto it = value.find("every"); it != value.end()) {
-        if (!step.within) {
-          return source_.Error(
-              JoinPath(path, "every"), Found(*it),
-              "\"every\" only with \"within\" (how often to retry in that window)");
-        }
-        US_ASSIGN_OR_RETURN(step.every, DurationAt(*it, JoinPath(path, "every")));
-        if (step.every.count() <= 0) {
-          return source_.Error(JoinPath(path, "every"), Found(*it), "a duration longer than 0s");
-        }
-      }
-      std::string expect_path = JoinPath(path, "expect");
-      const Json& expect = value["expect"];
-      if (!expect.is_object() || !expect.contains("call")) {
-        return source_.Error(expect_path, Found(expect),
-                             "{\"call\": {...}, \"path\": \"...\", <matcher>: <value>}");
-      }
-      US_ASSIGN_OR_RETURN(step.call, Call(expect["call"], JoinPath(expect_path, "call")));
-      US_ASSIGN_OR_RETURN(Check check, CheckAt(expect, expect_path, {"call"}));
-      step.checks.push_back(std::move(check));
-      step.label = step.call.service + "." + step.call.operation;
+      US_RETURN_IF_ERROR(ParseExpect(value, path, &step));
     } else {
       std::string found =
           value.empty() ? "an empty object" : "an object with members " + KeysOf(value);
@@ -444,6 +436,284 @@ class Parser {
       for (const auto& save : step.saves) saved_.insert(save.name);
     }
     return step;
+  }
+
+  // A traffic::SpecError as an error at the member it names under `at`.
+  Status SpecErrorAt(const std::string& at, const Json& spec, const traffic::SpecError& e) {
+    if (e.member.empty()) return source_.Error(at, e.found, e.expected);
+    std::string member = at + "." + e.member;
+    if (e.found.rfind("an unknown member", 0) == 0) {
+      size_t dot = e.member.rfind('.');
+      std::string parent = dot == std::string::npos ? at : at + "." + e.member.substr(0, dot);
+      std::string name = dot == std::string::npos ? e.member : e.member.substr(dot + 1);
+      return source_.UnknownMember(parent, name, e.expected);
+    }
+    (void)spec;
+    return source_.Error(member, e.found, e.expected);
+  }
+
+  Result<TimePoint> InstantAt(const Json& value, const std::string& path, Duration* offset,
+                              bool* is_offset) {
+    static const char* kExpected =
+        "an ISO-8601 instant such as \"2026-11-23T09:00:00Z\" or \"+\" and a duration after "
+        "the scenario's start, such as \"+1h\"";
+    if (!value.is_string()) return source_.Error(path, Found(value), kExpected);
+    std::string text = value.get<std::string>();
+    if (!text.empty() && text[0] == '+') {
+      auto d = ParseDuration(text.substr(1));
+      if (!d.ok()) return source_.Error(path, Found(value), kExpected);
+      *offset = *d;
+      *is_offset = true;
+      return TimePoint{};
+    }
+    auto t = ParseIso8601(text);
+    if (!t.ok()) return source_.Error(path, Found(value), kExpected);
+    *is_offset = false;
+    return *t;
+  }
+
+  // {"expect": {<source>: ..., "path": ..., <matcher>: ...}, "within"|"throughout"?,
+  // "every"?, "at"|"after"?}.
+  Status ParseExpect(const Json& value, const std::string& path, Step* step) {
+    US_RETURN_IF_ERROR(source_.OnlyMembers(
+        value, path, {"expect", "name", "within", "throughout", "every", "at", "after"}));
+    if (value.contains("within") && value.contains("throughout")) {
+      return source_.Error(JoinPath(path, "throughout"), "both \"within\" and \"throughout\"",
+                           "one window: \"within\" (holds at some point) or \"throughout\" "
+                           "(holds all along)");
+    }
+    if (value.contains("at") && value.contains("after")) {
+      return source_.Error(JoinPath(path, "after"), "both \"at\" and \"after\"",
+                           "one of them: \"at\" (an instant) or \"after\" (a duration from now)");
+    }
+    if (auto it = value.find("within"); it != value.end()) {
+      US_ASSIGN_OR_RETURN(step->within, DurationAt(*it, JoinPath(path, "within")));
+    }
+    if (auto it = value.find("throughout"); it != value.end()) {
+      US_ASSIGN_OR_RETURN(Duration d, DurationAt(*it, JoinPath(path, "throughout")));
+      if (d.count() <= 0) {
+        return source_.Error(JoinPath(path, "throughout"), Found(*it), "a duration longer than 0s");
+      }
+      step->throughout = d;
+    }
+    if (auto it = value.find("every"); it != value.end()) {
+      if (!step->within && !step->throughout) {
+        return source_.Error(JoinPath(path, "every"), Found(*it),
+                             "\"every\" only with \"within\" or \"throughout\" (how often to "
+                             "check in that window)");
+      }
+      US_ASSIGN_OR_RETURN(step->every, DurationAt(*it, JoinPath(path, "every")));
+      if (step->every.count() <= 0) {
+        return source_.Error(JoinPath(path, "every"), Found(*it), "a duration longer than 0s");
+      }
+    }
+    if (auto it = value.find("after"); it != value.end()) {
+      US_ASSIGN_OR_RETURN(step->after, DurationAt(*it, JoinPath(path, "after")));
+    }
+    if (auto it = value.find("at"); it != value.end()) {
+      Duration offset{};
+      bool is_offset = false;
+      US_ASSIGN_OR_RETURN(TimePoint t, InstantAt(*it, JoinPath(path, "at"), &offset, &is_offset));
+      if (is_offset) {
+        step->at_offset = offset;
+      } else {
+        step->at = t;
+      }
+    }
+    std::string expect_path = JoinPath(path, "expect");
+    const Json& expect = value["expect"];
+    static const char* kExpected =
+        "{<what>: ..., \"path\": \"...\", <matcher>: <value>} where <what> is one of \"call\", "
+        "\"traffic\", \"http\", \"emails\", \"logs\", \"events\", \"scalingActivities\", "
+        "\"serviceEvents\"";
+    if (!expect.is_object()) return source_.Error(expect_path, Found(expect), kExpected);
+    static const std::vector<std::pair<const char*, ExpectSource>> kSources = {
+        {"call", ExpectSource::kCall},
+        {"traffic", ExpectSource::kTraffic},
+        {"http", ExpectSource::kHttp},
+        {"emails", ExpectSource::kEmails},
+        {"logs", ExpectSource::kLogs},
+        {"events", ExpectSource::kEvents},
+        {"scalingActivities", ExpectSource::kScaling},
+        {"serviceEvents", ExpectSource::kServiceEvents}};
+    std::vector<std::string> present;
+    for (const auto& [name, kind] : kSources) {
+      if (expect.contains(name)) {
+        present.push_back(name);
+        step->source = kind;
+      }
+    }
+    if (present.size() != 1) {
+      return source_.Error(expect_path,
+                           present.empty()
+                               ? (expect.empty() ? std::string("an empty object")
+                                                 : "an object with members " + KeysOf(expect))
+                               : "both \"" + present[0] + "\" and \"" + present[1] + "\"",
+                           kExpected);
+    }
+    const std::string& name = present[0];
+    std::string at = JoinPath(expect_path, name);
+    const Json& params = expect[name];
+    bool counted = false;  // the answer is {"count", <list>}
+    switch (step->source) {
+      case ExpectSource::kCall: {
+        US_ASSIGN_OR_RETURN(step->call, Call(params, at));
+        step->label = step->call.service + "." + step->call.operation;
+        break;
+      }
+      case ExpectSource::kTraffic:
+        if (!params.is_string() || params.get<std::string>().empty()) {
+          return source_.Error(at, Found(params),
+                               "the name of a traffic generator started by a \"traffic\" step");
+        }
+        if (traffic_names_.count(params.get<std::string>()) == 0 &&
+            params.get<std::string>().find("${") == std::string::npos) {
+          std::string known;
+          for (const auto& n : traffic_names_) known += (known.empty() ? "" : ", ") + n;
+          return source_.Error(at, Found(params),
+                               "the name of a traffic generator started by an earlier "
+                               "\"traffic\" step (" +
+                                   (known.empty() ? std::string("none is started before") : known) +
+                                   ")");
+        }
+        step->label = "traffic " + params.get<std::string>();
+        break;
+      case ExpectSource::kHttp: {
+        auto parsed = traffic::ParseRequestSpec(params);
+        if (auto* e = std::get_if<traffic::SpecError>(&parsed)) return SpecErrorAt(at, params, *e);
+        const auto& r = std::get<traffic::RequestSpec>(parsed);
+        step->label =
+            "http " + r.method + " " +
+            (r.target.url.empty() ? r.target.load_balancer + ":" + std::to_string(r.target.port)
+                                  : r.target.url) +
+            r.path;
+        break;
+      }
+      case ExpectSource::kEmails:
+        US_RETURN_IF_ERROR(Filters(params, at,
+                                   {"to", "from", "subject", "q", "mailbox", "tag",
+                                    "configurationSet", "via", "bodyContains", "link"},
+                                   {"link"}, {}));
+        step->label = "emails";
+        counted = true;
+        break;
+      case ExpectSource::kLogs:
+        US_RETURN_IF_ERROR(Filters(params, at,
+                                   {"group", "stream", "streamPrefix", "contains", "matches",
+                                    "filterPattern", "region", "account"},
+                                   {"matches"}, {"group"}));
+        step->label = "logs " + params["group"].get<std::string>();
+        counted = true;
+        break;
+      case ExpectSource::kEvents:
+        US_RETURN_IF_ERROR(Filters(params, at, {"source", "outcome", "targetId"}, {}, {}));
+        if (params.contains("outcome") && params["outcome"] != "SUCCEEDED" &&
+            params["outcome"] != "FAILED") {
+          return source_.Error(JoinPath(at, "outcome"), Found(params["outcome"]),
+                               "\"SUCCEEDED\" or \"FAILED\"");
+        }
+        step->label = "event deliveries";
+        counted = true;
+        break;
+      case ExpectSource::kScaling:
+        US_RETURN_IF_ERROR(Filters(params, at,
+                                   {"cluster", "service", "resourceId", "serviceNamespace",
+                                    "statusCode", "region", "account"},
+                                   {}, {}));
+        if (!params.contains("resourceId") &&
+            !(params.contains("cluster") && params.contains("service"))) {
+          return source_.Error(at, Found(params),
+                               "\"cluster\" and \"service\" (an ECS service), or \"resourceId\"");
+        }
+        step->label = "scaling activities";
+        counted = true;
+        break;
+      case ExpectSource::kServiceEvents:
+        US_RETURN_IF_ERROR(
+            Filters(params, at, {"cluster", "service", "contains", "matches", "region", "account"},
+                    {"matches"}, {"service"}));
+        step->label = "service events " + params["service"].get<std::string>();
+        counted = true;
+        break;
+    }
+    step->source_params = params;
+    step->subject = step->label;
+    std::vector<std::string> allowed = {name};
+    Json rest = expect;
+    if (counted && expect.contains("count")) {
+      const Json& count = expect["count"];
+      if (!count.is_number_unsigned() && !count.is_object()) {
+        return source_.Error(JoinPath(expect_path, "count"), Found(count),
+                             "a whole number (how many there must be) or matchers such as "
+                             "{\"gte\": 1}");
+      }
+      if (expect.contains("path")) {
+        return source_.Error(JoinPath(expect_path, "path"), Found(expect["path"]),
+                             "no \"path\" with \"count\" (count checks the number found)");
+      }
+      // "count": 2 is {"path": "count", "equals": 2}; "count": {"gte": 1} the same with
+      // its matchers.
+      rest = Json::object();
+      rest[name] = params;
+      rest["path"] = "count";
+      if (count.is_object()) {
+        for (auto it = count.begin(); it != count.end(); ++it) {
+          if (!MatcherFromName(it.key())) {
+            return source_.UnknownMember(JoinPath(expect_path, "count"), it.key(),
+                                         "a matcher: equals, gte, lte");
+          }
+          rest[it.key()] = it.value();
+        }
+      } else {
+        rest["equals"] = count;
+      }
+      for (auto it = expect.begin(); it != expect.end(); ++it) {
+        if (it.key() != name && it.key() != "count" && MatcherFromName(it.key())) {
+          return source_.Error(JoinPath(expect_path, it.key()), Found(it.value()),
+                               "no other matcher with \"count\"");
+        }
+      }
+    } else if (counted && !expect.contains("path")) {
+      bool any = false;
+      for (auto it = expect.begin(); it != expect.end(); ++it)
+        any |= MatcherFromName(it.key()).has_value();
+      if (!any) {  // at least one
+        rest["path"] = "count";
+        rest["gte"] = 1;
+      }
+    }
+    US_ASSIGN_OR_RETURN(Check check, CheckAt(rest, expect_path, allowed));
+    step->checks.push_back(std::move(check));
+    return Status::Ok();
+  }
+
+  // An object of string filters among `allowed`; `regex` members must be valid
+  // regular expressions; `required` must be present.
+  Status Filters(const Json& value, const std::string& path,
+                 const std::vector<std::string>& allowed, const std::vector<std::string>& regex,
+                 const std::vector<std::string>& required) {
+    if (!value.is_object()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return source_.Error(path, Found(value), "an object of filters: " + list);
+    }
+    US_RETURN_IF_ERROR(source_.OnlyMembers(value, path, allowed));
+    for (const auto& r : required) {
+      if (!value.contains(r)) {
+        return source_.Error(path, "no \"" + r + "\"", "a \"" + r + "\" string");
+      }
+    }
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      std::string at = JoinPath(path, it.key());
+      if (!it->is_string() || it->get<std::string>().empty()) {
+        return source_.Error(at, Found(*it), "a non-empty string");
+      }
+      if (std::find(regex.begin(), regex.end(), it.key()) != regex.end()) {
+        Status valid = ValidateMatcher(Matcher{MatcherKind::kMatches, *it});
+        if (!valid.ok()) return source_.Error(at, Found(*it), valid.message());
+      }
+    }
+    return Status::Ok();
   }
 
   Result<CallSpec> Call(const Json& value, const std::string& path) {
@@ -608,6 +878,7 @@ class Parser {
   const Source& source_;
   const OperationCheck& check_operation_;
   std::set<std::string> saved_;
+  std::set<std::string> traffic_names_;  // started by earlier "traffic" steps
 };
 
 }  // namespace
@@ -654,6 +925,28 @@ Result<Json> SubstituteVariables(const Json& value, const std::map<std::string, 
   return value;
 }
 
+const char* ExpectSourceName(ExpectSource source) {
+  switch (source) {
+    case ExpectSource::kCall:
+      return "call";
+    case ExpectSource::kTraffic:
+      return "traffic";
+    case ExpectSource::kHttp:
+      return "http";
+    case ExpectSource::kEmails:
+      return "emails";
+    case ExpectSource::kLogs:
+      return "logs";
+    case ExpectSource::kEvents:
+      return "events";
+    case ExpectSource::kScaling:
+      return "scalingActivities";
+    case ExpectSource::kServiceEvents:
+      return "serviceEvents";
+  }
+  return "?";
+}
+
 const char* StepKindName(StepKind kind) {
   switch (kind) {
     case StepKind::kCall:
@@ -668,6 +961,8 @@ const char* StepKindName(StepKind kind) {
       return "expect";
     case StepKind::kMetrics:
       return "metrics";
+    case StepKind::kTraffic:
+      return "traffic";
   }
   return "?";
 }

@@ -30,14 +30,31 @@ struct CallSpec {
   std::string account;  // empty: the emulator's default
 };
 
-enum class StepKind { kCall, kAdvance, kAdvanceTo, kWaitFor, kExpect, kMetrics };
+enum class StepKind { kCall, kAdvance, kAdvanceTo, kWaitFor, kExpect, kMetrics, kTraffic };
 const char* StepKindName(StepKind kind);
+
+// What an expectation looks at: an operation's output, a traffic generator's counts
+// (GET /_understudy/traffic/<name>), one HTTP request's answer (POST
+// /_understudy/http), stored emails, log lines, EventBridge deliveries, scaling
+// activities or an ECS service's events ({"count", <list>}).
+enum class ExpectSource {
+  kCall,
+  kTraffic,
+  kHttp,
+  kEmails,
+  kLogs,
+  kEvents,
+  kScaling,
+  kServiceEvents
+};
+const char* ExpectSourceName(ExpectSource source);
 
 struct Step {
   StepKind kind = StepKind::kCall;
   std::string path;  // "steps[2]", "setup[0]"
   size_t line = 0;
-  std::string label;  // what progress shows: "ecs.CreateCluster", "90s", "ecsService"
+  std::string label;    // what progress shows: "ecs.CreateCluster", "90s", "ecsService"
+  std::string subject;  // kExpect: what is checked ("ecs.DescribeServices", "traffic t1")
 
   CallSpec call;                            // kCall, kExpect
   std::optional<std::string> expect_error;  // kCall: the call must fail with this code
@@ -47,11 +64,24 @@ struct Step {
   Duration advance_to_offset{};             // ...this long after the scenario's start
   Json wait_until;                          // kWaitFor: {"ecsService": {...}}
   Json metrics;  // kMetrics: a metric override, as POST /_understudy/metrics takes it
+  Json traffic;  // kTraffic: a generator, as POST /_understudy/traffic takes it
   Duration timeout = std::chrono::minutes(15);  // kWaitFor
   // kExpect: the check may first hold up to `within` of virtual time later; the clock
   // moves `every` between tries.
   std::optional<Duration> within;
   Duration every = std::chrono::seconds(1);
+  // kExpect: what is checked (kCall uses `call`) and its parameters: the traffic
+  // generator's name, the request, the email/log/delivery filters.
+  ExpectSource source = ExpectSource::kCall;
+  Json source_params;
+  // kExpect: the check must hold at every check while the clock moves `throughout`
+  // this long (one check each `every`).
+  std::optional<Duration> throughout;
+  // kExpect: the clock first moves this long ("after"), or to this instant ("at": an
+  // instant, or at_offset after the scenario's start).
+  std::optional<Duration> after;
+  std::optional<TimePoint> at;
+  std::optional<Duration> at_offset;
   // kCall: values of the output kept for later steps: "save": {"tgArn":
   // "TargetGroups[0].TargetGroupArn"}.
   struct Save {

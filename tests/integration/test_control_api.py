@@ -96,8 +96,8 @@ class VirtualClockTest(unittest.TestCase):
     def test_wait_errors(self):
         cases = [
             ({}, "\"until\" must be an object with one condition, e.g. {\"until\": {\"idle\": {}}, "
-                 "\"timeout\": \"15m\"}; conditions: cloudwatchAlarm, ecsCluster, ecsService, ecsTask, elbTargetHealth, eventsDelivered, idle, sesMessages"),
-            ({"until": {"sunrise": {}}}, "unknown condition 'sunrise'; expected one of: cloudwatchAlarm, ecsCluster, ecsService, ecsTask, elbTargetHealth, eventsDelivered, idle, sesMessages"),
+                 "\"timeout\": \"15m\"}; conditions: cloudwatchAlarm, ecsCluster, ecsService, ecsTask, elbTargetHealth, eventsDelivered, idle, sesMessages, trafficDone"),
+            ({"until": {"sunrise": {}}}, "unknown condition 'sunrise'; expected one of: cloudwatchAlarm, ecsCluster, ecsService, ecsTask, elbTargetHealth, eventsDelivered, idle, sesMessages, trafficDone"),
             ({"until": {"ecsCluster": {}}},
              "condition 'ecsCluster': expected {\"cluster\": \"<name or ARN>\", \"status\": "
              "\"ACTIVE\" | \"INACTIVE\"}"),

@@ -76,7 +76,7 @@ class SchemaTest(unittest.TestCase):
         validator = jsonschema.Draft202012Validator(schema)
         names = [os.path.join(EXAMPLES, n) for n in os.listdir(EXAMPLES) if n.endswith(".json")]
         names += [os.path.join(BAD, n) for n in ("failing-expectation.json", "never-met.json",
-                                                 "missing-save.json")]
+                                                 "missing-save.json", "traffic-failing.json")]
         for name in names:
             with open(name) as f:
                 doc = json.loads(strip_comments(f.read()))

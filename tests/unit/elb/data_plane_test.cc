@@ -182,6 +182,26 @@ TEST_F(DataPlaneTest, TargetSilentPastIdleTimeoutIs504) {
   EXPECT_NE(response.body().find("504 Gateway Time-out"), std::string::npos);
 }
 
+// A request whose head never ends is answered 408 once the idle timeout passes, and
+// a keep-alive connection left idle past it is closed without an answer (§1.9).
+TEST_F(DataPlaneTest, PartialRequestPastIdleTimeoutIs408AndIdleConnectionCloses) {
+  TestTarget target("a");
+  snapshot_.load_balancers[kLb].idle_timeout_seconds = 1;
+  group(kGroupA).targets = {HealthyTarget(target.port())};
+  Publish();
+  TestClient partial(port_);
+  TestResponse response = partial.Raw("GET / HTTP/1.1\r\nHost: web.test\r\n");
+  EXPECT_EQ(response.result_int(), 408u);
+
+  TestClient idle(port_);
+  EXPECT_EQ(idle.Get("/").result_int(), 200u);
+  boost::beast::flat_buffer buffer;
+  TestResponse nothing;
+  boost::system::error_code ec;
+  http::read(idle.socket(), buffer, nothing, ec);  // returns when the ALB closes
+  EXPECT_EQ(ec, http::error::end_of_stream);
+}
+
 TEST_F(DataPlaneTest, RulesInPriorityOrderThenDefault) {
   Rule api;
   api.priority = 10;

@@ -71,7 +71,7 @@ TEST(ScenarioTest, ExpectWithinAWindow) {
     {"expect": {"call": {"service": "ecs", "operation": "ListClusters"}, "path": "a", "equals": 1},
      "every": "10s"}]})"),
             "s.json:3:15: steps[0].every: found \"10s\"; expected \"every\" only with \"within\" "
-            "(how often to retry in that window)");
+            "or \"throughout\" (how often to check in that window)");
 }
 
 TEST(ScenarioTest, AdvanceToAnInstantOrAnOffset) {
@@ -171,14 +171,111 @@ TEST(ScenarioTest, NameDefaultsToTheFileStem) {
   EXPECT_EQ(parsed->name, "rolling-deploy");
 }
 
+TEST(ScenarioTest, TrafficStepsAndExpectations) {
+  auto parsed = ParseScenario("s.json", R"({"start": "2026-11-23T08:00:00Z", "steps": [
+    {"traffic": {"name": "t1", "loadBalancer": "web", "port": 80, "rate": 20, "duration": "10m",
+                 "paths": ["/api/users"], "concurrency": 8}},
+    {"waitFor": {"trafficDone": {"name": "t1"}}, "timeout": "15m"},
+    {"expect": {"traffic": "t1", "path": "errors", "equals": 0}},
+    {"expect": {"traffic": "t1", "path": "status[\"503\"]", "exists": false},
+     "throughout": "10m", "every": "30s"},
+    {"expect": {"http": {"loadBalancer": "web", "path": "/", "headers": {"X-A": "b"}},
+                "path": "status", "equals": 503}, "at": "+1h"},
+    {"expect": {"emails": {"to": "ada@example.org", "link": "https://.*/reset"}, "count": 1},
+     "after": "5m"},
+    {"expect": {"logs": {"group": "/ecs/web", "contains": "started"}}},
+    {"expect": {"events": {"source": "nightly", "outcome": "SUCCEEDED"}, "count": {"gte": 2}}},
+    {"expect": {"scalingActivities": {"cluster": "web", "service": "api"}, "path": "activities[0].StatusCode",
+                "equals": "Successful"}},
+    {"expect": {"serviceEvents": {"cluster": "web", "service": "api", "matches": "steady"}},
+     "within": "5m"}
+  ]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  const auto& s = parsed->steps;
+  EXPECT_EQ(s[0].kind, StepKind::kTraffic);
+  EXPECT_EQ(s[0].traffic["rate"], 20);
+  EXPECT_EQ(s[0].label, "t1 20/s for 10m");
+  EXPECT_EQ(s[2].source, ExpectSource::kTraffic);
+  EXPECT_EQ(s[2].source_params, "t1");
+  EXPECT_EQ(s[2].subject, "traffic t1");
+  EXPECT_EQ(s[3].throughout, std::chrono::minutes(10));
+  EXPECT_EQ(s[3].every, std::chrono::seconds(30));
+  EXPECT_EQ(s[4].source, ExpectSource::kHttp);
+  EXPECT_EQ(s[4].at_offset, std::chrono::hours(1));
+  EXPECT_EQ(s[4].subject, "http GET web:80/");
+  EXPECT_EQ(s[5].source, ExpectSource::kEmails);
+  EXPECT_EQ(s[5].after, std::chrono::minutes(5));
+  // "count": 1 is a check that the count equals 1.
+  EXPECT_EQ(Describe(s[5].checks[0]), "count equals 1");
+  // Without a matcher: at least one.
+  EXPECT_EQ(Describe(s[6].checks[0]), "count gte 1");
+  EXPECT_EQ(Describe(s[7].checks[0]), "count gte 2");
+  EXPECT_EQ(s[8].source, ExpectSource::kScaling);
+  EXPECT_EQ(s[9].source, ExpectSource::kServiceEvents);
+  EXPECT_EQ(s[9].within, std::chrono::minutes(5));
+}
+
+TEST(ScenarioTest, TrafficErrorsPointAtTheMember) {
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n  {\"traffic\": {\"name\": \"t1\", \"loadBalancer\": \"web\",\n"
+                    "    \"rate\": -1, \"duration\": \"1m\"}}]}"),
+            "s.json:3:13: steps[0].traffic.rate: found -1 (number); expected a number of requests "
+            "per second above 0 and at most 10000");
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n  {\"traffic\": {\"name\": \"t1\", \"loadBalancer\": \"web\", "
+                    "\"rate\": 1, \"duration\": \"1m\",\n    \"paths\": [{\"path\": \"/a\", "
+                    "\"weight\": 0}]}}]}"),
+            "s.json:3:40: steps[0].traffic.paths[0].weight: found 0 (number); expected a weight "
+            "above 0 (the share of requests relative to the others)");
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n  {\"traffic\": {\"name\": \"t1\", \"lb\": \"web\"}}]}"),
+            "s.json:2:30: steps[0].traffic.lb: found an unknown member \"lb\"; expected only name, "
+            "target, loadBalancer, port, url, rate, duration, paths, method, headers, body, "
+            "concurrency, timeout, account, region");
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n  {\"traffic\": {\"name\": \"t1\", \"rate\": 1, \"duration\": "
+                    "\"1m\"}}]}"),
+            "s.json:2:15: steps[0].traffic: found neither loadBalancer nor url; expected a "
+            "target: \"loadBalancer\" (a load balancer name) with \"port\" (its listener's port), "
+            "or \"url\" (\"http://127.0.0.1:8080\")");
+  // An expectation on a generator no earlier step started.
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n  {\"expect\": {\"traffic\": \"t9\", \"path\": \"errors\", "
+                    "\"equals\": 0}}]}"),
+            "s.json:2:26: steps[0].expect.traffic: found \"t9\"; expected the name of a traffic "
+            "generator started by an earlier \"traffic\" step (none is started before)");
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n  {\"expect\": {\"http\": {\"loadBalancer\": \"web\", "
+                    "\"path\": \"x\"}, \"path\": \"status\", \"equals\": 200}}]}"),
+            "s.json:2:55: steps[0].expect.http.path: found \"x\"; expected a path starting with "
+            "'/' without spaces");
+  EXPECT_EQ(
+      ErrorOf("{\"steps\": [\n  {\"expect\": {\"emails\": {\"to\": \"a\"}, \"count\": -1}}]}"),
+      "s.json:2:47: steps[0].expect.count: found -1 (number); expected a whole number (how "
+      "many there must be) or matchers such as {\"gte\": 1}");
+  EXPECT_EQ(
+      ErrorOf("{\"steps\": [\n  {\"expect\": {\"emails\": {\"to\": \"a\", \"link\": \"(\"}}}]}"),
+      "s.json:2:45: steps[0].expect.emails.link: found \"(\"; expected a valid regular "
+      "expression, found '(' (Mismatched '(' and ')' in regular expression)");
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n  {\"expect\": {\"logs\": {\"contains\": \"x\"}}}]}"),
+            "s.json:2:23: steps[0].expect.logs: found no \"group\"; expected a \"group\" string");
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n  {\"expect\": {\"emails\": {}, \"http\": {}}}]}"),
+            "s.json:2:14: steps[0].expect: found both \"http\" and \"emails\"; expected {<what>: "
+            "..., \"path\": \"...\", <matcher>: <value>} where <what> is one of \"call\", "
+            "\"traffic\", \"http\", \"emails\", \"logs\", \"events\", \"scalingActivities\", "
+            "\"serviceEvents\"");
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n  {\"expect\": {\"emails\": {}}, \"within\": \"1m\", "
+                    "\"throughout\": \"1m\"}]}"),
+            "s.json:2:60: steps[0].throughout: found both \"within\" and \"throughout\"; expected "
+            "one window: \"within\" (holds at some point) or \"throughout\" (holds all along)");
+  EXPECT_EQ(ErrorOf("{\"steps\": [\n  {\"expect\": {\"emails\": {}}, \"at\": \"soon\"}]}"),
+            "s.json:2:36: steps[0].at: found \"soon\"; expected an ISO-8601 instant such as "
+            "\"2026-11-23T09:00:00Z\" or \"+\" and a duration after the scenario's start, such as "
+            "\"+1h\"");
+}
+
 TEST(ScenarioTest, ErrorsNameFileLinePathFoundAndExpected) {
   EXPECT_EQ(ErrorOf("{\n  \"steps\": [\n    {\"advance\": \"soon\"}\n  ]\n}"),
             "s.json:3:17: steps[0].advance: found \"soon\"; expected a duration string such as "
             "\"90s\", \"15m\" or \"1h30m\"");
   EXPECT_EQ(ErrorOf("{\"steps\": [\n\n  {\"sleep\": 1}]}"),
             "s.json:3:3: steps[0]: found an object with members sleep; expected a step object "
-            "with one of \"call\", \"advance\", \"advanceTo\", \"waitFor\", \"expect\" or "
-            "\"metrics\"");
+            "with one of \"call\", \"advance\", \"advanceTo\", \"waitFor\", \"expect\", "
+            "\"metrics\" or \"traffic\"");
   EXPECT_EQ(
       ErrorOf("{\"steps\": [\n  {\"metrics\": 85}]}"),
       "s.json:2:15: steps[0].metrics: found 85 (number); expected a metric override object such "
