@@ -7,6 +7,7 @@
 
 #include "app/options.h"
 #include "app/server.h"
+#include "scenario/record.h"
 #include "scenario/runner.h"
 
 int main(int argc, char** argv) {
@@ -40,7 +41,14 @@ int main(int argc, char** argv) {
       options.seed = invocation->run.seed;
       options.filter = invocation->run.filter;
       options.timeout = invocation->run.timeout;
+      options.record_file = invocation->run.record_file;
       return scenario::RunCommand(options, std::cout, std::cerr);
+    }
+    case app::Command::kReplay: {
+      scenario::ReplayOptions options;
+      options.record_file = invocation->replay.record_file;
+      options.timeout = invocation->replay.timeout;
+      return scenario::ReplayCommand(options, std::cout, std::cerr);
     }
   }
   return 1;

@@ -4,6 +4,7 @@
 
 #include "api/codecs_internal.h"
 #include "core/arn.h"
+#include "core/random.h"
 
 namespace understudy::api {
 
@@ -67,6 +68,15 @@ void ControlApi::Install() {
   front_door_.RegisterInternal(
       "GET", "/_understudy/journal",
       [this](const HttpRequest& r, HttpReply reply) { JournalEntries(r, std::move(reply)); });
+  // Draws per random stream so far: a replay draws as often from each.
+  front_door_.RegisterInternal(
+      "GET", "/_understudy/random", [this](const HttpRequest&, HttpReply reply) {
+        Json streams = Json::object();
+        for (const auto& [name, n] : Random::DrawCounts()) {
+          streams[name] = n;
+        }
+        reply(JsonResponse(200, Json{{"seed", info_.seed}, {"streams", streams}}));
+      });
 }
 
 Json ControlApi::ClockState() const {

@@ -430,9 +430,9 @@ void FrontDoor::Invoke(const ServiceModel& model, const Operation& op, Protocol 
   }
   // Calls that change nothing are not inputs worth replaying; the rest are journaled.
   if (!registered->second.read_only) {
-    journal_.Input(
-        registered->second.subject,
-        Json{{"account", ctx.scope.account}, {"region", ctx.scope.region}, {"input", input}});
+    Json detail{{"account", ctx.scope.account}, {"region", ctx.scope.region}, {"input", input}};
+    if (ctx.control_call) detail["via"] = "call";  // a scenario's or a test's call
+    journal_.Input(registered->second.subject, std::move(detail));
   }
   if (fault_hook_) {
     if (auto fault = fault_hook_(ctx, input)) {
@@ -504,6 +504,7 @@ void FrontDoor::Call(const std::string& service, const std::string& operation, c
     }
   }
   RequestContext ctx{scope, random_.Uuid(), info->id, operation, protocol, ""};
+  ctx.control_call = true;
   Invoke(*model, *op, protocol, std::move(ctx), std::move(input), std::move(reply));
 }
 

@@ -35,6 +35,7 @@ struct RequestContext {
   std::string operation;   // "CreateCluster"
   Protocol protocol = Protocol::kJson11;
   std::string access_key_id;
+  bool control_call = false;  // came through POST /_understudy/call, not the wire
 };
 
 using OperationHandler = std::function<ApiResult(const RequestContext&, const Json& input)>;

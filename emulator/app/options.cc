@@ -18,6 +18,10 @@ std::string UsageText() {
          "                              run scenario files (and directories of them), each\n"
          "                              against its own emulator; exit 0 when every\n"
          "                              expectation held, 1 if one failed, 2 for bad input\n"
+         "  understudy replay RECORD [--timeout D]\n"
+         "                              run a recorded scenario again (see run --record) and\n"
+         "                              compare journals: exit 0 when identical, 1 with the\n"
+         "                              first divergence\n"
          "  understudy --help           show this help\n"
          "  understudy --version        print the version\n"
          "\n"
@@ -70,7 +74,9 @@ std::string UsageText() {
          "  --junit FILE         also write a JUnit XML report to FILE\n"
          "  --seed N             seed every scenario with N (default: the file's seed, or 0)\n"
          "  --filter TEXT        run only scenarios whose name or path contains TEXT\n"
-         "  --timeout D          real time one scenario may take (default 5m)\n";
+         "  --timeout D          real time one scenario may take (default 5m)\n"
+         "  --record FILE        write the run's record (scenario, inputs, seed, journal)\n"
+         "                       to FILE, for understudy replay (one scenario only)\n";
 }
 
 namespace {
@@ -310,7 +316,8 @@ Result<RunOptions> ParseRun(const std::vector<std::string>& args, size_t begin) 
     if (size_t eq = arg.find('='); eq != std::string::npos) {
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);
-    } else if (arg == "--junit" || arg == "--seed" || arg == "--filter" || arg == "--timeout") {
+    } else if (arg == "--junit" || arg == "--seed" || arg == "--filter" || arg == "--timeout" ||
+               arg == "--record") {
       if (i + 1 >= args.size()) return Bad(arg + " needs a value");
       value = args[++i];
     } else {
@@ -329,6 +336,9 @@ Result<RunOptions> ParseRun(const std::vector<std::string>& args, size_t begin) 
       if (!d.ok()) return Bad("--timeout: " + d.status().message());
       if (d->count() <= 0) return Bad("--timeout must be longer than 0s");
       options.timeout = *d;
+    } else if (arg == "--record") {
+      if (value.empty()) return Bad("--record expects a file path, got ''");
+      options.record_file = value;
     } else {
       return Bad("unknown flag '" + arg + "' for 'run'");
     }
@@ -337,6 +347,38 @@ Result<RunOptions> ParseRun(const std::vector<std::string>& args, size_t begin) 
     return Bad(
         "'run' needs at least one scenario file or directory, e.g. understudy run "
         "scenarios/");
+  }
+  return options;
+}
+
+Result<ReplayOptions> ParseReplay(const std::vector<std::string>& args, size_t begin) {
+  ReplayOptions options;
+  for (size_t i = begin; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg.rfind("--", 0) != 0) {
+      if (!options.record_file.empty()) {
+        return Bad("'replay' takes one record file; got '" + options.record_file + "' and '" + arg +
+                   "'");
+      }
+      options.record_file = arg;
+      continue;
+    }
+    std::string value;
+    if (size_t eq = arg.find('='); eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    } else if (arg == "--timeout") {
+      if (i + 1 >= args.size()) return Bad(arg + " needs a value");
+      value = args[++i];
+    }
+    if (arg != "--timeout") return Bad("unknown flag '" + arg + "' for 'replay'");
+    auto d = ParseDuration(value);
+    if (!d.ok()) return Bad("--timeout: " + d.status().message());
+    if (d->count() <= 0) return Bad("--timeout must be longer than 0s");
+    options.timeout = *d;
+  }
+  if (options.record_file.empty()) {
+    return Bad("'replay' needs a record file, e.g. understudy replay run.journal");
   }
   return options;
 }
@@ -375,6 +417,17 @@ Result<Invocation> ParseCommandLine(const std::vector<std::string>& args) {
     }
     US_ASSIGN_OR_RETURN(invocation.run, ParseRun(args, 1));
     invocation.command = Command::kRun;
+    return invocation;
+  }
+  if (command == "replay") {
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "--help" || args[i] == "-h") {
+        invocation.command = Command::kHelp;
+        return invocation;
+      }
+    }
+    US_ASSIGN_OR_RETURN(invocation.replay, ParseReplay(args, 1));
+    invocation.command = Command::kReplay;
     return invocation;
   }
   if (command.rfind("-", 0) == 0) return Bad("unknown flag '" + command + "'");

@@ -58,21 +58,30 @@ struct ServeOptions {
   Duration ses_retention{0};  // 0: keep every message
 };
 
-// `understudy run <file-or-dir>... [--junit FILE] [--seed N] [--filter S] [--timeout D]`.
+// `understudy run <file-or-dir>... [--junit FILE] [--seed N] [--filter S] [--timeout D]
+// [--record FILE]`.
 struct RunOptions {
   std::vector<std::string> paths;
   std::string junit_file;
   std::optional<uint64_t> seed;  // overrides each scenario's seed
   std::string filter;
   Duration timeout = std::chrono::minutes(5);  // real time per scenario
+  std::string record_file;                     // --record: the run's record (one scenario)
 };
 
-enum class Command { kServe, kRun, kHelp, kVersion };
+// `understudy replay <record> [--timeout D]`.
+struct ReplayOptions {
+  std::string record_file;
+  std::optional<Duration> timeout;
+};
+
+enum class Command { kServe, kRun, kReplay, kHelp, kVersion };
 
 struct Invocation {
   Command command = Command::kHelp;
   ServeOptions serve;
   RunOptions run;
+  ReplayOptions replay;
 };
 
 // Parses argv (without the program name). InvalidArgument messages are shown

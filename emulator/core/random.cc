@@ -1,5 +1,8 @@
 #include "core/random.h"
 
+#include <deque>
+#include <mutex>
+
 #include "core/check.h"
 
 namespace understudy {
@@ -22,18 +25,55 @@ uint64_t Fnv1a(std::string_view text, uint64_t hash) {
   return hash;
 }
 
+// The per-stream draw counters; entries are never removed, so pointers stay valid.
+struct DrawRegistry {
+  std::mutex mu;
+  std::map<std::string, std::atomic<uint64_t>*, std::less<>> by_name;
+  std::deque<std::atomic<uint64_t>> counters;
+
+  std::atomic<uint64_t>* For(std::string_view name) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = by_name.find(name);
+    if (it != by_name.end()) return it->second;
+    std::atomic<uint64_t>* counter = &counters.emplace_back(0);
+    by_name.emplace(std::string(name), counter);
+    return counter;
+  }
+};
+
+DrawRegistry& Registry() {
+  static DrawRegistry* registry = new DrawRegistry();  // never destroyed: used until exit
+  return *registry;
+}
+
 }  // namespace
 
-Random::Random(uint64_t seed) : seed_(seed) {
+Random::Random(uint64_t seed) : Random(seed, Registry().For("")) {}
+
+Random::Random(uint64_t seed, std::atomic<uint64_t>* draws) : seed_(seed), draws_(draws) {
   uint64_t x = seed;
   for (auto& word : state_) word = SplitMix64(x);
 }
 
 Random Random::Fork(std::string_view name) const {
-  return Random(Fnv1a(name, 0xcbf29ce484222325ULL ^ seed_));
+  Random forked(Fnv1a(name, 0xcbf29ce484222325ULL ^ seed_), root_ ? Registry().For(name) : draws_);
+  forked.root_ = false;
+  return forked;
+}
+
+std::map<std::string, uint64_t> Random::DrawCounts() {
+  DrawRegistry& registry = Registry();
+  std::lock_guard<std::mutex> lock(registry.mu);
+  std::map<std::string, uint64_t> out;
+  for (const auto& [name, counter] : registry.by_name) {
+    uint64_t n = counter->load(std::memory_order_relaxed);
+    if (n > 0) out[name] = n;
+  }
+  return out;
 }
 
 uint64_t Random::Next64() {
+  draws_->fetch_add(1, std::memory_order_relaxed);
   uint64_t result = Rotl(state_[1] * 5, 7) * 9;
   uint64_t t = state_[1] << 17;
   state_[2] ^= state_[0];

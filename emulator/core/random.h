@@ -4,10 +4,16 @@
 // seed gives the same draws on every platform and standard library. Fork(name)
 // derives an independent stream (chaos, jitter, ids) so one component's draws do
 // not shift another's. Not thread-safe: loop thread, or one owner per stream.
+//
+// Draws are counted per stream (the name given to the first Fork from a seeded
+// generator; forks of forks count with it; "" for a seeded generator itself), so a
+// recorded run can check that a replay drew as often from each stream.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -37,9 +43,16 @@ class Random {
   // `n` decimal digits, the first non-zero.
   std::string Digits(size_t n);
 
+  // Draws (Next64 calls) so far in this process, per stream; any thread.
+  static std::map<std::string, uint64_t> DrawCounts();
+
  private:
+  Random(uint64_t seed, std::atomic<uint64_t>* draws);
+
   uint64_t seed_;
   std::array<uint64_t, 4> state_;
+  std::atomic<uint64_t>* draws_;  // the stream's counter (lives as long as the process)
+  bool root_ = true;              // seeded directly, not forked
 };
 
 }  // namespace understudy

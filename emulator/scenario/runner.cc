@@ -14,6 +14,7 @@
 
 #include "api/model.h"
 #include "scenario/emulator_process.h"
+#include "scenario/record.h"
 
 namespace understudy::scenario {
 namespace {
@@ -83,9 +84,9 @@ class ScenarioRun {
     // would find it taken and run without SMTP.
     std::vector<std::string> args = {
         "--clock", "virtual", "--seed", std::to_string(result_.seed), "--smtp-port", "0"};
-    if (scenario_.start) {
+    if (options_.start || scenario_.start) {
       args.push_back("--start");
-      args.push_back(FormatIso8601(*scenario_.start));
+      args.push_back(FormatIso8601(options_.start ? *options_.start : *scenario_.start));
     }
     args.insert(args.end(), scenario_.emulator_args.begin(), scenario_.emulator_args.end());
     std::string binary = options_.binary.empty() ? SelfBinary() : options_.binary;
@@ -771,7 +772,12 @@ class ScenarioRun {
         }
         after = entry.value("seq", after);
         ++result_.journal_entries;
+        result_.journal.push_back(entry);
       }
+    }
+    Answer draws = Send("GET", "/_understudy/random");
+    if (draws.status == 200 && draws.body.is_object()) {
+      result_.random_draws = draws.body.value("streams", Json::object());
     }
     char text[19];
     std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
@@ -861,6 +867,11 @@ OperationCheck ModelCheck(api::ModelRegistry* models) {
 
 }  // namespace
 
+ScenarioResult RunScenario(const Scenario& scenario, const RunnerOptions& options,
+                           std::ostream& out) {
+  return ScenarioRun(scenario, options, out).Run();
+}
+
 std::string JUnitXml(const std::vector<ScenarioResult>& results) {
   size_t failures = 0;
   double total = 0;
@@ -939,9 +950,12 @@ int RunCommand(const RunnerOptions& options, std::ostream& out, std::ostream& er
     if (std::filesystem::exists(app, ec)) ::setenv("UNDERSTUDY_FIXTURE_APP", app.c_str(), 0);
   }
   std::vector<Scenario> scenarios;
+  std::vector<RecordSource> sources;  // with --record: what each scenario read
   bool invalid = false;
   for (const auto& file : *files) {
-    auto scenario = LoadScenario(file, check);
+    RecordSource source;
+    auto scenario = options.record_file.empty() ? LoadScenario(file, check)
+                                                : LoadForRecord(file, check, &source);
     if (!scenario.ok()) {
       err << scenario.status().message() << "\n";
       invalid = true;
@@ -952,6 +966,7 @@ int RunCommand(const RunnerOptions& options, std::ostream& out, std::ostream& er
       continue;
     }
     scenarios.push_back(std::move(scenario).value());
+    sources.push_back(std::move(source));
   }
   if (invalid) {
     err << "understudy run: invalid scenario files; nothing was run\n";
@@ -961,9 +976,23 @@ int RunCommand(const RunnerOptions& options, std::ostream& out, std::ostream& er
     err << "understudy run: no scenario matches --filter '" << options.filter << "'\n";
     return 2;
   }
+  if (!options.record_file.empty() && scenarios.size() != 1) {
+    err << "understudy run: --record records one scenario; " << scenarios.size()
+        << " were selected (name one file, or narrow with --filter)\n";
+    return 2;
+  }
   std::vector<ScenarioResult> results;
   for (const auto& scenario : scenarios) {
     results.push_back(ScenarioRun(scenario, options, out).Run());
+  }
+  if (!options.record_file.empty()) {
+    Status written = WriteRecord(options.record_file, sources[0], options, results[0]);
+    if (!written.ok()) {
+      err << "understudy run: " << written.message() << "\n";
+      return 1;
+    }
+    out << "Recorded " << results[0].journal.size() << " journal entries to " << options.record_file
+        << "\n";
   }
   size_t failed = 0;
   for (const auto& r : results) failed += r.passed ? 0 : 1;

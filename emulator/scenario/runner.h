@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "core/time.h"
 #include "scenario/scenario.h"
 
@@ -21,7 +22,9 @@ struct RunnerOptions {
   std::optional<uint64_t> seed;                // overrides the scenarios' seeds
   std::string filter;                          // run scenarios whose name or file contains this
   Duration timeout = std::chrono::minutes(5);  // real time per scenario
-  std::string binary;  // the understudy binary to serve with; empty: /proc/self/exe
+  std::string binary;              // the understudy binary to serve with; empty: /proc/self/exe
+  std::string record_file;         // write the run's record here (one scenario only)
+  std::optional<TimePoint> start;  // overrides the scenarios' start instant (replays)
 };
 
 struct ExpectationResult {
@@ -48,7 +51,13 @@ struct ScenarioResult {
   // Fault steps: (step path, "EXP... [resolved target ARNs]"), also JUnit properties.
   std::vector<std::pair<std::string, std::string>> faults;
   std::string journal_fingerprint;
+  Json journal = Json::array();  // the entries themselves
+  Json random_draws;             // GET /_understudy/random's "streams" at the end
 };
+
+// Runs one parsed scenario against its own emulator, as RunCommand does for each.
+ScenarioResult RunScenario(const Scenario& scenario, const RunnerOptions& options,
+                           std::ostream& out);
 
 // Runs `options`; progress and reports go to `out`, input errors to `err`.
 int RunCommand(const RunnerOptions& options, std::ostream& out, std::ostream& err);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -112,6 +113,40 @@ Result<Source> LoadSource(const std::string& file, std::string text) {
   return Source(file, std::move(parsed).value());
 }
 
+// The inputs being captured or replayed by the ParseScenario on this thread, and the
+// directory their file names are relative to.
+thread_local ScenarioInputs* t_inputs = nullptr;
+thread_local std::string t_inputs_base;
+
+Result<std::string> ReadInputFile(const fs::path& target) {
+  if (t_inputs == nullptr) return ReadFile(target.string());
+  std::error_code ec;
+  std::string key =
+      fs::absolute(target, ec).lexically_normal().lexically_relative(t_inputs_base).string();
+  if (t_inputs->replay) {
+    auto it = t_inputs->files.find(key);
+    if (it == t_inputs->files.end()) {
+      return Status::InvalidArgument(key + ": not in the recording");
+    }
+    return it->second;
+  }
+  US_ASSIGN_OR_RETURN(std::string text, ReadFile(target.string()));
+  t_inputs->files[key] = text;
+  return text;
+}
+
+std::optional<std::string> ReadEnv(const std::string& name) {
+  if (t_inputs != nullptr && t_inputs->replay) {
+    auto it = t_inputs->env.find(name);
+    if (it == t_inputs->env.end()) return std::nullopt;
+    return it->second;
+  }
+  const char* set = std::getenv(name.c_str());
+  if (set == nullptr) return std::nullopt;
+  if (t_inputs != nullptr) t_inputs->env[name] = set;
+  return std::string(set);
+}
+
 // Replaces {"$file": "..."} and {"$env": "NAME"} in `value` (at `path` of `source`).
 Status Resolve(const Source& source, Json& value, const std::string& path, int depth) {
   if (depth > 8) return source.Error(path, "$file references nested 8 deep", "fewer levels");
@@ -121,7 +156,7 @@ Status Resolve(const Source& source, Json& value, const std::string& path, int d
       return source.Error(JoinPath(path, "$file"), Found(name), "a file path string");
     }
     fs::path target = fs::path(source.file()).parent_path() / name.get<std::string>();
-    auto text = ReadFile(target.string());
+    auto text = ReadInputFile(target);
     if (!text.ok()) {
       return source.Error(JoinPath(path, "$file"), Found(name),
                           "a readable file relative to the scenario (" + target.string() + ")");
@@ -137,12 +172,12 @@ Status Resolve(const Source& source, Json& value, const std::string& path, int d
     if (!name.is_string() || name.get<std::string>().empty()) {
       return source.Error(JoinPath(path, "$env"), Found(name), "an environment variable name");
     }
-    const char* set = std::getenv(name.get<std::string>().c_str());
-    if (set == nullptr) {
+    std::optional<std::string> set = ReadEnv(name.get<std::string>());
+    if (!set) {
       return source.Error(JoinPath(path, "$env"), Found(name),
                           "the name of a variable set in the environment");
     }
-    value = std::string(set);
+    value = std::move(*set);
     return Status::Ok();
   }
   if (value.is_object()) {
@@ -976,6 +1011,16 @@ Result<Scenario> ParseScenario(const std::string& file, std::string text,
                                const OperationCheck& check_operation) {
   US_ASSIGN_OR_RETURN(Source source, LoadSource(file, std::move(text)));
   return Parser(source, check_operation).Parse();
+}
+
+Result<Scenario> ParseScenario(const std::string& file, std::string text,
+                               const OperationCheck& check_operation, ScenarioInputs* inputs) {
+  t_inputs = inputs;
+  std::error_code ec;
+  t_inputs_base = fs::absolute(fs::path(file), ec).parent_path().lexically_normal().string();
+  auto parsed = ParseScenario(file, std::move(text), check_operation);
+  t_inputs = nullptr;
+  return parsed;
 }
 
 Result<Scenario> LoadScenario(const std::string& file, const OperationCheck& check_operation) {

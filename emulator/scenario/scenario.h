@@ -117,6 +117,19 @@ using OperationCheck =
 // $file references). InvalidArgument carries the "file:line:col: path: ..." message.
 Result<Scenario> ParseScenario(const std::string& file, std::string text,
                                const OperationCheck& check_operation = nullptr);
+
+// What a scenario read besides its own text: the $file contents (by path relative to
+// the scenario's directory) and the $env values. A recording keeps them; a replay
+// parses with `replay` set, reading them from here instead of the disk and the
+// environment.
+struct ScenarioInputs {
+  std::map<std::string, std::string> files;
+  std::map<std::string, std::string> env;
+  bool replay = false;
+};
+// ParseScenario that fills (or, with inputs->replay, reads) `inputs`.
+Result<Scenario> ParseScenario(const std::string& file, std::string text,
+                               const OperationCheck& check_operation, ScenarioInputs* inputs);
 // Reads `file` and parses it.
 Result<Scenario> LoadScenario(const std::string& file,
                               const OperationCheck& check_operation = nullptr);

@@ -136,5 +136,29 @@ TEST(OptionsTest, RunErrors) {
   EXPECT_EQ(Parse({"run", "a.json", "--timeout"}).status().message(), "--timeout needs a value");
 }
 
+// run --record FILE, and replay RECORD [--timeout D].
+TEST(OptionsTest, RecordAndReplay) {
+  auto run = Parse({"run", "a.json", "--record", "run.journal"});
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->run.record_file, "run.journal");
+  EXPECT_EQ(Parse({"run", "a.json", "--record="}).status().message(),
+            "--record expects a file path, got ''");
+
+  auto replay = Parse({"replay", "run.journal", "--timeout", "2m"});
+  ASSERT_TRUE(replay.ok()) << replay.status().message();
+  EXPECT_EQ(replay->command, Command::kReplay);
+  EXPECT_EQ(replay->replay.record_file, "run.journal");
+  EXPECT_EQ(replay->replay.timeout, std::chrono::minutes(2));
+  EXPECT_FALSE(Parse({"replay", "r"})->replay.timeout.has_value());
+  EXPECT_EQ(Parse({"replay"}).status().message(),
+            "'replay' needs a record file, e.g. understudy replay run.journal");
+  EXPECT_EQ(Parse({"replay", "a", "b"}).status().message(),
+            "'replay' takes one record file; got 'a' and 'b'");
+  EXPECT_EQ(Parse({"replay", "a", "--seed", "3"}).status().message(),
+            "unknown flag '--seed' for 'replay'");
+  EXPECT_EQ(Parse({"replay", "a", "--timeout", "0s"}).status().message(),
+            "--timeout must be longer than 0s");
+}
+
 }  // namespace
 }  // namespace understudy::app

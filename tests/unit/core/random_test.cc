@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <regex>
 #include <set>
 #include <string>
@@ -148,3 +149,24 @@ TEST(RandomTest, DigitsLengthAndLeadingDigit) {
 
 }  // namespace
 }  // namespace understudy
+
+// Draws are counted per stream: the first fork's name; forks of forks count with it.
+TEST(RandomTest, DrawsAreCountedPerStream) {
+  auto before = understudy::Random::DrawCounts();
+  auto count = [](const std::map<std::string, uint64_t>& counts, const std::string& name) {
+    auto it = counts.find(name);
+    return it == counts.end() ? uint64_t{0} : it->second;
+  };
+  understudy::Random root(99);
+  understudy::Random a = root.Fork("count-test-a");
+  understudy::Random nested = a.Fork("child");
+  understudy::Random b = root.Fork("count-test-b");
+  a.Next64();
+  a.Hex(4);  // 4 draws
+  nested.Next64();
+  b.Uuid();  // 32 hex digits + 1
+  auto after = understudy::Random::DrawCounts();
+  EXPECT_EQ(count(after, "count-test-a") - count(before, "count-test-a"), 6u);
+  EXPECT_EQ(count(after, "count-test-b") - count(before, "count-test-b"), 33u);
+  EXPECT_EQ(count(after, "child"), count(before, "child"));
+}
