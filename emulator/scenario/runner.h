@@ -46,7 +46,8 @@ struct ScenarioResult {
   std::string virtual_start;
   std::string virtual_end;
   // The emulator's journal at the end (inputs, transitions, times): entries and a
-  // 64-bit FNV-1a fingerprint of them. Equal seeds and steps give equal fingerprints.
+  // 64-bit FNV-1a fingerprint of them as replays compare them (ComparableEntry, apps' inputs
+  // left out). Equal seeds and steps give equal fingerprints.
   size_t journal_entries = 0;
   // Fault steps: (step path, "EXP... [resolved target ARNs]"), also JUnit properties.
   std::vector<std::pair<std::string, std::string>> faults;

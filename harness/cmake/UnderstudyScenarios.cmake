@@ -7,5 +7,8 @@ function(understudy_add_scenario name file)
   add_test(NAME scenario.${name} COMMAND understudy::understudy run ${path})
   set_tests_properties(scenario.${name} PROPERTIES
     ENVIRONMENT "UNDERSTUDY_FIXTURE_APP=$<TARGET_FILE:understudy::fixture-app>"
-    LABELS scenario TIMEOUT 300)
+    LABELS scenario TIMEOUT 300
+    # Tests of the same file never run at once: its apps may keep state outside the
+    # emulator (a database file, say).
+    RESOURCE_LOCK "${path}")
 endfunction()
