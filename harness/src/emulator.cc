@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "http.h"
+#include "real_time.h"
 
 extern char** environ;
 
@@ -156,7 +157,7 @@ Result<Done> Emulator::Start() {
   pid_ = pid;
   stdout_fd_ = pipe_fds[0];
 
-  auto deadline = std::chrono::steady_clock::now() + options_.ready_within;
+  auto deadline = harness_internal::RealNow() + options_.ready_within;
   std::string buffer;
   static const std::regex kReady(R"(^understudy \S+ listening on (http://[^:/]+:(\d+))\s*$)");
   while (true) {
@@ -174,8 +175,8 @@ Result<Done> Emulator::Start() {
       port_ = std::stoi(m[2]);
       break;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                      harness_internal::RealNow())
                     .count();
     if (left <= 0) {
       std::string tail = StderrTail();

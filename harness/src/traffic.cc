@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "http.h"
+#include "real_time.h"
 
 namespace understudy {
 namespace {
@@ -60,12 +61,11 @@ TrafficReport SendTraffic(const TrafficOptions& options) {
       int i = next.fetch_add(1);
       if (i >= options.requests) break;
       const std::string& path = options.paths[static_cast<size_t>(i) % options.paths.size()];
-      auto started = std::chrono::steady_clock::now();
+      auto started = harness_internal::RealNow();
       auto response =
           http.Request("GET", options.base_url + path, "", options.headers, options.timeout_ms);
       double ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-              .count();
+          std::chrono::duration<double, std::milli>(harness_internal::RealNow() - started).count();
       std::lock_guard<std::mutex> lock(mu);
       ++report.total;
       latencies.push_back(ms);
