@@ -52,6 +52,10 @@ using boost::system::error_code;
 
 constexpr uint64_t kMaxResponseBody = 1024ull * 1024 * 1024;
 constexpr auto kConnectTimeout = std::chrono::seconds(10);  // then 504 (§1.8)
+// Connections taken from a listener's backlog per wake-up, so one listener under a
+// connect storm still lets the worker serve requests between batches.
+constexpr int kAcceptBatch = 256;
+constexpr auto kAcceptPauseOnError = std::chrono::milliseconds(100);
 
 std::string TargetKeyText(std::string_view group, std::string_view id, uint16_t port) {
   std::string key(group);
@@ -664,19 +668,37 @@ class DataPlaneImpl : public DataPlane {
     return w.faults ? *w.faults : kNone;
   }
 
+  // Accepts in batches: one wait for readability, then the whole backlog without going
+  // back through the handler queue. An accept per pass through a busy worker's queue
+  // let a burst of 2 000 connects wait seconds to be accepted (the p99 tail).
   awaitable<void> Accept(std::shared_ptr<Acceptor> acceptor, std::string arn) {
     size_t next = 0;
+    error_code ec;
+    acceptor->non_blocking(true, ec);
     for (;;) {
-      Worker& w = *workers_[next++ % workers_.size()];
-      error_code ec;
-      Socket socket =
-          co_await acceptor->async_accept(w.io, asio::redirect_error(use_awaitable, ec));
-      if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
-        continue;  // a connection that failed before it was accepted
+      co_await acceptor->async_wait(Acceptor::wait_read, asio::redirect_error(use_awaitable, ec));
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+      for (int accepted = 0; accepted < kAcceptBatch; ++accepted) {
+        Worker& w = *workers_[next % workers_.size()];
+        Socket socket(w.io);
+        acceptor->accept(socket, ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+        if (ec == asio::error::connection_aborted) continue;  // gone before it was accepted
+        if (ec) {
+          if (!acceptor->is_open()) co_return;
+          // Out of descriptors or buffers: the backlog stays readable, so pause rather
+          // than spin, as nginx does, and let closing connections free some.
+          asio::basic_waitable_timer<std::chrono::steady_clock,
+                                     asio::wait_traits<std::chrono::steady_clock>, Executor>
+              pause(acceptor->get_executor());
+          pause.expires_after(kAcceptPauseOnError);
+          co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
+          break;
+        }
+        ++next;
+        socket.set_option(tcp::no_delay(true), ec);
+        asio::co_spawn(w.io.get_executor(), Session(w, std::move(socket), arn), asio::detached);
       }
-      socket.set_option(tcp::no_delay(true), ec);
-      asio::co_spawn(w.io.get_executor(), Session(w, std::move(socket), arn), asio::detached);
     }
   }
 
