@@ -1075,6 +1075,12 @@ Result<std::function<void()>> Chaos::Apply(Experiment& e, const ActionSpec& spec
       } else if (id == "understudy:elb:error-status") {
         f.kind = elb::TrafficFault::Kind::kErrorStatus;
         f.status = static_cast<int>(Number(p, "status", 503));
+      } else if (id == "understudy:elb:bandwidth") {
+        f.kind = elb::TrafficFault::Kind::kBandwidth;
+        f.bytes_per_second = static_cast<uint64_t>(Number(p, "rate", 1)) * 1024;
+      } else if (id == "understudy:elb:slow-close") {
+        f.kind = elb::TrafficFault::Kind::kSlowClose;
+        f.close_delay = ms("delay", "0s");
       } else if (id == "understudy:elb:reset-connection") {
         f.kind = elb::TrafficFault::Kind::kReset;
       } else {

@@ -151,6 +151,12 @@ const std::vector<ActionType>& Catalog() {
     c.push_back({"understudy:elb:timeout",
                  "Answer nothing and close the connection after the timeout.", "", "",
                  with({{"timeout", "How long to stay silent (default PT30S).", false}})});
+    c.push_back({"understudy:elb:bandwidth",
+                 "Limit how fast answers through the ALB reach the client.", "", "",
+                 with({{"rate", "Kilobytes (1024 bytes) per second, at least 1.", true}})});
+    c.push_back({"understudy:elb:slow-close",
+                 "Delay the ALB's closing of client connections it ends.", "", "",
+                 with({{"delay", "How long the close waits (ISO 8601 or 250ms).", true}})});
     c.push_back({"understudy:elb:health-check-failure",
                  "Fail the health checks of a target group's targets for the duration.",
                  "",
@@ -381,7 +387,7 @@ std::variant<Template, api::ApiError> ParseTemplate(const Json& input) {
       }
     }
     for (const char* number : {"exitCode", "httpStatus", "failFirst", "every", "status", "port",
-                               "code", "lossPercent", "delayMilliseconds"}) {
+                               "code", "lossPercent", "delayMilliseconds", "rate"}) {
       auto p = spec.parameters.find(number);
       if (p == spec.parameters.end()) continue;
       bool ok = !p->second.empty() && p->second.size() < 10 &&
@@ -399,7 +405,12 @@ std::variant<Template, api::ApiError> ParseTemplate(const Json& input) {
       if (p->second != "SIGKILL" && p->second != "SIGTERM")
         return Invalid("Action " + name + " parameter signal must be SIGKILL or SIGTERM");
     }
-    for (const char* d : {"latency", "jitter", "timeout"}) {
+    if (auto p = spec.parameters.find("rate"); p != spec.parameters.end() &&
+                                               spec.action_id == "understudy:elb:bandwidth" &&
+                                               std::stoull(p->second) == 0) {
+      return Invalid("Action " + name + " parameter rate must be at least 1");
+    }
+    for (const char* d : {"latency", "jitter", "timeout", "delay"}) {
       auto p = spec.parameters.find(d);
       if (p != spec.parameters.end() && !ParseFisDuration(p->second))
         return Invalid("Action " + name + " parameter " + d + " must be a duration such as PT2S");

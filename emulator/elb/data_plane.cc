@@ -219,6 +219,10 @@ struct Scratch {
   std::string request_head;   // the request as the target sees it
   FlatMessage response;       // the target's answer as read
   std::string response_head;  // the answer's start line and fields
+  // Traffic faults on this connection (docs/chaos.md): the answer's rate, and how long
+  // the ALB waits before it closes the connection.
+  uint64_t bytes_per_second = 0;
+  std::chrono::milliseconds close_delay{0};
 };
 
 // An idle keep-alive connection to a target, with what it has already read.
@@ -808,6 +812,11 @@ class DataPlaneImpl : public DataPlane {
       if (!keep_alive) break;
       if (RealElapsedNow() - opened > std::chrono::seconds(client_keep_alive_seconds)) break;
     }
+    if (scratch.close_delay.count() > 0) {  // a slow-close fault: the close comes late
+      asio::steady_timer timer(w.io);
+      timer.expires_after(scratch.close_delay);
+      co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
   }
 
   // Answers one request; false when the client connection must close.
@@ -977,6 +986,7 @@ class DataPlaneImpl : public DataPlane {
     }
 
     // Injected traffic faults (docs/chaos.md): nothing but one atomic load when none.
+    scratch.bytes_per_second = 0;
     if (faults_active_.load(std::memory_order_relaxed)) {
       auto faults = CurrentFaults(w);  // a copy of the pointer's list outlives a swap
       for (const TrafficFault& f : faults) {
@@ -990,6 +1000,14 @@ class DataPlaneImpl : public DataPlane {
           log.error_reason = "-";
           Response response = AlbResponse(f.status, version, true);
           co_return co_await finish(response);
+        }
+        if (f.kind == TrafficFault::Kind::kBandwidth) {
+          scratch.bytes_per_second = f.bytes_per_second;
+          continue;
+        }
+        if (f.kind == TrafficFault::Kind::kSlowClose) {
+          scratch.close_delay = std::max(scratch.close_delay, f.close_delay);
+          continue;
         }
         if (f.kind == TrafficFault::Kind::kReset) {
           auto& socket = beast::get_lowest_layer(client).socket();
@@ -1259,12 +1277,42 @@ class DataPlaneImpl : public DataPlane {
     std::array<asio::const_buffer, 2> answer_buffers{
         asio::buffer(answer),
         asio::buffer(head_request || bodiless_status ? std::string_view() : answer_body)};
-    co_await asio::async_write(client, answer_buffers, asio::redirect_error(use_awaitable, ec));
+    if (scratch.bytes_per_second == 0) {
+      co_await asio::async_write(client, answer_buffers, asio::redirect_error(use_awaitable, ec));
+    } else {
+      ec = co_await WriteThrottled(w, client, answer_buffers, scratch.bytes_per_second, deadline,
+                                   std::chrono::seconds(lb.idle_timeout_seconds));
+    }
     deadline.Clear();
     log.elb_status_code = status;
     log.sent_bytes = answer_body.size();
     WriteLog(lb, log);
     co_return keep && !ec;
+  }
+
+  // Writes `buffers` at no more than `bytes_per_second` (a bandwidth fault): slices of
+  // a twentieth of a second's worth, each followed by the pause that keeps the average.
+  template <class Stream, class Buffers>
+  static awaitable<error_code> WriteThrottled(Worker& w, Stream& client, const Buffers& buffers,
+                                              uint64_t bytes_per_second, Deadline& deadline,
+                                              std::chrono::seconds idle_timeout) {
+    const size_t slice = std::max<size_t>(1, bytes_per_second / 20);
+    const auto pause = std::chrono::microseconds(slice * 1000000 / bytes_per_second);
+    error_code ec;
+    asio::steady_timer timer(w.io);
+    for (asio::const_buffer buffer : buffers) {
+      while (buffer.size() > 0 && !ec) {
+        size_t n = std::min(slice, buffer.size());
+        deadline.Set(idle_timeout);  // idle means no bytes moving, and these are moving
+        co_await asio::async_write(client, asio::buffer(buffer.data(), n),
+                                   asio::redirect_error(use_awaitable, ec));
+        buffer += n;
+        if (ec) break;
+        timer.expires_after(pause);
+        co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+      }
+    }
+    co_return ec;
   }
 
   // Connects to the target; 0, or the ALB status for the failure (502 refused, 504 timeout).

@@ -40,17 +40,19 @@ struct TargetCounters {
 // A traffic fault (docs/chaos.md), Toxiproxy-style, on the requests a listener, a
 // target group or one target gets. Empty strings and a zero port match anything.
 struct TrafficFault {
-  enum class Kind { kLatency, kErrorStatus, kReset, kTimeout };
+  enum class Kind { kLatency, kErrorStatus, kReset, kTimeout, kBandwidth, kSlowClose };
   Kind kind = Kind::kLatency;
   std::string listener_arn;
   std::string target_group_arn;
   std::string target_id;
   uint16_t port = 0;
-  double probability = 1.0;              // of each matching request, drawn per worker stream
-  std::chrono::milliseconds latency{0};  // kLatency: added before forwarding
-  std::chrono::milliseconds jitter{0};   // kLatency: up to this much more
-  int status = 503;                      // kErrorStatus: the ALB answers this itself
-  std::chrono::milliseconds timeout{0};  // kTimeout: no answer, closed after this
+  double probability = 1.0;                  // of each matching request, drawn per worker stream
+  std::chrono::milliseconds latency{0};      // kLatency: added before forwarding
+  std::chrono::milliseconds jitter{0};       // kLatency: up to this much more
+  int status = 503;                          // kErrorStatus: the ALB answers this itself
+  std::chrono::milliseconds timeout{0};      // kTimeout: no answer, closed after this
+  uint64_t bytes_per_second = 0;             // kBandwidth: the answer reaches the client no faster
+  std::chrono::milliseconds close_delay{0};  // kSlowClose: the ALB's close waits this long
 };
 
 class DataPlane {

@@ -501,6 +501,69 @@ class ChaosAlbTest(unittest.TestCase):
         self.assertGreaterEqual(time.monotonic() - started, 0.4)
         self.stop(experiment)
 
+    def raw_exchange(self, request):
+        """(seconds to the answer's first byte, seconds to the ALB's close, bytes) of one
+        request sent on a fresh connection that the client leaves open."""
+        import socket
+        import time
+        port = int(self.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            started = time.monotonic()
+            sock.sendall(request)
+            data, first = b"", None
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                if first is None:
+                    first = time.monotonic() - started
+                data += chunk
+            return first, time.monotonic() - started, data
+
+    def test_bandwidth_limits_how_fast_answers_arrive(self):
+        request = b"GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n"
+        _, unlimited, plain = self.raw_exchange(request)
+        self.assertIn(b"200 OK", plain.split(b"\r\n", 1)[0])
+        # 1 KiB/s: the answer (a few hundred bytes) arrives in slices of a twentieth of a
+        # second's worth, so it takes about size/1024 seconds.
+        experiment = self.fault("understudy:elb:bandwidth", rate=1,
+                                listenerArn=self.listener["ListenerArn"])
+        _, limited, data = self.raw_exchange(request)
+        self.assertIn(b"200 OK", data.split(b"\r\n", 1)[0])
+        expected = len(data) / 1024
+        self.assertGreaterEqual(limited, expected * 0.9, (len(data), limited))
+        self.assertLess(unlimited, expected / 2, (len(data), unlimited))
+        self.stop(experiment)
+        _, after, _ = self.raw_exchange(request)
+        self.assertLess(after, expected / 2)
+
+    def test_slow_close_delays_the_close_not_the_answer(self):
+        request = b"GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n"
+        experiment = self.fault("understudy:elb:slow-close", delay="PT0.8S",
+                                targetGroupArn=self.tg["TargetGroupArn"])
+        first, closed, data = self.raw_exchange(request)
+        self.assertIn(b"200 OK", data.split(b"\r\n", 1)[0])
+        self.assertLess(first, 0.5)
+        self.assertGreaterEqual(closed, 0.8)
+        self.stop(experiment)
+        first, closed, _ = self.raw_exchange(request)
+        self.assertLess(closed, 0.5)
+
+    def test_bandwidth_and_slow_close_parameters_are_validated(self):
+        for parameters, message in (({"rate": "0"}, "parameter rate must be at least 1"),
+                                    ({"rate": "fast"}, "parameter rate must be a number"),
+                                    ({}, "rate")):
+            status, answer = self.emulator.post("/_understudy/chaos/experiments", {
+                "action": "understudy:elb:bandwidth", "parameters": parameters})
+            self.assertEqual(status, 400, answer)
+            self.assertIn(message, answer["message"])
+        status, answer = self.emulator.post("/_understudy/chaos/experiments", {
+            "action": "understudy:elb:slow-close", "parameters": {"delay": "soon"}})
+        self.assertEqual(status, 400, answer)
+        self.assertIn("parameter delay must be a duration", answer["message"])
+        # Nothing was injected: answers arrive at full speed.
+        self.assertEqual(self.get()[0], 200)
+
     def test_timeout_answers_nothing(self):
         import socket
         experiment = self.fault("understudy:elb:timeout", timeout="PT1S")
