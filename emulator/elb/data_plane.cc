@@ -282,6 +282,16 @@ struct Exchange {
   Exchange* next = nullptr;
 };
 
+// The 24 hex digits of a trace id from two draws of the worker's stream: a draw per
+// digit showed in the request path's profile.
+void FillTraceHex(Random& random, char (&out)[24]) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  uint64_t bits = random.Next64();
+  for (int i = 0; i < 16; ++i, bits >>= 4) out[i] = kDigits[bits & 0xf];
+  bits = random.Next64();
+  for (int i = 16; i < 24; ++i, bits >>= 4) out[i] = kDigits[bits & 0xf];
+}
+
 struct Worker {
   explicit Worker(uint64_t seed, int index)
       : io(1),
@@ -875,7 +885,7 @@ class DataPlaneImpl : public DataPlane {
     const int64_t trace_epoch =
         std::chrono::duration_cast<std::chrono::seconds>(received_at.time_since_epoch()).count();
     char trace_hex[24];
-    w.random.FillHex(trace_hex, sizeof trace_hex);
+    FillTraceHex(w.random, trace_hex);
 
     auto finish = [&](Response& response) -> awaitable<bool> {
       bool keep = client_keep_alive && response.keep_alive();
