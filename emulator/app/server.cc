@@ -567,10 +567,14 @@ Status Serve(const ServeOptions& options) {
         [&ecs](int pid) { return ecs->TaskPortsInNamespace(pid); });
     service_discovery->SetOnChange([&task_names] { task_names->Changed(); });
     ecs->SetHostNetworkHosts([&task_names] { return task_names->HostNetworkHosts(); });
+    ecs->SetTaskHostsFile([&task_names](int pid) { return task_names->HostsPath(pid); });
     uint16_t port = server->port();
     api::HttpServer* http = server.get();
+    // Containers with root filesystems of their own get the task's hosts file when they
+    // are created; process tasks share the mount namespace it is bound in.
+    const bool runs_images = task_runtime->RunsImages();
     ecs->SetTaskNetworks(
-        [&, http, port](int pid) -> Result<std::vector<uint64_t>> {
+        [&, http, port, runs_images](int pid) -> Result<std::vector<uint64_t>> {
           std::vector<uint64_t> ids;
           auto fail = [&](Status status) -> Result<std::vector<uint64_t>> {
             for (uint64_t id : ids) {
@@ -610,7 +614,7 @@ Status Serve(const ServeOptions& options) {
             ids.push_back(id);
           }
           // Service discovery and load balancer names, in the task's own /etc/hosts.
-          Status named = task_names->Open(pid);
+          Status named = task_names->Open(pid, !runs_images);
           if (named.ok()) {
             uint64_t id = next_in_task++;
             in_task[id] = [&task_names, pid] { task_names->Close(pid); };

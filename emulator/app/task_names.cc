@@ -83,7 +83,7 @@ std::string TaskNames::HostsText(const std::string& base, const std::vector<Name
   return text;
 }
 
-Status TaskNames::Open(int pid) {
+Status TaskNames::Open(int pid, bool bind) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return Status::IoError("cannot create " + dir_ + ": " + ec.message());
@@ -91,7 +91,8 @@ Status TaskNames::Open(int pid) {
   task.hosts_path = dir_ + "/hosts-" + std::to_string(pid);
   task.hosts_text = HostsText(base_hosts_, {});
   US_RETURN_IF_ERROR(WriteInPlace(task.hosts_path, task.hosts_text));
-  Status bound = runtime::BindFileInMountNamespace(pid, task.hosts_path, "/etc/hosts");
+  Status bound =
+      bind ? runtime::BindFileInMountNamespace(pid, task.hosts_path, "/etc/hosts") : Status::Ok();
   if (!bound.ok()) {
     std::filesystem::remove(task.hosts_path, ec);
     return bound;
@@ -110,6 +111,11 @@ void TaskNames::Close(int pid) {
   std::error_code ec;
   std::filesystem::remove(it->second.hosts_path, ec);
   tasks_.erase(it);
+}
+
+std::string TaskNames::HostsPath(int pid) const {
+  auto it = tasks_.find(pid);
+  return it == tasks_.end() ? "" : it->second.hosts_path;
 }
 
 void TaskNames::Changed() {

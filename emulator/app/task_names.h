@@ -51,10 +51,16 @@ class TaskNames {
             std::function<std::vector<int>(int pid)> own_ports);
   ~TaskNames();
 
-  // Gives the task whose namespaces process `pid` holds its hosts file and relays.
-  Status Open(int pid);
+  // Gives the task whose namespaces process `pid` holds its hosts file and relays. With
+  // `bind`, the file is bound over /etc/hosts in that process's mount namespace (the
+  // task's processes share it); without, the runtime binds HostsPath(pid) into each
+  // container it creates (containers with root filesystems of their own).
+  Status Open(int pid, bool bind);
   // Forgets the task (its namespaces are going away).
   void Close(int pid);
+  // The hosts file of the task Open(pid) was given, kept up to date in place (a container
+  // with a mount namespace of its own binds it over its /etc/hosts); "" when none.
+  std::string HostsPath(int pid) const;
   // The names may have changed: applied to every open task before it returns.
   void Changed();
   // The hosts file of containers on the host network (bridge, host), brought up to date:

@@ -293,6 +293,9 @@ class EcsImpl final : public Ecs {
   void SetHostNetworkHosts(std::function<std::string()> refresh) override {
     tasks_.environment().host_network_hosts = std::move(refresh);
   }
+  void SetTaskHostsFile(std::function<std::string(int pid)> hosts_file) override {
+    tasks_.environment().task_hosts_file = std::move(hosts_file);
+  }
 
  private:
   Clusters clusters_;

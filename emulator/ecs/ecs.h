@@ -223,6 +223,9 @@ class Ecs {
   // Containers on the host network get the hosts file `refresh` brings up to date and
   // names, bound over their /etc/hosts.
   virtual void SetHostNetworkHosts(std::function<std::string()> refresh) = 0;
+  // The hosts file of the task whose network namespace process `pid` holds ("" when
+  // none), for containers that join that namespace with a root filesystem of their own.
+  virtual void SetTaskHostsFile(std::function<std::string(int pid)> hosts_file) = 0;
 };
 
 }  // namespace understudy::ecs

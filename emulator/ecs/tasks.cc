@@ -1002,6 +1002,8 @@ std::string Tasks::StartContainer(const Key& key, size_t index) {
     }
     spec.network = runtime::ContainerSpec::Network::kJoin;
     spec.network_of = live.pause->pid;
+    if (environment_.task_hosts_file)
+      spec.hosts_file = environment_.task_hosts_file(spec.network_of);
   } else if (environment_.host_network_hosts) {
     spec.hosts_file = environment_.host_network_hosts();
   }

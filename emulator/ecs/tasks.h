@@ -52,6 +52,9 @@ struct TaskEnvironment {
   // emulator's hosts file up to date and returns its path, bound over their /etc/hosts;
   // unset or "": they keep the host's.
   std::function<std::string()> host_network_hosts;
+  // awsvpc tasks: the hosts file of the task whose namespace process `pid` holds, for
+  // containers with a root filesystem of their own (docker); unset or "": none.
+  std::function<std::string(int pid)> task_hosts_file;
 };
 
 class Tasks {

@@ -270,6 +270,9 @@ Result<ContainerHandle> DockerRuntime::Start(const ContainerSpec& spec,
                                           std::to_string(spec.network_of) + ") is not running");
       }
       host["NetworkMode"] = "container:" + joined;
+      // The task's names (service discovery, load balancers): its hosts file, which the
+      // emulator rewrites in place, over the engine's own.
+      if (!spec.hosts_file.empty()) binds.push_back(spec.hosts_file + ":/etc/hosts:ro");
       break;
     }
     case ContainerSpec::Network::kHost:

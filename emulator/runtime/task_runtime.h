@@ -47,8 +47,10 @@ struct ContainerSpec {
   enum class Network { kHost, kNew, kJoin };
   Network network = Network::kHost;
   int network_of = 0;
-  // kHost only: a file bound over /etc/hosts in a private mount namespace of the
-  // container (where this process may make one); empty: the host's /etc/hosts.
+  // A file bound over /etc/hosts. kHost: in a private mount namespace of the container
+  // (where this process may make one). kJoin: the task's own hosts file, for runtimes
+  // whose containers have a root filesystem of their own (ProcessRuntime's share the
+  // mount namespace that already has it). Empty: the host's (or the image's) /etc/hosts.
   std::string hosts_file;
 
   // --- For runtimes that run images (RunsImages(); ignored by ProcessRuntime) ---

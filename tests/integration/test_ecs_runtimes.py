@@ -305,6 +305,38 @@ class AwsvpcTaskTest(RuntimeTest):
         self.wait_status(task["taskArn"], "STOPPED")
 
 
+    # The task's own hosts file: a load balancer's DNS name resolves inside the task and
+    # reaches its listener (docs/service-discovery.md), under both runtimes.
+    def test_load_balancer_name_resolves_inside_the_task(self):
+        elb = self.emulator.client("elbv2")
+        lb = elb.create_load_balancer(Name="names", Subnets=["subnet-a", "subnet-b"])[
+            "LoadBalancers"][0]
+        elb.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+            DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                "StatusCode": "200", "ContentType": "text/plain", "MessageBody": "from-the-alb"}}])
+        fetch = f"http://127.0.0.1:8080/fetch?url=http://{lb['DNSName']}/"
+        self.register("names", [
+            {"name": "web", "image": APP_IMAGE, "essential": True,
+             "portMappings": [{"containerPort": 8080}],
+             "command": ["--port", "8080", "--name", "web"]},
+            {"name": "side", "image": BOX_IMAGE, "essential": False,
+             "command": ["sh", "-c",
+                         f"until busybox wget -q -O- '{fetch}'; do sleep 0.2; done; echo; "
+                         'trap "exit 0" TERM; sleep 300 & wait']}],
+            networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512")
+        task = self.run_task("names", launchType="FARGATE", networkConfiguration=NETWORK)
+        self.wait_status(task["taskArn"], "RUNNING")
+        lines = self.wait_log("names", "side", task["taskArn"],
+                              lambda line: line.startswith("{") and "from-the-alb" in line)
+        fetched = json.loads(lines[0])
+        self.assertEqual(fetched["status"], 200, fetched)
+        self.assertEqual(fetched["body"], "from-the-alb")
+        self.assertEqual(len(fetched["addresses"]), 1, fetched)
+        self.ecs.stop_task(cluster="web", task=task["taskArn"])
+        self.wait_status(task["taskArn"], "STOPPED")
+
+
 def listener_url(emulator, listener_arn):
     _, state = emulator.get("/_understudy/elb")
     for lb in state["loadBalancers"]:
