@@ -43,6 +43,8 @@ std::string UsageText() {
          "  --images FILE        JSON mapping container images to the entry point, command,\n"
          "                       working dir and environment they would supply\n"
          "  --secrets FILE       JSON mapping secrets' valueFrom to their values\n"
+         "  --measured FILE      use these recorded measurements (task CPU and memory,\n"
+         "                       response times) instead of measuring; replays pass it\n"
          "  --runtime KIND       where ECS containers run: process (host processes,\n"
          "                       default), docker (the Docker Engine at DOCKER_HOST or\n"
          "                       /var/run/docker.sock; images used as is), or auto\n"
@@ -166,6 +168,12 @@ Result<ServeOptions> ParseServe(const std::vector<std::string>& args, size_t beg
          if (v != "process" && v != "docker" && v != "auto")
            return Bad("--runtime expects process, docker or auto, got '" + v + "'");
          options.runtime = v;
+         return Status::Ok();
+       }},
+      {"--measured",
+       [&](const std::string&, const std::string& v) {
+         if (v.empty()) return Bad("--measured expects a file path, got ''");
+         options.measured_file = v;
          return Status::Ok();
        }},
       {"--secrets",

@@ -35,6 +35,9 @@ struct ServeOptions {
   // Podman engine; start fails without one), "auto" (docker when an engine answers).
   std::string runtime = "process";
   std::string secrets_file;  // valueFrom -> secret value
+  // Recorded measurements (task CPU and memory, response times) to use instead of
+  // measuring: what `understudy replay` passes from the record (core/measured.h).
+  std::string measured_file;
   // Host ports reachable from inside awsvpc tasks at 127.0.0.1:<port> (a database...).
   std::vector<uint16_t> task_forwards;
   // Unknown subnet, VPC and security group ids given to other services are refused

@@ -25,6 +25,7 @@
 #include "core/event_loop.h"
 #include "core/journal.h"
 #include "core/log.h"
+#include "core/measured.h"
 #include "core/random.h"
 #include "core/store.h"
 #include "core/waits.h"
@@ -378,6 +379,13 @@ Status Serve(const ServeOptions& options) {
     }
     return out;
   });
+  // What the collectors measure is an input: journalled, and taken from the record on a
+  // replay (--measured), so alarms and scaling decide the same way.
+  MeasuredInputs measured(journal);
+  if (!options.measured_file.empty())
+    US_RETURN_IF_ERROR(measured.LoadRecorded(options.measured_file));
+  ecs_metrics.SetMeasuredInputs(&measured);
+  alb_metrics.SetMeasuredInputs(&measured);
   cloudwatch->AddMinuteSource([&](TimePoint start) { ecs_metrics.Collect(start); });
   cloudwatch->AddMinuteSource([&](TimePoint start) { alb_metrics.Collect(start); });
   autoscaling::AutoScalingOptions scaling_options;

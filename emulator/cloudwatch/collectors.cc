@@ -15,11 +15,9 @@ void EcsCollector::Collect(TimePoint period_start) {
   // (account, region, cluster, service); service "" for the cluster.
   std::map<std::tuple<std::string, std::string, std::string, std::string>, Sum> sums;
   std::map<std::pair<std::string, std::string>, Previous> seen;
-  std::map<std::tuple<std::string, std::string>, Scope> scopes;
   for (const auto& r : read_()) {
     auto key = std::make_pair(r.scope.account, r.task_id);
     seen[key] = Previous{r.cpu_ns, r.system_cpu_ns};
-    scopes[{r.scope.account, r.scope.region}] = r.scope;
     for (const std::string& service : {r.service, std::string()}) {
       Sum& s = sums[{r.scope.account, r.scope.region, r.cluster, service}];
       if (r.reserved_memory_mib > 0) {
@@ -38,25 +36,35 @@ void EcsCollector::Collect(TimePoint period_start) {
     }
   }
   previous_ = std::move(seen);
+  Json batch = Json::array();
   for (const auto& [key, s] : sums) {
     const auto& [account, region, cluster, service] = key;
-    Scope scope = scopes[{account, region}];
     Json dims = service.empty() ? Json{{"ClusterName", cluster}}
                                 : Json{{"ClusterName", cluster}, {"ServiceName", service}};
-    if (s.cpu && s.cpu_reserved > 0) {
-      cloudwatch_.Publish(scope, MetricId::From("AWS/ECS", "CPUUtilization", dims), period_start,
-                          100.0 * s.used_vcpus / s.cpu_reserved, "Percent");
-    }
-    if (s.memory_reserved_bytes > 0) {
-      cloudwatch_.Publish(scope, MetricId::From("AWS/ECS", "MemoryUtilization", dims), period_start,
-                          100.0 * s.memory_bytes / s.memory_reserved_bytes, "Percent");
-    }
+    auto add = [&](const char* metric, double value) {
+      batch.push_back(Json{{"account", account},
+                           {"region", region},
+                           {"metric", metric},
+                           {"dimensions", dims},
+                           {"value", value}});
+    };
+    if (s.cpu && s.cpu_reserved > 0) add("CPUUtilization", 100.0 * s.used_vcpus / s.cpu_reserved);
+    if (s.memory_reserved_bytes > 0)
+      add("MemoryUtilization", 100.0 * s.memory_bytes / s.memory_reserved_bytes);
+  }
+  if (measured_ != nullptr) batch = measured_->Take("ecs", period_start, std::move(batch));
+  for (const Json& v : batch) {
+    Scope scope{v["account"].get<std::string>(), v["region"].get<std::string>()};
+    cloudwatch_.Publish(scope,
+                        MetricId::From("AWS/ECS", v["metric"].get<std::string>(), v["dimensions"]),
+                        period_start, v["value"].get<double>(), "Percent");
   }
 }
 
 void AlbCollector::Collect(TimePoint period_start) {
   std::map<std::string, TargetReading> seen;
   std::map<std::pair<std::string, std::string>, std::pair<Scope, double>> per_lb;
+  Json response_times = Json::array();  // measured: published after the counts
   for (const auto& g : read_()) {
     double requests = 0, responses = 0, time_us = 0, c4 = 0, c5 = 0;
     int healthy = 0, unhealthy = 0;
@@ -107,10 +115,26 @@ void AlbCollector::Collect(TimePoint period_start) {
       }
     }
     if (responses > 0) {
-      publish("TargetResponseTime", time_us / responses / 1e6, "Seconds", true);
+      response_times.push_back(Json{{"account", g.scope.account},
+                                    {"region", g.scope.region},
+                                    {"targetGroup", g.target_group},
+                                    {"loadBalancers", g.load_balancers},
+                                    {"value", time_us / responses / 1e6}});
     }
     if (c4 > 0) publish("HTTPCode_Target_4XX_Count", c4, "Count", true);
     if (c5 > 0) publish("HTTPCode_Target_5XX_Count", c5, "Count", true);
+  }
+  if (measured_ != nullptr)
+    response_times = measured_->Take("alb", period_start, std::move(response_times));
+  for (const Json& v : response_times) {
+    Scope scope{v["account"].get<std::string>(), v["region"].get<std::string>()};
+    for (const Json& lb : v["loadBalancers"]) {
+      cloudwatch_.Publish(
+          scope,
+          MetricId::From("AWS/ApplicationELB", "TargetResponseTime",
+                         Json{{"TargetGroup", v["targetGroup"]}, {"LoadBalancer", lb}}),
+          period_start, v["value"].get<double>(), "Seconds");
+    }
   }
   for (const auto& [key, value] : per_lb) {
     cloudwatch_.Publish(

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cloudwatch/cloudwatch.h"
+#include "core/measured.h"
 
 namespace understudy::cloudwatch {
 
@@ -39,6 +40,8 @@ class EcsCollector {
  public:
   EcsCollector(CloudWatch& cloudwatch, std::function<std::vector<TaskReading>()> read)
       : cloudwatch_(cloudwatch), read_(std::move(read)) {}
+  // Utilisation goes through `measured` (journalled; recorded values on a replay).
+  void SetMeasuredInputs(MeasuredInputs* measured) { measured_ = measured; }
   // Publishes the minute starting at `period_start` (a minute source).
   void Collect(TimePoint period_start);
 
@@ -49,6 +52,7 @@ class EcsCollector {
   };
   CloudWatch& cloudwatch_;
   std::function<std::vector<TaskReading>()> read_;
+  MeasuredInputs* measured_ = nullptr;
   std::map<std::pair<std::string, std::string>, Previous> previous_;  // (account, task id)
 };
 
@@ -73,11 +77,14 @@ class AlbCollector {
  public:
   AlbCollector(CloudWatch& cloudwatch, std::function<std::vector<TargetGroupReading>()> read)
       : cloudwatch_(cloudwatch), read_(std::move(read)) {}
+  // TargetResponseTime goes through `measured` (journalled; recorded values on a replay).
+  void SetMeasuredInputs(MeasuredInputs* measured) { measured_ = measured; }
   void Collect(TimePoint period_start);
 
  private:
   CloudWatch& cloudwatch_;
   std::function<std::vector<TargetGroupReading>()> read_;
+  MeasuredInputs* measured_ = nullptr;
   std::map<std::string, TargetReading> previous_;  // by key
 };
 

@@ -253,8 +253,16 @@ class VirtualClock final : public Clock {
     if (timers_.empty()) return;
     TimePoint next = timers_.begin()->first.first;
     TimePoint now = Now();
-    if (next > now) {
-      if (pulls_.empty() && mode() != ClockMode::kFast) return;  // standing still
+    // A pull due now (only pulls left at this instant) completes once the real work the
+    // instant's timers started is done too: "advance to T" means T's requests are
+    // answered, so what the puller does next cannot race them.
+    bool pull_due_now = next <= now;
+    for (auto it = timers_.begin(); pull_due_now && it != timers_.end() && it->first.first == next;
+         ++it) {
+      pull_due_now = pulls_.count(it->first.second) > 0;
+    }
+    if (next > now || pull_due_now) {
+      if (next > now && pulls_.empty() && mode() != ClockMode::kFast) return;  // standing still
       auto deadline = ExpireOldHolds();
       if (active_holds() > 0) {
         // Real work is in flight; wake when a hold expires (release wakes us too).
@@ -266,7 +274,7 @@ class VirtualClock final : public Clock {
         });
         return;
       }
-      now_us_ = next.time_since_epoch().count();
+      if (next > now) now_us_ = next.time_since_epoch().count();
     }
     FireEarliest();
     OnChange();  // the next step runs after whatever the timer posted

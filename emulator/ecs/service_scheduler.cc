@@ -204,6 +204,10 @@ void Services::FlushSettled() {
   for (const auto& [key, record] : services_) {
     for (const auto& [id, task] : record.tasks) {
       if (task.settling) return;  // the clock is held: it settles at this instant too
+      // Launched and still starting (it holds the clock): it runs, then settles, at this
+      // instant too. Registering the others first would order the journal by how fast
+      // each process really started.
+      if (!task.running && !task.stopping && task.hold.active()) return;
     }
   }
   std::vector<Key> kicked;
@@ -342,6 +346,11 @@ void Services::OnStopped(const Key& key, Record& record, const std::string& task
   if (task.settle_alive) *task.settle_alive = false;
   by_task_.erase({record.scope.account, task_id});
   record.tasks.erase(it);
+  // A task that never ran no longer keeps the others' registrations back (after the
+  // caller is done with the service's tasks).
+  loop_.Post([this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.lock()) FlushSettled();
+  });
 }
 
 void Services::OnAlarmEvent(const Json& event) {

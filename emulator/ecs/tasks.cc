@@ -1035,7 +1035,7 @@ std::string Tasks::StartContainer(const Key& key, size_t index) {
     callbacks.output = [](const std::string&, bool) {};
   }
   callbacks.exited = [this, key, name, alive](const runtime::ContainerExit& exit) {
-    if (alive.lock()) OnContainerExit(key, name, exit);
+    if (alive.lock()) DeferExit(key, name, exit);
   };
   auto handle = runtime_.Start(spec, std::move(callbacks));
   if (!handle.ok()) return StartFailure(handle.status(), "CannotStartContainerError: ");
@@ -1263,6 +1263,58 @@ void Tasks::BeginStop(const Key& key, const std::string& stop_code, const std::s
     SetStatus(key, "STOPPED");
     ReleaseNetwork(key);
     live_.erase(found);
+  }
+}
+
+void Tasks::DeferExit(const Key& key, const std::string& container,
+                      const runtime::ContainerExit& exit) {
+  auto found = live_.find(key);
+  if (found == live_.end() || !found->second->stopping)
+    return OnContainerExit(key, container, exit);
+  deferred_exits_[key][container] = exit;
+  auto awaits_exit = [this](const Key& task_key, const Live& live) {
+    auto exits = deferred_exits_.find(task_key);
+    for (const auto& [name, handle] : live.running) {
+      if (exits == deferred_exits_.end() || exits->second.count(name) == 0) return true;
+    }
+    return false;
+  };
+  bool others_running = false;
+  for (const auto& [other_key, other] : live_) {
+    if (other->stopping && awaits_exit(other_key, *other)) others_running = true;
+  }
+  if (!others_running) return ApplyDeferredExits();
+  // Another stopping task still runs: the exits wait for it, or for the clock to move on
+  // (this task no longer holds it once all its containers have ended; the other one
+  // holds it until it exits or its hold outlives its real-time limit). The timer is one
+  // tick ahead, not at this instant: a timer due now would run on the next loop turn,
+  // before or after the other exit depending on how fast the process really ended.
+  // The hold is released last: releasing it may let the clock move at once.
+  if (deferred_exits_timer_ == 0) {
+    deferred_exits_timer_ = clock_.ScheduleAfter(
+        Duration(1),
+        [this, alive = std::weak_ptr<bool>(alive_)] {
+          if (!alive.lock()) return;
+          deferred_exits_timer_ = 0;
+          ApplyDeferredExits();
+        },
+        "stopped tasks' exits");
+  }
+  if (!awaits_exit(key, *found->second)) found->second->stop_hold.Release();
+}
+
+void Tasks::ApplyDeferredExits() {
+  if (deferred_exits_timer_ != 0) {
+    clock_.Cancel(deferred_exits_timer_);
+    deferred_exits_timer_ = 0;
+  }
+  auto exits = std::move(deferred_exits_);
+  deferred_exits_.clear();
+  // The clock stays at this instant until all of them are applied (a task that ends
+  // releases its own hold, which could let the clock move between two of them).
+  Hold applying = clock_.Acquire("stopped tasks' exits");
+  for (const auto& [key, containers] : exits) {
+    for (const auto& [name, exit] : containers) OnContainerExit(key, name, exit);
   }
 }
 

@@ -159,6 +159,11 @@ class Tasks {
   void BeginStop(const Key& key, const std::string& stop_code, const std::string& reason);
   void OnContainerExit(const Key& key, const std::string& container,
                        const runtime::ContainerExit& exit);
+  // Exits of stopping tasks are applied in task and container order, not in the order the
+  // processes really ended: they wait until no stopping task has a container still
+  // running, or until the clock moves on (the same seed gives the same journal).
+  void DeferExit(const Key& key, const std::string& container, const runtime::ContainerExit& exit);
+  void ApplyDeferredExits();
   void SetStatus(const Key& key, const std::string& status);
   // Ends the task's network namespace: its endpoints' listeners and its pause process.
   void ReleaseNetwork(const Key& key);
@@ -191,6 +196,8 @@ class Tasks {
   TaskEnvironment environment_;
   std::map<Key, Json> tasks_;
   std::map<Key, std::unique_ptr<Live>> live_;
+  std::map<Key, std::map<std::string, runtime::ContainerExit>> deferred_exits_;
+  TimerId deferred_exits_timer_ = 0;
   uint32_t next_address_ = 0;  // NextTaskAddress's position in 10.0.0.0/16
   // Container ids of the metadata endpoint ("<task id>-<10 digits>") -> task and container.
   std::map<std::string, std::pair<Key, std::string>> metadata_ids_;

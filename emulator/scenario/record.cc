@@ -1,10 +1,16 @@
 #include "scenario/record.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <sstream>
 #include <vector>
+
+#include "core/measured.h"
 
 namespace understudy::scenario {
 namespace {
@@ -139,6 +145,9 @@ bool IsAppInput(const Json& entry) {
   if (!entry.is_object() || entry.value("kind", "") != "input") return false;
   std::string subject = entry.value("subject", "");
   if (subject == "ses.smtp") return true;  // mail an app sent over SMTP
+  // What the apps' processes measured (CPU, memory, response times): their output too.
+  // A replay feeds the recorded values back, so what they decided is still compared.
+  if (subject.rfind("understudy.measured/", 0) == 0) return true;
   if (subject.rfind("understudy.", 0) == 0) return false;
   // An AWS operation from the wire (an app's SDK), not through /_understudy/call.
   auto detail = entry.find("detail");
@@ -232,6 +241,29 @@ int ReplayCommand(const ReplayOptions& options, std::ostream& out, std::ostream&
     return 2;
   }
   RunnerOptions run;
+  // What the recorded run measured (task CPU, response times) is fed back, not measured
+  // again: the replay's decisions follow the record, not this machine's speed.
+  Json measured = MeasuredInputs::RecordedIn(recording->journal);
+  std::string measured_file;
+  if (!measured.empty()) {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "understudy-measured-XXXXXX").string();
+    int fd = mkstemp(pattern.data());
+    if (fd < 0) {
+      err << "understudy replay: cannot create a temporary file for the recorded measurements\n";
+      return 2;
+    }
+    close(fd);
+    measured_file = pattern;
+    std::ofstream(measured_file) << measured.dump();
+    run.measured_file = measured_file;
+  }
+  struct RemoveAtExit {
+    std::string path;
+    ~RemoveAtExit() {
+      if (!path.empty()) std::filesystem::remove(path);
+    }
+  } remove_measured{measured_file};
   run.seed = recording->seed;
   run.start = recording->start;
   run.timeout = options.timeout ? *options.timeout : recording->timeout;

@@ -54,7 +54,8 @@ Result<Recording> ReadRecord(const std::string& path);
 // machine (process ids, real ports) rather than the scenario (see docs/scenarios.md).
 Json ComparableEntry(const Json& entry);
 // Whether `entry` is an input from an app rather than from the scenario — an AWS
-// call from the wire (not through /_understudy/call) or mail over SMTP. Apps' output
+// call from the wire (not through /_understudy/call), mail over SMTP, or what was
+// measured of the apps' processes (understudy.measured/...). Apps' output
 // is left out of comparisons: its timing follows real processes.
 bool IsAppInput(const Json& entry);
 

@@ -88,6 +88,10 @@ class ScenarioRun {
       args.push_back("--start");
       args.push_back(FormatIso8601(options_.start ? *options_.start : *scenario_.start));
     }
+    if (!options_.measured_file.empty()) {
+      args.push_back("--measured");
+      args.push_back(options_.measured_file);
+    }
     args.insert(args.end(), scenario_.emulator_args.begin(), scenario_.emulator_args.end());
     std::string binary = options_.binary.empty() ? SelfBinary() : options_.binary;
     Status started = emulator_.Start(binary, args, std::chrono::seconds(30));
@@ -673,6 +677,16 @@ class ScenarioRun {
         what += " at " + FormatIso8601(target);
       }
       if (std::string problem = MoveClock(body); !problem.empty()) {
+        Record(step, what, false, "the clock could not move: " + problem);
+        *outcome = "FAILED";
+        return false;
+      }
+    }
+    // "within": the first look comes once the real work of this instant is done (an
+    // advance by nothing completes after it): whether an app's log line or email is
+    // already in must not depend on how fast the app really ran.
+    if (step.within && !(step.after || step.at || step.at_offset)) {
+      if (std::string problem = MoveClock(Json{{"advance", "0s"}}); !problem.empty()) {
         Record(step, what, false, "the clock could not move: " + problem);
         *outcome = "FAILED";
         return false;

@@ -25,6 +25,7 @@ struct RunnerOptions {
   std::string binary;              // the understudy binary to serve with; empty: /proc/self/exe
   std::string record_file;         // write the run's record here (one scenario only)
   std::optional<TimePoint> start;  // overrides the scenarios' start instant (replays)
+  std::string measured_file;       // recorded measurements for the emulator (replays)
 };
 
 struct ExpectationResult {

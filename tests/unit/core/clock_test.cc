@@ -349,6 +349,23 @@ TEST_F(VirtualClockTest, HoldDoesNotBlockTimersDueNow) {
   hold.Release();
 }
 
+// Proves an advance to T completes only after the real work T's timers started: a request
+// sent by a timer due at T (holding the clock) is answered before the advance's caller
+// goes on, so what it does next at T cannot race that request.
+TEST_F(VirtualClockTest, AdvanceToTCompletesAfterTheWorkTimersAtTStarted) {
+  Hold request;
+  clock_->Schedule(T(seconds(5)), [&] { request = clock_->Acquire("traffic GET /"); });
+  bool done = false;
+  ASSERT_THAT(clock_->AdvanceTo(T(seconds(5)), [&] { done = true; }), IsOk());
+  loop_.RunUntilIdleForTest();
+  EXPECT_EQ(clock_->Now(), T(seconds(5)));
+  EXPECT_FALSE(done);
+  request.Release();
+  loop_.RunUntilIdleForTest();
+  EXPECT_TRUE(done);
+  EXPECT_EQ(clock_->Now(), T(seconds(5)));
+}
+
 // Proves the clock moves only when the last of several holds is released.
 TEST_F(VirtualClockTest, ClockMovesOnlyWhenLastHoldReleased) {
   Hold a = clock_->Acquire("a");
