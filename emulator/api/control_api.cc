@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "api/codecs_internal.h"
+#include "api/wait_conditions.h"
 #include "core/arn.h"
 #include "core/random.h"
 
@@ -146,6 +147,14 @@ Result<Json> ParseBody(const HttpRequest& request) {
 }
 
 }  // namespace
+
+void ControlApi::AddCondition(const std::string& name, ConditionFactory factory) {
+  conditions_[name] = [name, factory = std::move(factory)](
+                          const Scope& scope, const Json& params) -> Result<WaitCondition> {
+    US_RETURN_IF_ERROR(CheckWaitParameters(name, params));
+    return factory(scope, params);
+  };
+}
 
 void ControlApi::PostClock(const HttpRequest& request, HttpReply reply) {
   auto body = ParseBody(request);

@@ -49,10 +49,10 @@ class ControlApi {
   void Install();
   // `hook` drops a service's state on reset. Hooks run in registration order.
   void AddResetHook(std::function<Status()> hook) { reset_hooks_.push_back(std::move(hook)); }
-  // Makes `{"until": {"<name>": {...}}}` available to POST /_understudy/wait.
-  void AddCondition(const std::string& name, ConditionFactory factory) {
-    conditions_[name] = std::move(factory);
-  }
+  // Makes `{"until": {"<name>": {...}}}` available to POST /_understudy/wait. Members
+  // of the parameters that api/wait_conditions.h does not list for `name` are refused
+  // before `factory` sees them.
+  void AddCondition(const std::string& name, ConditionFactory factory);
   void set_endpoint(std::string endpoint) { info_.endpoint = std::move(endpoint); }
   // Adds `key` to GET /_understudy/health, its value computed on each request.
   void AddHealthField(std::string key, std::function<Json()> value) {

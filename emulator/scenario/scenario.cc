@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "api/wait_conditions.h"
 #include "core/arn.h"
 #include "scenario/source_json.h"
 #include "traffic/spec.h"
@@ -432,6 +433,26 @@ class Parser {
         return source_.Error(until_path, Found(until),
                              "an object with one wait condition, e.g. {\"ecsService\": "
                              "{\"cluster\": \"web\", \"service\": \"api\"}}");
+      }
+      // The condition and its parameters as the emulator takes them: a misspelt one is
+      // an error before anything runs.
+      const std::string& condition = until.begin().key();
+      const auto& known = api::WaitConditionParameters();
+      auto accepted = known.find(condition);
+      if (accepted == known.end()) {
+        std::string names;
+        for (const auto& [name, keys] : known) names += (names.empty() ? "" : ", ") + name;
+        return source_.Error(until_path, "the condition \"" + condition + "\"", "one of " + names);
+      }
+      for (auto it = until.begin()->begin(); it != until.begin()->end(); ++it) {
+        const auto& keys = accepted->second;
+        if (std::find(keys.begin(), keys.end(), it.key()) != keys.end()) continue;
+        std::string list;
+        for (const auto& k : keys) list += (list.empty() ? "\"" : ", \"") + k + "\"";
+        return source_.Error(JoinPath(JoinPath(until_path, condition), it.key()),
+                             "an unknown parameter \"" + it.key() + "\"",
+                             keys.empty() ? std::string("no parameters for ") + condition
+                                          : "a parameter of " + condition + ": " + list);
       }
       step.wait_until = until;
       step.label = until.begin().key();

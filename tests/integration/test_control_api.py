@@ -101,6 +101,14 @@ class VirtualClockTest(unittest.TestCase):
             ({"until": {"ecsCluster": {}}},
              "condition 'ecsCluster': expected {\"cluster\": \"<name or ARN>\", \"status\": "
              "\"ACTIVE\" | \"INACTIVE\"}"),
+            # A misspelt parameter is refused, not ignored (it would wait on nothing).
+            ({"until": {"ecsTask": {"task": "t1", "status": "RUNNING"}}},
+             "condition 'ecsTask': unknown parameter \"status\" for ecsTask; expected "
+             "\"task\", \"cluster\", \"lastStatus\", \"healthStatus\""),
+            ({"until": {"sesMessages": {"recipient": "a@example.org"}}},
+             "condition 'sesMessages': unknown parameter \"recipient\" for sesMessages; expected "
+             "\"count\", \"to\", \"from\", \"subject\", \"via\", \"configurationSet\", "
+             "\"tag\", \"text\", \"q\", \"mailbox\", \"id\", \"after\", \"before\""),
             ({"until": {"idle": {}}, "timeout": "forever"},
              "'forever' is not a duration; expected a number and a unit (ms, s, m, h, d), e.g. "
              "90s, 15m, 24h or 1h30m"),

@@ -329,6 +329,16 @@ TEST(ScenarioTest, ErrorsNameFileLinePathFoundAndExpected) {
   EXPECT_EQ(ErrorOf("{\"steps\": [{\"waitFor\": {\"a\": {}, \"b\": {}}}]}"),
             "s.json:1:24: steps[0].waitFor: found an object; expected an object with one wait "
             "condition, e.g. {\"ecsService\": {\"cluster\": \"web\", \"service\": \"api\"}}");
+  // Wait conditions and their parameters are checked before anything runs.
+  EXPECT_EQ(ErrorOf("{\"steps\": [{\"waitFor\": {\"sunrise\": {}}}]}"),
+            "s.json:1:24: steps[0].waitFor: found the condition \"sunrise\"; expected one of "
+            "chaosExperiment, cloudwatchAlarm, ecsCluster, ecsService, ecsTask, elbTargetHealth, "
+            "eventsDelivered, idle, sesMessages, trafficDone");
+  EXPECT_EQ(ErrorOf("{\"steps\": [{\"waitFor\": {\"ecsTask\": {\"task\": \"t\", \"status\": "
+                    "\"RUNNING\"}}}]}"),
+            "s.json:1:60: steps[0].waitFor.ecsTask.status: found an unknown parameter \"status\"; "
+            "expected a parameter of ecsTask: \"task\", \"cluster\", \"lastStatus\", "
+            "\"healthStatus\"");
   EXPECT_EQ(ErrorOf("{\"steps\": [\n  {\"advance\": \"1s\"}\n"),
             "s.json:3:1: invalid JSON: found the end of the file; expected ',' or ']' after an "
             "array element");
