@@ -439,6 +439,13 @@ Status Serve(const ServeOptions& options) {
                                       const std::string& container) {
     return ecs->ChaosProcessGroups(scope, id, container);
   };
+  chaos_hooks.start_cpu_stress = [&ecs](const Scope& scope, const std::string& id, int workers,
+                                        int percent) {
+    return ecs->ChaosStartCpuStress(scope, id, workers, percent);
+  };
+  chaos_hooks.stop_cpu_stress = [&ecs](const Scope& scope, const std::string& id) {
+    ecs->ChaosStopCpuStress(scope, id);
+  };
   chaos_hooks.hold_until_exit = [&ecs](const Scope& scope, const std::string& id) {
     ecs->ChaosHoldUntilExit(scope, id);
   };

@@ -930,6 +930,24 @@ Result<std::function<void()>> Chaos::Apply(Experiment& e, const ActionSpec& spec
     }
     return nothing;
   }
+  if (id == "aws:ecs:task-cpu-stress") {
+    if (!hooks_.start_cpu_stress) return Status::Unavailable("ECS is not available");
+    int percent = static_cast<int>(Number(p, "percent", 100));
+    int workers = static_cast<int>(Number(p, "workers", 1));
+    std::vector<ecs::ChaosTask> stressed;
+    auto undo = [this](const std::vector<ecs::ChaosTask>& tasks) {
+      for (const auto& t : tasks) hooks_.stop_cpu_stress(t.scope, t.task_id);
+    };
+    for (const auto& t : targets) {
+      Status s = hooks_.start_cpu_stress(t.scope, t.task_id, workers, percent);
+      if (!s.ok()) {
+        undo(stressed);
+        return s;
+      }
+      stressed.push_back(t);
+    }
+    return std::function<void()>([undo, stressed] { undo(stressed); });
+  }
   if (id == "aws:ecs:task-kill-process") {
     if (!hooks_.process_groups) return Status::Unavailable("ECS is not available");
     int sig = Text(p, "signal", "SIGKILL") == "SIGTERM" ? SIGTERM : SIGKILL;

@@ -48,6 +48,10 @@ struct ChaosHooks {
   std::function<std::vector<int>(const Scope&, const std::string& task_id,
                                  const std::string& container)>
       process_groups;
+  // CPU burners inside a task (aws:ecs:task-cpu-stress), and their end.
+  std::function<Status(const Scope&, const std::string& task_id, int workers, int percent)>
+      start_cpu_stress;
+  std::function<void(const Scope&, const std::string& task_id)> stop_cpu_stress;
   // Holds the clock until the task's killed processes have exited.
   std::function<void(const Scope&, const std::string& task_id)> hold_until_exit;
   // The ALB's data plane and health checker: the traffic faults and forced health-check

@@ -34,6 +34,14 @@ const std::vector<ActionType>& Catalog() {
          "aws:ecs:task",
          {{"processName", "The name of the processes to kill.", true},
           {"signal", "SIGKILL (default) or SIGTERM.", false}}},
+        {"aws:ecs:task-cpu-stress",
+         "Run CPU stress on the ECS tasks.",
+         "Tasks",
+         "aws:ecs:task",
+         {kDuration,
+          {"percent", "Target CPU load, 0 to 100 (default 100).", false},
+          {"workers", "Number of stressors (default 1).", false},
+          {"installDependencies", "Accepted; nothing needs installing here.", false}}},
         {"aws:fis:wait", "Wait for the specified duration.", "", "", {kDuration}},
         {"understudy:api:inject-error",
          "Answer matching calls to an emulated API with an error.",
@@ -386,8 +394,9 @@ std::variant<Template, api::ApiError> ParseTemplate(const Json& input) {
                        "'; expected an ISO 8601 duration such as PT5M");
       }
     }
-    for (const char* number : {"exitCode", "httpStatus", "failFirst", "every", "status", "port",
-                               "code", "lossPercent", "delayMilliseconds", "rate"}) {
+    for (const char* number :
+         {"exitCode", "httpStatus", "failFirst", "every", "status", "port", "code", "lossPercent",
+          "delayMilliseconds", "rate", "percent", "workers"}) {
       auto p = spec.parameters.find(number);
       if (p == spec.parameters.end()) continue;
       bool ok = !p->second.empty() && p->second.size() < 10 &&
@@ -404,6 +413,16 @@ std::variant<Template, api::ApiError> ParseTemplate(const Json& input) {
     if (auto p = spec.parameters.find("signal"); p != spec.parameters.end()) {
       if (p->second != "SIGKILL" && p->second != "SIGTERM")
         return Invalid("Action " + name + " parameter signal must be SIGKILL or SIGTERM");
+    }
+    if (auto p = spec.parameters.find("percent");
+        p != spec.parameters.end() && spec.action_id == "aws:ecs:task-cpu-stress" &&
+        (std::stoull(p->second) == 0 || std::stoull(p->second) > 100)) {
+      return Invalid("Action " + name + " parameter percent must be between 1 and 100");
+    }
+    if (auto p = spec.parameters.find("workers");
+        p != spec.parameters.end() &&
+        (std::stoull(p->second) == 0 || std::stoull(p->second) > 64)) {
+      return Invalid("Action " + name + " parameter workers must be between 1 and 64");
     }
     if (auto p = spec.parameters.find("rate"); p != spec.parameters.end() &&
                                                spec.action_id == "understudy:elb:bandwidth" &&

@@ -280,6 +280,13 @@ class EcsImpl final : public Ecs {
   void ChaosHoldUntilExit(const Scope& scope, const std::string& task_id) override {
     tasks_.ChaosHoldUntilExit(scope, task_id);
   }
+  Status ChaosStartCpuStress(const Scope& scope, const std::string& task_id, int workers,
+                             int percent) override {
+    return tasks_.ChaosStartCpuStress(scope, task_id, workers, percent);
+  }
+  void ChaosStopCpuStress(const Scope& scope, const std::string& task_id) override {
+    tasks_.ChaosStopCpuStress(scope, task_id);
+  }
   std::vector<int> ChaosProcessGroups(const Scope& scope, const std::string& task_id,
                                       const std::string& container) const override {
     return tasks_.ChaosProcessGroups(scope, task_id, container);

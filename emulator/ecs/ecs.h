@@ -215,6 +215,12 @@ class Ecs {
   // Holds the clock until the task's processes have exited (a fault killed them from
   // outside, and their exit is real work in flight).
   virtual void ChaosHoldUntilExit(const Scope& scope, const std::string& task_id) = 0;
+  // Starts `workers` CPU burners inside the task (in its first running essential
+  // container, as a health check runs), busy `percent` of the time and counted in the
+  // task's CPU use; ChaosStopCpuStress (or the task stopping) ends them.
+  virtual Status ChaosStartCpuStress(const Scope& scope, const std::string& task_id, int workers,
+                                     int percent) = 0;
+  virtual void ChaosStopCpuStress(const Scope& scope, const std::string& task_id) = 0;
   // Process group ids of the task's running containers.
   virtual std::vector<int> ChaosProcessGroups(const Scope& scope, const std::string& task_id,
                                               const std::string& container) const = 0;

@@ -65,6 +65,11 @@ struct Tasks::Live {
   std::optional<runtime::ContainerHandle> pause;
   std::vector<uint64_t> listeners;
   bool stopping = false;
+  // A CPU stress fault: burner processes inside the task, counted in its CPU use, and
+  // the real-time timer that runs them `stress_percent` of each period.
+  std::vector<runtime::ContainerHandle> stress;
+  std::shared_ptr<boost::asio::steady_timer> stress_timer;
+  std::shared_ptr<std::function<void()>> stress_cycle;
 };
 
 Tasks::Tasks(EventLoop& loop, Store& store, Journal& journal, Clock& clock, Random random,
@@ -683,6 +688,96 @@ void Tasks::ChaosHoldUntilExit(const Scope& scope, const std::string& task_id) {
     live->second->stop_hold = clock_.Acquire("task " + task_id + " killed by a fault");
 }
 
+Status Tasks::ChaosStartCpuStress(const Scope& scope, const std::string& task_id, int workers,
+                                  int percent) {
+  Key key{scope.account, scope.region, task_id};
+  auto found = live_.find(key);
+  if (found == live_.end() || found->second->stopping || found->second->running.empty())
+    return Status::NotFound("task " + task_id + " is not running");
+  Live& live = *found->second;
+  if (!live.stress.empty())
+    return Status::FailedPrecondition("task " + task_id + " is already under CPU stress");
+  // Inside the first running essential container's namespaces, as a health check runs
+  // (an engine execs it in the container), with a shell's busy loop.
+  const Json* def = nullptr;
+  for (const auto& c : live.definition["containerDefinitions"]) {
+    if (c.value("essential", true) && live.running.count(c["name"].get<std::string>())) {
+      def = &c;
+      break;
+    }
+  }
+  if (def == nullptr) return Status::NotFound("task " + task_id + " has no running container");
+  std::string container = (*def)["name"].get<std::string>();
+  for (int i = 0; i < workers; ++i) {
+    auto spec = BuildSpec(key, *def);
+    if (!spec.ok()) return spec.status();
+    spec->argv = {"/bin/sh", "-c", "while :; do :; done"};
+    spec->name = container + "-cpu-stress-" + std::to_string(i);
+    spec->exec_in = live.running.at(container).id;
+    if (live.pause) {
+      spec->network = runtime::ContainerSpec::Network::kJoin;
+      spec->network_of = live.pause->pid;
+    }
+    runtime::ContainerCallbacks callbacks;
+    callbacks.output = [](const std::string&, bool) {};
+    callbacks.exited = [](const runtime::ContainerExit&) {};
+    auto handle = runtime_.Start(*spec, std::move(callbacks));
+    if (!handle.ok()) {
+      ChaosStopCpuStress(scope, task_id);
+      return handle.status();
+    }
+    live.stress.push_back(*handle);
+  }
+  if (percent < 100) {
+    // Duty cycle in real time (the CPU burns in real time): run `percent` of every
+    // 100 ms, stopped for the rest.
+    auto timer = std::make_shared<boost::asio::steady_timer>(loop_.io());
+    live.stress_timer = timer;
+    auto running = std::make_shared<bool>(true);
+    auto cycle = std::make_shared<std::function<void()>>();
+    *cycle = [this, key, timer, running, percent,
+              weak = std::weak_ptr<std::function<void()>>(cycle),
+              alive = std::weak_ptr<bool>(alive_)] {
+      if (!alive.lock()) return;
+      auto l = live_.find(key);
+      if (l == live_.end() || l->second->stress_timer != timer) return;
+      *running = !*running;
+      for (const auto& h : l->second->stress)
+        (void)runtime_.Signal(h, *running ? SIGCONT : SIGSTOP);
+      timer->expires_after(std::chrono::milliseconds(*running ? percent : 100 - percent));
+      timer->async_wait([weak](const boost::system::error_code& ec) {
+        if (ec) return;
+        if (auto next = weak.lock()) (*next)();
+      });
+    };
+    live.stress_cycle = cycle;
+    timer->expires_after(std::chrono::milliseconds(percent));
+    timer->async_wait(
+        [weak = std::weak_ptr<std::function<void()>>(cycle)](const boost::system::error_code& ec) {
+          if (ec) return;
+          if (auto next = weak.lock()) (*next)();
+        });
+  }
+  return Status::Ok();
+}
+
+void Tasks::ChaosStopCpuStress(const Scope& scope, const std::string& task_id) {
+  auto found = live_.find(Key{scope.account, scope.region, task_id});
+  if (found == live_.end()) return;
+  StopStress(*found->second);
+}
+
+void Tasks::StopStress(Live& live) {
+  if (live.stress_timer) live.stress_timer->cancel();
+  live.stress_timer.reset();
+  live.stress_cycle.reset();
+  for (const auto& h : live.stress) {
+    (void)runtime_.Signal(h, SIGCONT);
+    (void)runtime_.Signal(h, SIGKILL);
+  }
+  live.stress.clear();
+}
+
 std::vector<int> Tasks::ChaosProcessGroups(const Scope& scope, const std::string& task_id,
                                            const std::string& container) const {
   std::vector<int> out;
@@ -1215,6 +1310,7 @@ void Tasks::BeginStop(const Key& key, const std::string& stop_code, const std::s
   if (task == nullptr || found == live_.end() || found->second->stopping) return;
   Live& live = *found->second;
   live.stopping = true;
+  StopStress(live);
   for (TimerId timer : live.timers) clock_.Cancel(timer);
   for (auto& [name, state] : live.containers) {
     if (state.probe_timer) clock_.Cancel(state.probe_timer);
@@ -1633,6 +1729,10 @@ std::optional<Tasks::Usage> Tasks::UsageOf(const Scope& scope, const std::string
     usage.memory_bytes += stats->memory_bytes;
     usage.system_cpu_ns = stats->system_cpu_ns;
     usage.online_cpus = stats->online_cpus;
+  }
+  for (const auto& burner : live->second->stress) {  // a CPU stress fault runs in the task
+    auto stats = runtime_.Stats(burner);
+    if (stats.ok()) usage.cpu_ns += stats->cpu_user_ns + stats->cpu_kernel_ns;
   }
   if (!any) return std::nullopt;
   const Json& def = live->second->definition;

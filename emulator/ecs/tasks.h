@@ -128,6 +128,9 @@ class Tasks {
   Status ChaosCrash(const Scope& scope, const std::string& task_id, const std::string& container,
                     int exit_code);
   void ChaosHoldUntilExit(const Scope& scope, const std::string& task_id);
+  Status ChaosStartCpuStress(const Scope& scope, const std::string& task_id, int workers,
+                             int percent);
+  void ChaosStopCpuStress(const Scope& scope, const std::string& task_id);
   std::vector<int> ChaosProcessGroups(const Scope& scope, const std::string& task_id,
                                       const std::string& container) const;
   // (running, pending) counts of a cluster, for DescribeClusters.
@@ -156,6 +159,8 @@ class Tasks {
   void RunHealthCheck(const Key& key, const std::string& container);
   void OnHealthResult(const Key& key, const std::string& container, bool passed);
   void UpdateTaskHealth(const Key& key);
+  // Ends a CPU stress fault's burners.
+  void StopStress(Live& live);
   void BeginStop(const Key& key, const std::string& stop_code, const std::string& reason);
   void OnContainerExit(const Key& key, const std::string& container,
                        const runtime::ContainerExit& exit);

@@ -8,6 +8,7 @@ fail the calls they match and then recover, RunTask reports placement failures, 
 two runs with the same seed pick the same targets and write the same chaos journal.
 Timing is on the virtual clock; every synchronisation is a POST /_understudy/wait.
 """
+import datetime
 import json
 import os
 import unittest
@@ -192,6 +193,55 @@ class ChaosTest(unittest.TestCase):
                               "parameters": {"processName": "no-such-process"}})
         self.assertEqual(failed["state"]["status"], "failed")
         self.assertIn("no process named no-such-process", failed["state"]["reason"])
+
+    def cpu_utilization(self, service):
+        """The service's CPUUtilization datapoints (minute, percent), oldest first."""
+        cw = self.emulator.client("cloudwatch")
+        status, clock = self.emulator.get("/_understudy/clock")
+        now = datetime.datetime.fromisoformat(clock["now"].replace("Z", "+00:00"))
+        points = cw.get_metric_statistics(
+            Namespace="AWS/ECS", MetricName="CPUUtilization",
+            Dimensions=[{"Name": "ClusterName", "Value": "web"},
+                        {"Name": "ServiceName", "Value": service}],
+            StartTime=now - datetime.timedelta(hours=2), EndTime=now, Period=60,
+            Statistics=["Maximum"])["Datapoints"]
+        return sorted((p["Timestamp"], p["Maximum"]) for p in points)
+
+    def next_minute_cpu(self, service):
+        """The CPUUtilization of the next minute published, measured over half a second of
+        real time: a measurement window (CPU use is real CPU time over real time, read in
+        clock ticks), not a wait for something to happen."""
+        import time
+        time.sleep(0.5)
+        self.emulator.post("/_understudy/clock", {"advance": "1m"})
+        points = self.cpu_utilization(service)
+        return points[-1][1] if points else None
+
+    # aws:ecs:task-cpu-stress: burners inside the task are counted in its CPU, so the
+    # service's CPUUtilization (of 256 CPU units) climbs; it falls back when they stop.
+    def test_cpu_stress_raises_the_services_cpu_utilization(self):
+        self.service(self.emulator, "busy", 1)
+        experiment = self.inline({"action": "aws:ecs:task-cpu-stress", "duration": "PT1H",
+                                  "targets": {"service": "busy"},
+                                  "parameters": {"percent": "100", "workers": "1"}})
+        self.assertEqual(experiment["state"]["status"], "running", experiment)
+        # One burner would fill a core; the task's CPU limit (256 units, a quarter of a
+        # core, enforced where CPU cgroups are available) keeps it near 100 % of what it
+        # reserves, as on Fargate. An idle fixture app is near 0 %.
+        busy = wait_until(lambda: (v := self.next_minute_cpu("busy")) is not None and v >= 60
+                          and v, timeout=30, what="CPUUtilization under stress")
+        self.assertGreaterEqual(busy, 60)
+        status, _ = self.emulator.post(f"/_understudy/chaos/experiments/{experiment['id']}/stop")
+        self.assertEqual(status, 200)
+        calm = wait_until(lambda: (v := self.next_minute_cpu("busy")) is not None and v < 20
+                          and [v], timeout=30, what="CPUUtilization after the stress")
+        self.assertLess(calm[0], 20)
+        # Bad parameters are FIS validation errors and start nothing.
+        status, answer = self.emulator.post("/_understudy/chaos/experiments", {
+            "action": "aws:ecs:task-cpu-stress", "duration": "PT1M",
+            "targets": {"service": "busy"}, "parameters": {"percent": "150"}})
+        self.assertEqual(status, 400, answer)
+        self.assertIn("parameter percent must be between 1 and 100", answer["message"])
 
     def test_hang_freezes_the_task_for_the_duration(self):
         self.service(self.emulator, "frozen", 1, app_name="frozen-app")
