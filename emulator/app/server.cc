@@ -446,6 +446,12 @@ Status Serve(const ServeOptions& options) {
   chaos_hooks.stop_cpu_stress = [&ecs](const Scope& scope, const std::string& id) {
     ecs->ChaosStopCpuStress(scope, id);
   };
+  chaos_hooks.start_memory_stress = [&ecs](const Scope& scope, const std::string& id) {
+    return ecs->ChaosStartMemoryStress(scope, id);
+  };
+  chaos_hooks.stop_memory_stress = [&ecs](const Scope& scope, const std::string& id) {
+    ecs->ChaosStopMemoryStress(scope, id);
+  };
   chaos_hooks.hold_until_exit = [&ecs](const Scope& scope, const std::string& id) {
     ecs->ChaosHoldUntilExit(scope, id);
   };

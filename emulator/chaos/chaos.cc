@@ -723,7 +723,8 @@ void Chaos::StartAction(Experiment& e, const std::string& name) {
                  a.spec.action_id.rfind("understudy:elb:", 0) == 0 ||
                  a.spec.action_id == "understudy:events:target-failure" ||
                  a.spec.action_id == "understudy:ses:smtp-reject" ||
-                 a.spec.action_id == "understudy:ecs:placement-failure";
+                 a.spec.action_id == "understudy:ecs:placement-failure" ||
+                 a.spec.action_id == "understudy:ecs:task-memory-stress";
   (void)type;
   if (lasting && !a.spec.duration) return;  // until the experiment stops
   Duration d = a.spec.duration.value_or(Duration(0));
@@ -940,6 +941,22 @@ Result<std::function<void()>> Chaos::Apply(Experiment& e, const ActionSpec& spec
     };
     for (const auto& t : targets) {
       Status s = hooks_.start_cpu_stress(t.scope, t.task_id, workers, percent);
+      if (!s.ok()) {
+        undo(stressed);
+        return s;
+      }
+      stressed.push_back(t);
+    }
+    return std::function<void()>([undo, stressed] { undo(stressed); });
+  }
+  if (id == "understudy:ecs:task-memory-stress") {
+    if (!hooks_.start_memory_stress) return Status::Unavailable("ECS is not available");
+    std::vector<ecs::ChaosTask> stressed;
+    auto undo = [this](const std::vector<ecs::ChaosTask>& tasks) {
+      for (const auto& t : tasks) hooks_.stop_memory_stress(t.scope, t.task_id);
+    };
+    for (const auto& t : targets) {
+      Status s = hooks_.start_memory_stress(t.scope, t.task_id);
       if (!s.ok()) {
         undo(stressed);
         return s;

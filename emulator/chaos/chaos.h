@@ -52,6 +52,9 @@ struct ChaosHooks {
   std::function<Status(const Scope&, const std::string& task_id, int workers, int percent)>
       start_cpu_stress;
   std::function<void(const Scope&, const std::string& task_id)> stop_cpu_stress;
+  // A process growing inside a task until its memory limit (understudy:ecs:task-memory-stress).
+  std::function<Status(const Scope&, const std::string& task_id)> start_memory_stress;
+  std::function<void(const Scope&, const std::string& task_id)> stop_memory_stress;
   // Holds the clock until the task's killed processes have exited.
   std::function<void(const Scope&, const std::string& task_id)> hold_until_exit;
   // The ALB's data plane and health checker: the traffic faults and forced health-check

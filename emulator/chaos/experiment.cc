@@ -42,6 +42,12 @@ const std::vector<ActionType>& Catalog() {
           {"percent", "Target CPU load, 0 to 100 (default 100).", false},
           {"workers", "Number of stressors (default 1).", false},
           {"installDependencies", "Accepted; nothing needs installing here.", false}}},
+        {"understudy:ecs:task-memory-stress",
+         "Grow memory inside the ECS tasks until the container's limit: the kernel's OOM "
+         "killer acts and the container is OOM-killed.",
+         "Tasks",
+         "aws:ecs:task",
+         {kOptionalDuration}},
         {"aws:fis:wait", "Wait for the specified duration.", "", "", {kDuration}},
         {"understudy:api:inject-error",
          "Answer matching calls to an emulated API with an error.",

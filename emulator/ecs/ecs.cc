@@ -287,6 +287,12 @@ class EcsImpl final : public Ecs {
   void ChaosStopCpuStress(const Scope& scope, const std::string& task_id) override {
     tasks_.ChaosStopCpuStress(scope, task_id);
   }
+  Status ChaosStartMemoryStress(const Scope& scope, const std::string& task_id) override {
+    return tasks_.ChaosStartMemoryStress(scope, task_id);
+  }
+  void ChaosStopMemoryStress(const Scope& scope, const std::string& task_id) override {
+    tasks_.ChaosStopMemoryStress(scope, task_id);
+  }
   std::vector<int> ChaosProcessGroups(const Scope& scope, const std::string& task_id,
                                       const std::string& container) const override {
     return tasks_.ChaosProcessGroups(scope, task_id, container);

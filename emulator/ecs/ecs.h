@@ -221,6 +221,10 @@ class Ecs {
   virtual Status ChaosStartCpuStress(const Scope& scope, const std::string& task_id, int workers,
                                      int percent) = 0;
   virtual void ChaosStopCpuStress(const Scope& scope, const std::string& task_id) = 0;
+  // Grows a process inside the task until its container's memory limit; when the
+  // kernel's OOM killer ends it, the container is OOM-killed (exit 137, OutOfMemoryError).
+  virtual Status ChaosStartMemoryStress(const Scope& scope, const std::string& task_id) = 0;
+  virtual void ChaosStopMemoryStress(const Scope& scope, const std::string& task_id) = 0;
   // Process group ids of the task's running containers.
   virtual std::vector<int> ChaosProcessGroups(const Scope& scope, const std::string& task_id,
                                               const std::string& container) const = 0;

@@ -42,6 +42,7 @@ struct ContainerState {
   bool exited = false;
   int exit_code = 0;
   std::optional<int> forced_exit_code;  // a crash injected by chaos reports this code
+  bool forced_oom = false;         // a memory stress fault drove it over its limit: an OOM kill
   std::string health = "UNKNOWN";  // UNKNOWN, HEALTHY, UNHEALTHY (containers with a healthCheck)
   int failures = 0;                // consecutive failed probes after the start period
   TimePoint started_at{};
@@ -70,6 +71,9 @@ struct Tasks::Live {
   std::vector<runtime::ContainerHandle> stress;
   std::shared_ptr<boost::asio::steady_timer> stress_timer;
   std::shared_ptr<std::function<void()>> stress_cycle;
+  // A memory stress fault: the process growing inside the task until its memory limit.
+  std::optional<runtime::ContainerHandle> memory_hog;
+  Hold memory_hold;  // its growth is real work in flight: the clock waits for its end
 };
 
 Tasks::Tasks(EventLoop& loop, Store& store, Journal& journal, Clock& clock, Random random,
@@ -761,6 +765,77 @@ Status Tasks::ChaosStartCpuStress(const Scope& scope, const std::string& task_id
   return Status::Ok();
 }
 
+Status Tasks::ChaosStartMemoryStress(const Scope& scope, const std::string& task_id) {
+  Key key{scope.account, scope.region, task_id};
+  auto found = live_.find(key);
+  if (found == live_.end() || found->second->stopping || found->second->running.empty())
+    return Status::NotFound("task " + task_id + " is not running");
+  Live& live = *found->second;
+  if (live.memory_hog)
+    return Status::FailedPrecondition("task " + task_id + " is already under memory stress");
+  if (!runtime_.EnforcesMemoryLimits()) {
+    return Status::FailedPrecondition(std::string("memory limits are not enforced by the ") +
+                                      runtime_.Name() + " runtime here");
+  }
+  const Json* def = nullptr;
+  for (const auto& c : live.definition["containerDefinitions"]) {
+    if (c.value("essential", true) && live.running.count(c["name"].get<std::string>())) {
+      def = &c;
+      break;
+    }
+  }
+  if (def == nullptr) return Status::NotFound("task " + task_id + " has no running container");
+  std::string container = (*def)["name"].get<std::string>();
+  auto spec = BuildSpec(key, *def);
+  if (!spec.ok()) return spec.status();
+  if (spec->memory_limit_bytes == 0) {
+    return Status::FailedPrecondition("container " + container + " of task " + task_id +
+                                      " has no memory limit to exceed");
+  }
+  // `tail` keeps all it reads while it looks for a last line, and /dev/zero has none: it
+  // grows until the container's limit, where the kernel's OOM killer ends it.
+  spec->argv = {"/bin/sh", "-c", "exec tail /dev/zero"};
+  spec->name = container + "-memory-stress";
+  spec->exec_in = live.running.at(container).id;
+  if (live.pause) {
+    spec->network = runtime::ContainerSpec::Network::kJoin;
+    spec->network_of = live.pause->pid;
+  }
+  runtime::ContainerCallbacks callbacks;
+  callbacks.output = [](const std::string&, bool) {};
+  callbacks.exited = [this, key, container,
+                      alive = std::weak_ptr<bool>(alive_)](const runtime::ContainerExit& exit) {
+    if (!alive.lock()) return;
+    auto l = live_.find(key);
+    if (l == live_.end() || !l->second->memory_hog) return;  // stopped on purpose
+    l->second->memory_hog.reset();
+    Hold growing = std::move(l->second->memory_hold);  // released once this is handled
+    if (l->second->stopping) return;
+    if (!(exit.oom_killed || exit.signal == SIGKILL || exit.exit_code == 137)) return;
+    // Over the limit: the container is OOM-killed, as the engine reports it.
+    auto running = l->second->running.find(container);
+    if (running == l->second->running.end()) return;
+    l->second->containers[container].forced_oom = true;
+    if (!l->second->stop_hold.active())
+      l->second->stop_hold = clock_.Acquire("task " + std::get<2>(key) + " out of memory");
+    (void)runtime_.Signal(running->second, SIGKILL);
+  };
+  auto handle = runtime_.Start(*spec, std::move(callbacks));
+  if (!handle.ok()) return handle.status();
+  live.memory_hog = *handle;
+  live.memory_hold = clock_.Acquire("memory stress in task " + task_id);
+  return Status::Ok();
+}
+
+void Tasks::ChaosStopMemoryStress(const Scope& scope, const std::string& task_id) {
+  auto found = live_.find(Key{scope.account, scope.region, task_id});
+  if (found == live_.end() || !found->second->memory_hog) return;
+  runtime::ContainerHandle hog = *found->second->memory_hog;
+  found->second->memory_hog.reset();
+  found->second->memory_hold.Release();
+  (void)runtime_.Signal(hog, SIGKILL);
+}
+
 void Tasks::ChaosStopCpuStress(const Scope& scope, const std::string& task_id) {
   auto found = live_.find(Key{scope.account, scope.region, task_id});
   if (found == live_.end()) return;
@@ -768,6 +843,12 @@ void Tasks::ChaosStopCpuStress(const Scope& scope, const std::string& task_id) {
 }
 
 void Tasks::StopStress(Live& live) {
+  if (live.memory_hog) {
+    runtime::ContainerHandle hog = *live.memory_hog;
+    live.memory_hog.reset();
+    live.memory_hold.Release();
+    (void)runtime_.Signal(hog, SIGKILL);
+  }
   if (live.stress_timer) live.stress_timer->cancel();
   live.stress_timer.reset();
   live.stress_cycle.reset();
@@ -1437,6 +1518,10 @@ void Tasks::OnContainerExit(const Key& key, const std::string& container,
     exit_seen.exit_code = *state.forced_exit_code;
     exit_seen.oom_killed = false;
   }
+  if (state.forced_oom) {
+    exit_seen.exit_code = 137;
+    exit_seen.oom_killed = true;
+  }
   const runtime::ContainerExit& exit_ref = exit_seen;
   state.exit_code = exit_ref.exit_code;
   if (state.probe_timer) clock_.Cancel(state.probe_timer);
@@ -1733,6 +1818,10 @@ std::optional<Tasks::Usage> Tasks::UsageOf(const Scope& scope, const std::string
   for (const auto& burner : live->second->stress) {  // a CPU stress fault runs in the task
     auto stats = runtime_.Stats(burner);
     if (stats.ok()) usage.cpu_ns += stats->cpu_user_ns + stats->cpu_kernel_ns;
+  }
+  if (live->second->memory_hog) {  // so does a memory stress fault
+    auto stats = runtime_.Stats(*live->second->memory_hog);
+    if (stats.ok()) usage.memory_bytes += stats->memory_bytes;
   }
   if (!any) return std::nullopt;
   const Json& def = live->second->definition;

@@ -131,6 +131,8 @@ class Tasks {
   Status ChaosStartCpuStress(const Scope& scope, const std::string& task_id, int workers,
                              int percent);
   void ChaosStopCpuStress(const Scope& scope, const std::string& task_id);
+  Status ChaosStartMemoryStress(const Scope& scope, const std::string& task_id);
+  void ChaosStopMemoryStress(const Scope& scope, const std::string& task_id);
   std::vector<int> ChaosProcessGroups(const Scope& scope, const std::string& task_id,
                                       const std::string& container) const;
   // (running, pending) counts of a cluster, for DescribeClusters.

@@ -243,6 +243,24 @@ class ChaosTest(unittest.TestCase):
         self.assertEqual(status, 400, answer)
         self.assertIn("parameter percent must be between 1 and 100", answer["message"])
 
+    # understudy:ecs:task-memory-stress: memory grows inside the task to its limit (512 MiB
+    # here); the container is OOM-killed as ECS reports it, and the service replaces it.
+    def test_memory_stress_ends_in_an_oom_kill_and_a_replacement(self):
+        [task_arn] = self.service(self.emulator, "hungry", 1)
+        experiment = self.inline({"action": "understudy:ecs:task-memory-stress",
+                                  "targets": {"service": "hungry"}})
+        self.assertEqual(experiment["state"]["status"], "running", experiment)
+        self.wait({"ecsTask": {"cluster": "web", "task": task_arn, "lastStatus": "STOPPED"}})
+        task = self.ecs.describe_tasks(cluster="web", tasks=[task_arn])["tasks"][0]
+        self.assertEqual(task["containers"][0]["exitCode"], 137)
+        self.assertEqual(task["containers"][0]["reason"],
+                         "OutOfMemoryError: Container killed due to memory usage")
+        self.assertEqual(task["stopCode"], "EssentialContainerExited")
+        self.wait_steady(self.emulator, "hungry")
+        after = self.ecs.list_tasks(cluster="web", serviceName="hungry")["taskArns"]
+        self.assertEqual(len(after), 1)
+        self.assertNotEqual(after[0], task_arn)
+
     def test_hang_freezes_the_task_for_the_duration(self):
         self.service(self.emulator, "frozen", 1, app_name="frozen-app")
         [pid] = pids_named("frozen-app")
