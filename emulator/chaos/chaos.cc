@@ -722,6 +722,7 @@ void Chaos::StartAction(Experiment& e, const std::string& name) {
   bool lasting = a.spec.duration.has_value() || a.spec.action_id.rfind("understudy:api:", 0) == 0 ||
                  a.spec.action_id.rfind("understudy:elb:", 0) == 0 ||
                  a.spec.action_id == "understudy:events:target-failure" ||
+                 a.spec.action_id == "understudy:events:delivery-delay" ||
                  a.spec.action_id == "understudy:ses:smtp-reject" ||
                  a.spec.action_id == "understudy:ecs:placement-failure" ||
                  a.spec.action_id == "understudy:ecs:task-memory-stress";
@@ -808,13 +809,18 @@ std::optional<events::InjectedFailure> Chaos::DecideDelivery(
     if (!r.source.empty() && r.source != request.source_name && r.source != request.source_arn)
       continue;
     if (!r.target_arn.empty() && r.target_arn != request.target.value("Arn", "")) continue;
+    if (r.failure.delay.count() > 0 && request.delayed) continue;  // held back once already
     int64_t n = ++r.matched;
     if (r.fail_first > 0 && n > r.fail_first) continue;
     if (r.probability < 1.0 && r.random.Unit() >= r.probability) continue;
     ++r.applied;
-    journal_.Transition("chaos/delivery-fault", Json{{"source", request.source_arn},
-                                                     {"targetArn", request.target.value("Arn", "")},
-                                                     {"errorCode", r.failure.code}});
+    Json detail{{"source", request.source_arn}, {"targetArn", request.target.value("Arn", "")}};
+    if (r.failure.delay.count() > 0) {
+      detail["delay"] = FormatDuration(r.failure.delay);
+    } else {
+      detail["errorCode"] = r.failure.code;
+    }
+    journal_.Transition("chaos/delivery-fault", detail);
     return r.failure;
   }
   return std::nullopt;
@@ -1063,12 +1069,17 @@ Result<std::function<void()>> Chaos::Apply(Experiment& e, const ActionSpec& spec
       smtp_rules_.erase(rule_id);
     });
   }
-  if (id == "understudy:events:target-failure") {
+  if (id == "understudy:events:target-failure" || id == "understudy:events:delivery-delay") {
     DeliveryRule rule;
     rule.source = Text(p, "source");
     rule.target_arn = Text(p, "targetArn");
-    rule.failure = {Text(p, "errorCode", "ServiceUnavailable"),
-                    Text(p, "message", "Target invocation failed (injected by understudy chaos)")};
+    if (id == "understudy:events:delivery-delay") {
+      rule.failure.delay = ParseFisDuration(Text(p, "delay")).value_or(Duration(0));
+    } else {
+      rule.failure = {
+          Text(p, "errorCode", "ServiceUnavailable"),
+          Text(p, "message", "Target invocation failed (injected by understudy chaos)")};
+    }
     rule.fail_first = Number(p, "failFirst", 0);
     rule.probability = p.count("probability") ? std::stod(p.at("probability")) : 1.0;
     rule.random = e.random.Fork("action/" + action_name);

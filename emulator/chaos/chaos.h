@@ -154,7 +154,7 @@ class Chaos {
   struct DeliveryRule {
     std::string source;  // rule or schedule name or ARN; "" = any
     std::string target_arn;
-    events::InjectedFailure failure;
+    events::InjectedFailure failure;  // with a delay: understudy:events:delivery-delay
     int64_t fail_first = 0;
     double probability = 1.0;
     Random random{0};

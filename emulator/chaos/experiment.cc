@@ -141,6 +141,17 @@ const std::vector<ActionType>& Catalog() {
           kFailFirst,
           kProbability,
           kOptionalDuration}});
+    c.push_back({"understudy:events:delivery-delay",
+                 "Deliver EventBridge rule and Scheduler target invocations late: each "
+                 "matching delivery is attempted `delay` of clock time after it was due.",
+                 "",
+                 "",
+                 {{"source", "Only this rule or schedule (name or ARN).", false},
+                  {"targetArn", "Only invocations of this target.", false},
+                  {"delay", "How late (ISO 8601 or 250ms).", true},
+                  kFailFirst,
+                  kProbability,
+                  kOptionalDuration}});
     c.push_back({"understudy:events:target-failure",
                  "Fail EventBridge rule and Scheduler target invocations (retried as a "
                  "throttled or unavailable target is, then dead-lettered).",

@@ -225,6 +225,18 @@ void Delivery::Try(std::shared_ptr<Attempt> attempt) {
   std::string resource = parsed ? parsed->resource : "";
   if (fault_) {
     if (auto failure = fault_(request)) {
+      if (failure->delay.count() > 0) {
+        // Held back, then attempted as if it had just come (this attempt is not counted).
+        --attempt->attempts;
+        attempt->request.delayed = true;
+        journal_.Transition("events.delivery", Json{{"source", request.source_arn},
+                                                    {"targetArn", target.value("Arn", "")},
+                                                    {"delayedBy", FormatDuration(failure->delay)}});
+        clock_.ScheduleAfter(
+            failure->delay, [this, attempt] { Try(attempt); },
+            "events delayed delivery " + target.value("Arn", ""));
+        return;
+      }
       return Finish(attempt, true, failure->code, failure->message);
     }
   }

@@ -62,13 +62,17 @@ struct DeliveryRequest {
   Json event;               // the event (for bus targets; null for schedules)
   std::string started_by;   // ECS startedBy: "events-rule/<rule>", "chronos-schedule/<name>"
   bool universal_run_task = false;  // Scheduler's aws-sdk:ecs:runTask: input is the request
+  bool delayed = false;             // an injected delay already held this delivery back once
 };
 
-// An injected target failure (docs/chaos.md): the error code and message an attempt
-// fails with, as a failure a retry can cure; nothing leaves the attempt alone.
+// An injected target fault (docs/chaos.md): the error code and message an attempt
+// fails with, as a failure a retry can cure; or, with `delay`, the attempt is made that
+// much clock time later instead (once; the delayed attempt is marked `delayed`).
+// nullopt leaves the attempt alone.
 struct InjectedFailure {
   std::string code;
   std::string message;
+  Duration delay{0};
 };
 using DeliveryFault = std::function<std::optional<InjectedFailure>(const DeliveryRequest&)>;
 

@@ -359,6 +359,33 @@ class ChaosTest(unittest.TestCase):
         self.assertEqual(failed["exhaustedRetryCondition"], "MaximumRetryAttempts")
         self.assertEqual(failed["deadLetter"]["arn"], "arn:aws:sqs:us-east-1:000000000000:dlq")
 
+    # understudy:events:delivery-delay: a matching delivery is made that much clock time
+    # late, once, then succeeds; others are untouched.
+    def test_event_deliveries_delayed_on_the_clock(self):
+        events = self.emulator.client("events")
+        logs = self.emulator.client("logs")
+        logs.create_log_group(logGroupName="/orders")
+        events.put_rule(Name="orders", EventPattern=json.dumps({"source": ["shop"]}))
+        events.put_targets(Rule="orders", Targets=[{
+            "Id": "log", "Arn": "arn:aws:logs:us-east-1:000000000000:log-group:/orders"}])
+        self.inline({"action": "understudy:events:delivery-delay",
+                     "parameters": {"source": "orders", "delay": "PT10M", "failFirst": "1"}})
+        _, clock = self.emulator.get("/_understudy/clock")
+        sent = datetime.datetime.fromisoformat(clock["now"].replace("Z", "+00:00"))
+        events.put_events(Entries=[{"Source": "shop", "DetailType": "Order", "Detail": "{}"}])
+        answer = self.wait({"eventsDelivered": {"source": "orders", "outcome": "SUCCEEDED",
+                                                "count": 1}})
+        delivered = datetime.datetime.fromisoformat(answer["now"].replace("Z", "+00:00"))
+        self.assertEqual(delivered - sent, datetime.timedelta(minutes=10))
+        _, body = self.emulator.get("/_understudy/events/deliveries?source=orders")
+        self.assertEqual(body["deliveries"][0]["attempts"], 1)
+        # Only the first was held back: the next is delivered at once.
+        events.put_events(Entries=[{"Source": "shop", "DetailType": "Order", "Detail": "{}"}])
+        answer = self.wait({"eventsDelivered": {"source": "orders", "outcome": "SUCCEEDED",
+                                                "count": 2}})
+        again = datetime.datetime.fromisoformat(answer["now"].replace("Z", "+00:00"))
+        self.assertEqual(again, delivered)
+
     def test_smtp_replies_for_matching_recipients(self):
         import smtplib
         ses = self.emulator.client("sesv2")
