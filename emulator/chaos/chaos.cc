@@ -179,6 +179,10 @@ void Chaos::Install(api::FrontDoor& front_door, api::ControlApi& control) {
   add("ListExperimentResolvedTargets", &Chaos::ListResolvedTargets);
   add("ListActions", &Chaos::ListActions);
   add("GetAction", &Chaos::GetAction);
+  add("UpdateExperimentTemplate", &Chaos::UpdateTemplate);
+  add("TagResource", &Chaos::TagResource);
+  add("UntagResource", &Chaos::UntagResource);
+  add("ListTagsForResource", &Chaos::ListTagsForResource);
   front_door.SetFaultHook([this](const api::RequestContext& ctx, const Json& input) {
     return api_faults_.Decide(ctx, input);
   });
@@ -336,6 +340,75 @@ api::ApiResult Chaos::ListTemplates(const api::RequestContext& ctx, const Json&)
                         {"tags", t.tmpl.tags}});
   }
   return Json{{"experimentTemplates", list}};
+}
+
+api::ApiResult Chaos::UpdateTemplate(const api::RequestContext& ctx, const Json& input) {
+  std::string id = input.value("id", "");
+  auto it = templates_.find(id);
+  if (it == templates_.end() || !(it->second.scope == ctx.scope))
+    return NotFound("Experiment template " + id + " not found");
+  // Each member given replaces the template's; the result is validated as a new
+  // template is, and nothing changes when it is invalid. Tags stay (TagResource).
+  Json merged = it->second.input;
+  for (const char* member : {"description", "stopConditions", "targets", "actions", "roleArn",
+                             "logConfiguration", "experimentOptions"}) {
+    if (input.contains(member)) merged[member] = input[member];
+  }
+  merged["tags"] = it->second.tmpl.tags;
+  auto parsed = ParseTemplate(merged);
+  if (auto* error = std::get_if<api::ApiError>(&parsed)) return *error;
+  it->second.tmpl = std::get<Template>(std::move(parsed));
+  it->second.input = merged;
+  it->second.updated = ToEpochSeconds(clock_.Now());
+  journal_.Transition("chaos/template/" + id, Json{{"updated", true}});
+  return Json{{"experimentTemplate", TemplateJson(id)}};
+}
+
+Json* Chaos::TagsOf(const Scope& scope, const std::string& arn) {
+  auto parsed = Arn::Parse(arn);
+  if (!parsed || parsed->service != "fis" || parsed->account != scope.account ||
+      parsed->region != scope.region)
+    return nullptr;
+  const std::string& resource = parsed->resource;
+  if (resource.rfind("experiment-template/", 0) == 0) {
+    auto it = templates_.find(resource.substr(20));
+    return it == templates_.end() ? nullptr : &it->second.tmpl.tags;
+  }
+  if (resource.rfind("experiment/", 0) == 0) {
+    auto it = experiments_.find(resource.substr(11));
+    return it == experiments_.end() ? nullptr : &it->second->tags;
+  }
+  return nullptr;
+}
+
+api::ApiResult Chaos::TagResource(const api::RequestContext& ctx, const Json& input) {
+  std::string arn = input.value("resourceArn", "");
+  Json* tags = TagsOf(ctx.scope, arn);
+  if (tags == nullptr) return NotFound("Resource " + arn + " not found");
+  if (!tags->is_object()) *tags = Json::object();
+  const Json added = input.value("tags", Json::object());
+  for (const auto& [key, value] : added.items()) (*tags)[key] = value;
+  journal_.Transition("chaos/tags/" + arn, Json{{"tags", *tags}});
+  return Json::object();
+}
+
+api::ApiResult Chaos::UntagResource(const api::RequestContext& ctx, const Json& input) {
+  std::string arn = input.value("resourceArn", "");
+  Json* tags = TagsOf(ctx.scope, arn);
+  if (tags == nullptr) return NotFound("Resource " + arn + " not found");
+  const Json keys = input.value("tagKeys", Json::array());
+  for (const auto& key : keys) {
+    if (key.is_string() && tags->is_object()) tags->erase(key.get<std::string>());
+  }
+  journal_.Transition("chaos/tags/" + arn, Json{{"tags", *tags}});
+  return Json::object();
+}
+
+api::ApiResult Chaos::ListTagsForResource(const api::RequestContext& ctx, const Json& input) {
+  std::string arn = input.value("resourceArn", "");
+  Json* tags = TagsOf(ctx.scope, arn);
+  if (tags == nullptr) return NotFound("Resource " + arn + " not found");
+  return Json{{"tags", tags->is_object() ? *tags : Json::object()}};
 }
 
 api::ApiResult Chaos::DeleteTemplate(const api::RequestContext& ctx, const Json& input) {

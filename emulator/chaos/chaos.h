@@ -111,6 +111,12 @@ class Chaos {
   api::ApiResult ListResolvedTargets(const api::RequestContext& ctx, const Json& input);
   api::ApiResult ListActions(const api::RequestContext& ctx, const Json& input);
   api::ApiResult GetAction(const api::RequestContext& ctx, const Json& input);
+  api::ApiResult UpdateTemplate(const api::RequestContext& ctx, const Json& input);
+  api::ApiResult TagResource(const api::RequestContext& ctx, const Json& input);
+  api::ApiResult UntagResource(const api::RequestContext& ctx, const Json& input);
+  api::ApiResult ListTagsForResource(const api::RequestContext& ctx, const Json& input);
+  // The tags of the template or experiment `arn` names in `scope`, or nullptr.
+  Json* TagsOf(const Scope& scope, const std::string& arn);
 
   // Makes an experiment of `tmpl` and starts it; its id.
   std::string Start(const Scope& scope, const Template& tmpl, const std::string& template_id,

@@ -448,6 +448,52 @@ class ChaosTest(unittest.TestCase):
         else:
             self.wait({"chaosExperiment": {"id": latency["id"], "status": "completed"}})
 
+    # UpdateExperimentTemplate replaces the members given, validated as on create; tags
+    # on templates and experiments through TagResource, UntagResource, ListTagsForResource.
+    def test_update_template_and_tags(self):
+        template = {
+            "description": "stop one api task", "roleArn": ROLE,
+            "stopConditions": [{"source": "none"}],
+            "targets": {"t": {"resourceType": "aws:ecs:task", "selectionMode": "COUNT(1)",
+                              "parameters": {"cluster": "web", "service": "api"}}},
+            "actions": {"stop": {"actionId": "aws:ecs:stop-task", "targets": {"Tasks": "t"}}},
+            "tags": {"team": "platform"}}
+        created = self.fis.create_experiment_template(clientToken="a", **template)[
+            "experimentTemplate"]
+        tid, arn = created["id"], created["arn"]
+        updated = self.cli("fis", "update-experiment-template", "--id", tid, "--description",
+                           "stop half the api tasks", "--targets", json.dumps(
+                               {"t": {"resourceType": "aws:ecs:task", "selectionMode": "PERCENT(50)",
+                                      "parameters": {"cluster": "web", "service": "api"}}}))[
+            "experimentTemplate"]
+        self.assertEqual(updated["description"], "stop half the api tasks")
+        self.assertEqual(updated["targets"]["t"]["selectionMode"], "PERCENT(50)")
+        self.assertEqual(updated["actions"]["stop"]["actionId"], "aws:ecs:stop-task")
+        self.assertEqual(updated["tags"], {"team": "platform"})
+        # An invalid update is refused and changes nothing.
+        with self.assertRaises(self.fis.exceptions.ValidationException) as error:
+            self.fis.update_experiment_template(id=tid, actions={
+                "stop": {"actionId": "aws:ecs:melt-task", "targets": {"Tasks": "t"}}})
+        self.assertIn("aws:ecs:melt-task", error.exception.response["Error"]["Message"])
+        got = self.fis.get_experiment_template(id=tid)["experimentTemplate"]
+        self.assertEqual(got["actions"]["stop"]["actionId"], "aws:ecs:stop-task")
+        with self.assertRaises(self.fis.exceptions.ResourceNotFoundException):
+            self.fis.update_experiment_template(id="EXTnothere", description="x")
+        # Tags.
+        self.cli("fis", "tag-resource", "--resource-arn", arn, "--tags", "env=test,owner=ada")
+        self.assertEqual(self.fis.list_tags_for_resource(resourceArn=arn)["tags"],
+                         {"team": "platform", "env": "test", "owner": "ada"})
+        self.fis.untag_resource(resourceArn=arn, tagKeys=["owner", "team"])
+        self.assertEqual(self.cli("fis", "list-tags-for-resource", "--resource-arn", arn)["tags"],
+                         {"env": "test"})
+        experiment = self.fis.start_experiment(clientToken="b", experimentTemplateId=tid,
+                                               tags={"run": "1"})["experiment"]
+        self.fis.tag_resource(resourceArn=experiment["arn"], tags={"seen": "yes"})
+        self.assertEqual(self.fis.get_experiment(id=experiment["id"])["experiment"]["tags"],
+                         {"run": "1", "seen": "yes"})
+        with self.assertRaises(self.fis.exceptions.ResourceNotFoundException):
+            self.fis.list_tags_for_resource(resourceArn=arn.replace(tid, "EXTnothere"))
+
     def test_bad_input_gets_validation_errors(self):
         template = {
             "description": "bad", "roleArn": ROLE, "stopConditions": [{"source": "none"}],
