@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "chaos/netfault.h"
 #include "core/arn.h"
 #include "core/glob.h"
 #include "core/time.h"
@@ -943,31 +944,42 @@ Result<std::function<void()>> Chaos::Apply(Experiment& e, const ActionSpec& spec
     }
     return nothing;
   }
-  if (id == "aws:ecs:task-network-blackhole-port" || id == "aws:ecs:task-network-packet-loss" ||
-      id == "aws:ecs:task-network-latency") {
-    // In each task's own network namespace: an iptables rule (blackhole, loss) or a tc
-    // netem qdisc on its loopback (latency), removed at the end.
-    std::vector<std::string> add, remove;
-    if (id == "aws:ecs:task-network-latency") {
-      std::string delay = Text(p, "delayMilliseconds") + "ms";
-      add = {"tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", delay};
-      remove = {"tc", "qdisc", "del", "dev", "lo", "root"};
-    } else {
-      std::vector<std::string> rule;
-      if (id == "aws:ecs:task-network-blackhole-port") {
-        std::string chain = Text(p, "trafficType", "ingress") == "egress" ? "OUTPUT" : "INPUT";
-        rule = {chain, "-p", Text(p, "protocol", "tcp"), "--dport", Text(p, "port"), "-j", "DROP"};
-      } else {
-        double loss = std::stod(Text(p, "lossPercent", "0")) / 100.0;
-        rule = {
-            "INPUT", "-m",  "statistic", "--mode", "random", "--probability", std::to_string(loss),
-            "-j",    "DROP"};
+  if (id == "aws:ecs:task-network-latency" || id == "aws:ecs:task-network-packet-loss") {
+    // In each task's own network namespace: a netfilter queue that delays or drops its
+    // packets from a seeded stream (netfault.h), removed at the end.
+    std::vector<std::shared_ptr<NetFault>> faults;
+    for (const auto& t : targets) {
+      if (t.netns_pid == 0) {
+        return Status::FailedPrecondition("task " + t.task_id +
+                                          " has no network namespace of its own (an awsvpc "
+                                          "task where network namespaces are available)");
       }
-      add = {"iptables", "-I"};
-      add.insert(add.end(), rule.begin(), rule.end());
-      remove = {"iptables", "-D"};
-      remove.insert(remove.end(), rule.begin(), rule.end());
+      NetFaultOptions o;
+      o.netns_pid = t.netns_pid;
+      o.queue = static_cast<uint16_t>(next_queue_++ % 65536);
+      if (id == "aws:ecs:task-network-latency") {
+        o.delay = std::chrono::milliseconds(Number(p, "delayMilliseconds", 0));
+        o.jitter = std::chrono::milliseconds(Number(p, "jitterMilliseconds", 0));
+      } else {
+        o.loss = static_cast<double>(Number(p, "lossPercent", 0)) / 100.0;
+      }
+      o.random = e.random.Fork("action/" + action_name + "/" + t.task_id);
+      o.run_in_netns = RunInNetns;
+      auto fault = NetFault::Start(std::move(o));
+      if (!fault.ok()) return fault.status();  // the ones started end with `faults`
+      faults.push_back(std::shared_ptr<NetFault>(std::move(fault).value()));
     }
+    return std::function<void()>([faults]() mutable { faults.clear(); });
+  }
+  if (id == "aws:ecs:task-network-blackhole-port") {
+    // In each task's own network namespace: an iptables DROP rule, removed at the end.
+    std::string chain = Text(p, "trafficType", "ingress") == "egress" ? "OUTPUT" : "INPUT";
+    std::vector<std::string> rule = {
+        chain, "-p", Text(p, "protocol", "tcp"), "--dport", Text(p, "port"), "-j", "DROP"};
+    std::vector<std::string> add = {"iptables", "-I"};
+    add.insert(add.end(), rule.begin(), rule.end());
+    std::vector<std::string> remove = {"iptables", "-D"};
+    remove.insert(remove.end(), rule.begin(), rule.end());
     std::vector<int> applied;
     auto undo = [remove](const std::vector<int>& pids) {
       for (int pid : pids) (void)RunInNetns(pid, remove);
@@ -982,8 +994,6 @@ Result<std::function<void()>> Chaos::Apply(Experiment& e, const ActionSpec& spec
       Status s = RunInNetns(t.netns_pid, add);
       if (!s.ok()) {
         undo(applied);
-        if (id == "aws:ecs:task-network-latency")
-          return Status::Unavailable("tc netem is not available here (" + s.message() + ")");
         return s;
       }
       applied.push_back(t.netns_pid);

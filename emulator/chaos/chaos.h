@@ -168,6 +168,7 @@ class Chaos {
     int64_t applied = 0;
   };
   std::map<uint64_t, DeliveryRule> delivery_rules_;
+  uint32_t next_queue_ = 1;  // netfilter queue numbers of network faults (netfault.h)
   struct SmtpRule {
     std::string recipient;  // a pattern with * wildcards, matched case-insensitively
     std::string reply;      // "550 5.1.1 ..."

@@ -94,7 +94,10 @@ const std::vector<ActionType>& Catalog() {
          "Delay the traffic of the ECS tasks' network namespace (needs tc netem).",
          "Tasks",
          "aws:ecs:task",
-         {{"delayMilliseconds", "The added delay.", true}, kDuration}},
+         {{"delayMilliseconds", "The added delay.", true},
+          {"jitterMilliseconds", "Up to this much more per packet, drawn from the seed.", false},
+          {"sources", "Accepted; every packet of the task's namespace is delayed.", false},
+          kDuration}},
         {"understudy:ecs:spot-interruption",
          "Interrupt the Fargate Spot tasks: the SpotInterruption task state change (the "
          "two-minute warning) and SIGTERM, then SIGKILL after the containers' stopTimeout.",
@@ -413,7 +416,7 @@ std::variant<Template, api::ApiError> ParseTemplate(const Json& input) {
     }
     for (const char* number :
          {"exitCode", "httpStatus", "failFirst", "every", "status", "port", "code", "lossPercent",
-          "delayMilliseconds", "rate", "percent", "workers"}) {
+          "delayMilliseconds", "jitterMilliseconds", "rate", "percent", "workers"}) {
       auto p = spec.parameters.find(number);
       if (p == spec.parameters.end()) continue;
       bool ok = !p->second.empty() && p->second.size() < 10 &&
