@@ -61,6 +61,53 @@ std::vector<int> ProcessesNamed(const std::vector<int>& groups, const std::strin
 }
 
 // Runs `argv` inside the network namespace of process `pid` (nsenter), waiting for it.
+// The values at `path` ("lastStatus", "Containers.Name": dot-separated members, matched
+// without regard to case; arrays on the way contribute each element) as text.
+void ValuesAt(const Json& doc, const std::vector<std::string>& path, size_t at,
+              std::vector<std::string>& out) {
+  if (doc.is_array()) {
+    for (const auto& element : doc) ValuesAt(element, path, at, out);
+    return;
+  }
+  if (at == path.size()) {
+    out.push_back(doc.is_string() ? doc.get<std::string>() : doc.dump());
+    return;
+  }
+  if (!doc.is_object()) return;
+  for (const auto& [key, value] : doc.items()) {
+    if (key.size() != path[at].size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < key.size() && same; ++i)
+      same = std::tolower(static_cast<unsigned char>(key[i])) ==
+             std::tolower(static_cast<unsigned char>(path[at][i]));
+    if (same) ValuesAt(value, path, at + 1, out);
+  }
+}
+
+// FIS resource filters: every filter must match; one matches when a value at its path
+// equals one of its values (case-sensitive).
+bool MatchesFilters(const Json& doc, const Json& filters) {
+  for (const auto& f : filters) {
+    std::vector<std::string> path;
+    std::string text = f.value("path", "");
+    for (size_t start = 0;;) {
+      size_t dot = text.find('.', start);
+      path.push_back(text.substr(start, dot == std::string::npos ? dot : dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    std::vector<std::string> found;
+    ValuesAt(doc, path, 0, found);
+    bool any = false;
+    for (const auto& v : f.value("values", Json::array())) {
+      any |= v.is_string() &&
+             std::find(found.begin(), found.end(), v.get<std::string>()) != found.end();
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
 Status RunInNetns(int pid, const std::vector<std::string>& argv) {
   std::vector<std::string> full = {"nsenter", "--net=/proc/" + std::to_string(pid) + "/ns/net"};
   full.insert(full.end(), argv.begin(), argv.end());
@@ -719,6 +766,7 @@ std::string Chaos::Start(const Scope& scope, const Template& tmpl, const std::st
         std::string s = service->second.substr(service->second.rfind('/') + 1);
         if (t.service.empty() || s != t.service) continue;
       }
+      if (!MatchesFilters(t.doc, spec.filters)) continue;
       candidates.push_back(t);
     }
     Random stream = e.random.Fork("target/" + name);

@@ -350,6 +350,18 @@ std::variant<Template, api::ApiError> ParseTemplate(const Json& input) {
     }
     spec.resource_tags = StringMap(j.value("resourceTags", Json::object()));
     spec.filters = j.value("filters", Json::array());
+    if (!spec.filters.is_array()) return Invalid("Target " + name + " filters must be a list");
+    for (const auto& f : spec.filters) {
+      bool ok = f.is_object() && f.contains("path") && f["path"].is_string() &&
+                !f["path"].get<std::string>().empty() && f.contains("values") &&
+                f["values"].is_array() && !f["values"].empty();
+      for (const auto& v : ok ? f["values"] : Json::array()) ok &= v.is_string();
+      if (!ok) {
+        return Invalid(
+            "Target " + name + " has an invalid filter " + f.dump() +
+            "; expected {\"path\": \"<attribute path>\", \"values\": [\"<value>\", ...]}");
+      }
+    }
     spec.parameters = StringMap(j.value("parameters", Json::object()));
     if (!spec.resource_arns.empty() && !spec.resource_tags.empty()) {
       return Invalid("Target " + name + " cannot specify both resourceArns and resourceTags");

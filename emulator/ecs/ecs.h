@@ -157,6 +157,7 @@ struct ChaosTask {
   std::map<std::string, std::string> tags;
   std::vector<std::string> containers;  // names of its running containers
   int netns_pid = 0;  // a process in its network namespace of its own (awsvpc), or 0
+  Json doc;           // the task as DescribeTasks shows it (FIS target filters)
 };
 
 class Ecs {

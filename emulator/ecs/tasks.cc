@@ -634,6 +634,7 @@ std::vector<ChaosTask> Tasks::ChaosTasks() const {
     }
     for (const auto& [name, handle] : live->running) c.containers.push_back(name);
     if (live->pause) c.netns_pid = live->pause->pid;
+    c.doc = t;
     out.push_back(std::move(c));
   }
   return out;

@@ -467,6 +467,45 @@ class ChaosTest(unittest.TestCase):
         self.assertLess(connect_seconds(), 0.2)
         self.emulator.post(f"/_understudy/chaos/experiments/{nothing['id']}/stop")
 
+    # FIS resource filters narrow the candidates before selection: every filter must
+    # match, one of its values at its path of the DescribeTasks shape (any case of path).
+    def test_target_filters(self):
+        tasks = self.service(self.emulator, "filtered", 2)
+
+        def resolve(filters):
+            template = {
+                "description": "filters", "roleArn": ROLE, "stopConditions": [{"source": "none"}],
+                "targets": {"t": {"resourceType": "aws:ecs:task", "selectionMode": "ALL",
+                                  "parameters": {"cluster": "web"}, "filters": filters}},
+                "actions": {"wait": {"actionId": "aws:fis:wait", "parameters": {"duration": "PT1M"}},
+                            "kill": {"actionId": "understudy:ecs:hang-task",
+                                     "parameters": {"duration": "PT1S"},
+                                     "targets": {"Tasks": "t"}, "startAfter": ["wait"]}}}
+            tid = self.fis.create_experiment_template(clientToken="f", **template)[
+                "experimentTemplate"]["id"]
+            experiment = self.fis.start_experiment(clientToken="s", experimentTemplateId=tid)[
+                "experiment"]
+            if experiment["state"]["status"] == "failed":
+                self.fis.delete_experiment_template(id=tid)
+                return experiment["state"]["reason"]
+            self.fis.stop_experiment(id=experiment["id"])
+            found = self.fis.list_experiment_resolved_targets(experimentId=experiment["id"])
+            self.fis.delete_experiment_template(id=tid)
+            return sorted(t["targetInformation"]["arn"] for t in found["resolvedTargets"])
+
+        self.assertEqual(resolve([{"path": "lastStatus", "values": ["RUNNING"]},
+                                  {"path": "Containers.Name", "values": ["app", "other"]}]), tasks)
+        self.assertEqual(resolve([{"path": "TaskArn", "values": [tasks[1]]}]), [tasks[1]])
+        self.assertIn("empty set", resolve([{"path": "launchType", "values": ["EC2"]}]))
+        with self.assertRaises(self.fis.exceptions.ValidationException) as error:
+            self.fis.create_experiment_template(
+                clientToken="x", description="bad", roleArn=ROLE,
+                stopConditions=[{"source": "none"}],
+                targets={"t": {"resourceType": "aws:ecs:task", "selectionMode": "ALL",
+                               "filters": [{"path": "lastStatus", "values": []}]}},
+                actions={"a": {"actionId": "aws:ecs:stop-task", "targets": {"Tasks": "t"}}})
+        self.assertIn("has an invalid filter", error.exception.response["Error"]["Message"])
+
     # UpdateExperimentTemplate replaces the members given, validated as on create; tags
     # on templates and experiments through TagResource, UntagResource, ListTagsForResource.
     def test_update_template_and_tags(self):
