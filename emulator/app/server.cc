@@ -475,6 +475,7 @@ Status Serve(const ServeOptions& options) {
     return cloudwatch->AlarmState(scope, name);
   };
   chaos::Chaos chaos(*clock, journal, bus, random, std::move(chaos_hooks));
+  US_RETURN_IF_ERROR(chaos.Open(*store));
   chaos.Install(front_door, control);
   // SES: the API on the front door, and its SMTP endpoint (STARTTLS with the local CA).
   ses::SesOptions ses_options{!options.ses_production,

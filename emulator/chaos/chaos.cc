@@ -322,6 +322,48 @@ void Chaos::Install(api::FrontDoor& front_door, api::ControlApi& control) {
   control.AddResetHook([this] { return Reset(); });
 }
 
+Status Chaos::Open(Store& store) {
+  store_ = &store;
+  US_RETURN_IF_ERROR(store.Migrate(
+      "chaos", {"CREATE TABLE chaos_templates (id TEXT PRIMARY KEY, account TEXT NOT NULL, "
+                "region TEXT NOT NULL, input TEXT NOT NULL, created REAL NOT NULL, updated "
+                "REAL NOT NULL);"}));
+  Status loaded = Status::Ok();
+  US_RETURN_IF_ERROR(store.Query(
+      "SELECT id, account, region, input, created, updated FROM chaos_templates ORDER BY id", {},
+      [&](const SqlRow& row) {
+        auto input = ParseJson(row.Text(3));
+        if (!input.ok()) {
+          loaded = Status::Internal("chaos template " + row.Text(0) + " is unreadable");
+          return;
+        }
+        auto parsed = ParseTemplate(*input);
+        if (auto* error = std::get_if<api::ApiError>(&parsed)) {
+          loaded = Status::Internal("chaos template " + row.Text(0) +
+                                    " no longer validates: " + error->message);
+          return;
+        }
+        templates_[row.Text(0)] =
+            StoredTemplate{Scope{row.Text(1), row.Text(2)}, std::get<Template>(std::move(parsed)),
+                           *input, row.Real(4), row.Real(5)};
+      }));
+  return loaded;
+}
+
+Status Chaos::SaveTemplate(const std::string& id) {
+  if (store_ == nullptr) return Status::Ok();
+  auto it = templates_.find(id);
+  if (it == templates_.end()) return store_->Run("DELETE FROM chaos_templates WHERE id = ?1", {id});
+  // The input as stored keeps the tags as they are now.
+  Json input = it->second.input;
+  input["tags"] = it->second.tmpl.tags;
+  return store_->Run(
+      "INSERT OR REPLACE INTO chaos_templates(id, account, region, input, created, updated) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      {id, it->second.scope.account, it->second.scope.region, input.dump(), it->second.created,
+       it->second.updated});
+}
+
 Status Chaos::Reset() {
   for (const auto& id : order_) {
     Experiment& e = *experiments_.at(id);
@@ -330,6 +372,7 @@ Status Chaos::Reset() {
   experiments_.clear();
   order_.clear();
   templates_.clear();
+  if (store_ != nullptr) US_RETURN_IF_ERROR(store_->Run("DELETE FROM chaos_templates"));
   api_faults_.Clear();
   traffic_faults_.clear();
   health_failures_.clear();
@@ -361,9 +404,14 @@ api::ApiResult Chaos::CreateTemplate(const api::RequestContext& ctx, const Json&
   auto parsed = ParseTemplate(input);
   if (auto* error = std::get_if<api::ApiError>(&parsed)) return *error;
   std::string id = NewId("EXT");
+  while (templates_.count(id)) id = NewId("EXT");  // one kept from before a restart
   double now = ToEpochSeconds(clock_.Now());
   templates_[id] =
       StoredTemplate{ctx.scope, std::get<Template>(std::move(parsed)), input, now, now};
+  if (Status saved = SaveTemplate(id); !saved.ok()) {
+    templates_.erase(id);
+    return api::ApiError::Server("InternalServerException", saved.message());
+  }
   journal_.Transition("chaos/template/" + id, Json{{"created", true}});
   return Json{{"experimentTemplate", TemplateJson(id)}};
 }
@@ -405,9 +453,14 @@ api::ApiResult Chaos::UpdateTemplate(const api::RequestContext& ctx, const Json&
   merged["tags"] = it->second.tmpl.tags;
   auto parsed = ParseTemplate(merged);
   if (auto* error = std::get_if<api::ApiError>(&parsed)) return *error;
+  StoredTemplate before = it->second;
   it->second.tmpl = std::get<Template>(std::move(parsed));
   it->second.input = merged;
   it->second.updated = ToEpochSeconds(clock_.Now());
+  if (Status saved = SaveTemplate(id); !saved.ok()) {
+    it->second = std::move(before);
+    return api::ApiError::Server("InternalServerException", saved.message());
+  }
   journal_.Transition("chaos/template/" + id, Json{{"updated", true}});
   return Json{{"experimentTemplate", TemplateJson(id)}};
 }
@@ -437,6 +490,8 @@ api::ApiResult Chaos::TagResource(const api::RequestContext& ctx, const Json& in
   const Json added = input.value("tags", Json::object());
   for (const auto& [key, value] : added.items()) (*tags)[key] = value;
   journal_.Transition("chaos/tags/" + arn, Json{{"tags", *tags}});
+  if (Status saved = SaveTemplate(arn.substr(arn.rfind('/') + 1)); !saved.ok())
+    return api::ApiError::Server("InternalServerException", saved.message());
   return Json::object();
 }
 
@@ -449,6 +504,8 @@ api::ApiResult Chaos::UntagResource(const api::RequestContext& ctx, const Json& 
     if (key.is_string() && tags->is_object()) tags->erase(key.get<std::string>());
   }
   journal_.Transition("chaos/tags/" + arn, Json{{"tags", *tags}});
+  if (Status saved = SaveTemplate(arn.substr(arn.rfind('/') + 1)); !saved.ok())
+    return api::ApiError::Server("InternalServerException", saved.message());
   return Json::object();
 }
 
@@ -466,6 +523,8 @@ api::ApiResult Chaos::DeleteTemplate(const api::RequestContext& ctx, const Json&
     return NotFound("Experiment template " + id + " not found");
   Json out{{"experimentTemplate", TemplateJson(id)}};
   templates_.erase(it);
+  if (Status saved = SaveTemplate(id); !saved.ok())
+    return api::ApiError::Server("InternalServerException", saved.message());
   journal_.Transition("chaos/template/" + id, Json{{"deleted", true}});
   return out;
 }

@@ -25,6 +25,7 @@
 #include "core/event_bus.h"
 #include "core/journal.h"
 #include "core/random.h"
+#include "core/store.h"
 #include "ecs/ecs.h"
 #include "elb/data_plane.h"
 #include "elb/target_health.h"
@@ -79,6 +80,9 @@ class Chaos {
   // experiment one of that ("experiment/<id>").
   Chaos(Clock& clock, Journal& journal, EventBus& bus, Random random, ChaosHooks hooks);
   ~Chaos();
+  // Keeps experiment templates in `store` (table chaos_templates) and loads those kept
+  // there: they survive a restart with the same --state-dir. Experiments do not.
+  Status Open(Store& store);
 
   // Registers the FIS API, /_understudy/chaos/*, the "chaosExperiment" wait condition
   // ({"id", "status"?}: the experiment reached `status`, or any final state), the reset
@@ -154,6 +158,9 @@ class Chaos {
     double updated = 0;
   };
   std::map<std::string, StoredTemplate> templates_;
+  Store* store_ = nullptr;
+  // Writes template `id` to the store (or removes it when it is gone).
+  Status SaveTemplate(const std::string& id);
   std::map<uint64_t, elb::TrafficFault> traffic_faults_;
   std::map<uint64_t, elb::TargetKey> health_failures_;
   uint64_t next_elb_rule_ = 1;

@@ -552,6 +552,43 @@ class ChaosTest(unittest.TestCase):
         with self.assertRaises(self.fis.exceptions.ResourceNotFoundException):
             self.fis.list_tags_for_resource(resourceArn=arn.replace(tid, "EXTnothere"))
 
+    # Templates are the user's input: kept in SQLite, they survive a restart with the
+    # same --state-dir (updates and tags included); a deleted one stays deleted.
+    def test_templates_survive_a_restart(self):
+        import tempfile
+        state = tempfile.mkdtemp(prefix="understudy-chaos-state-")
+        self.addCleanup(lambda: __import__("shutil").rmtree(state, ignore_errors=True))
+        first = Understudy(BINARY, "--clock", "virtual", "--state-dir", state).start()
+        fis = first.client("fis")
+        template = {
+            "description": "kept", "roleArn": ROLE, "stopConditions": [{"source": "none"}],
+            "targets": {"t": {"resourceType": "aws:ecs:task", "selectionMode": "ALL"}},
+            "actions": {"stop": {"actionId": "aws:ecs:stop-task", "targets": {"Tasks": "t"}}},
+            "tags": {"team": "platform"}}
+        kept = fis.create_experiment_template(clientToken="a", **template)["experimentTemplate"]
+        gone = fis.create_experiment_template(clientToken="b", **template)["experimentTemplate"]
+        fis.update_experiment_template(id=kept["id"], description="kept and updated")
+        fis.tag_resource(resourceArn=kept["arn"], tags={"env": "test"})
+        fis.delete_experiment_template(id=gone["id"])
+        first.stop()
+        second = Understudy(BINARY, "--clock", "virtual", "--state-dir", state).start()
+        self.addCleanup(second.stop)
+        fis = second.client("fis")
+        got = fis.get_experiment_template(id=kept["id"])["experimentTemplate"]
+        self.assertEqual(got["description"], "kept and updated")
+        self.assertEqual(got["tags"], {"team": "platform", "env": "test"})
+        self.assertEqual(got["actions"]["stop"]["actionId"], "aws:ecs:stop-task")
+        self.assertEqual([t["id"] for t in fis.list_experiment_templates()["experimentTemplates"]],
+                         [kept["id"]])
+        with self.assertRaises(fis.exceptions.ResourceNotFoundException):
+            fis.get_experiment_template(id=gone["id"])
+        # The seed draws the same ids again after a restart: a new template never takes a
+        # kept one's.
+        fresh = fis.create_experiment_template(clientToken="c", **template)["experimentTemplate"]
+        self.assertNotEqual(fresh["id"], kept["id"])
+        self.assertEqual(fis.get_experiment_template(id=kept["id"])["experimentTemplate"]
+                         ["description"], "kept and updated")
+
     def test_bad_input_gets_validation_errors(self):
         template = {
             "description": "bad", "roleArn": ROLE, "stopConditions": [{"source": "none"}],
