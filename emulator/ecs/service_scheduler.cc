@@ -80,6 +80,12 @@ void Services::OnTaskEvent(const Json& event) {
   std::string status = detail.value("lastStatus", "");
   if (status == "RUNNING" && !task->second.running) {
     OnRunning(key, record, task->second);
+  } else if (status == "DEACTIVATING" || status == "STOPPING" || status == "DEPROVISIONING") {
+    // It no longer counts as running (runningCount counts RUNNING tasks), and the
+    // service is not steady until the scheduler has replaced it.
+    task->second.leaving = true;
+    record.steady = false;
+    UpdateCounts(record);
   } else if (status == "STOPPED") {
     OnStopped(key, record, id);
   }
@@ -593,7 +599,7 @@ void Services::UpdateCounts(Record& record) {
   for (auto& d : record.doc["deployments"]) {
     int64_t r = 0, p = 0;
     for (const auto& [id, task] : record.tasks) {
-      if (task.deployment != d["id"] || task.stopping) continue;
+      if (task.deployment != d["id"] || task.stopping || task.leaving) continue;
       if (task.running) {
         ++r;
       } else {

@@ -97,6 +97,7 @@ class Services {
     TimePoint running_since{};
     bool healthy_seen = false;  // it once counted healthy
     bool stopping = false;      // the scheduler is stopping it (draining, then stop)
+    bool leaving = false;       // stopping for another reason (StopTask, a fault, an exit)
     bool registered = false;
     std::string capacity_provider;
     int settle_attempts = 0;
