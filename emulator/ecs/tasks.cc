@@ -693,6 +693,27 @@ void Tasks::ChaosHoldUntilExit(const Scope& scope, const std::string& task_id) {
     live->second->stop_hold = clock_.Acquire("task " + task_id + " killed by a fault");
 }
 
+Result<runtime::ContainerSpec> Tasks::ChaosExecSpec(const Key& key, const Live& live,
+                                                    std::vector<std::string> argv,
+                                                    const std::string& suffix) {
+  // Inside the first running essential container, as a health check runs there (an
+  // engine execs it in the container; a process joins the task's namespaces).
+  for (const auto& c : live.definition["containerDefinitions"]) {
+    std::string name = c["name"].get<std::string>();
+    if (!c.value("essential", true) || !live.running.count(name)) continue;
+    US_ASSIGN_OR_RETURN(runtime::ContainerSpec spec, BuildSpec(key, c));
+    spec.argv = std::move(argv);
+    spec.name = name + suffix;
+    spec.exec_in = live.running.at(name).id;
+    if (live.pause) {
+      spec.network = runtime::ContainerSpec::Network::kJoin;
+      spec.network_of = live.pause->pid;
+    }
+    return spec;
+  }
+  return Status::NotFound("task " + std::get<2>(key) + " has no running essential container");
+}
+
 Status Tasks::ChaosStartCpuStress(const Scope& scope, const std::string& task_id, int workers,
                                   int percent) {
   Key key{scope.account, scope.region, task_id};
@@ -702,27 +723,11 @@ Status Tasks::ChaosStartCpuStress(const Scope& scope, const std::string& task_id
   Live& live = *found->second;
   if (!live.stress.empty())
     return Status::FailedPrecondition("task " + task_id + " is already under CPU stress");
-  // Inside the first running essential container's namespaces, as a health check runs
-  // (an engine execs it in the container), with a shell's busy loop.
-  const Json* def = nullptr;
-  for (const auto& c : live.definition["containerDefinitions"]) {
-    if (c.value("essential", true) && live.running.count(c["name"].get<std::string>())) {
-      def = &c;
-      break;
-    }
-  }
-  if (def == nullptr) return Status::NotFound("task " + task_id + " has no running container");
-  std::string container = (*def)["name"].get<std::string>();
   for (int i = 0; i < workers; ++i) {
-    auto spec = BuildSpec(key, *def);
+    // A shell's busy loop.
+    auto spec = ChaosExecSpec(key, live, {"/bin/sh", "-c", "while :; do :; done"},
+                              "-cpu-stress-" + std::to_string(i));
     if (!spec.ok()) return spec.status();
-    spec->argv = {"/bin/sh", "-c", "while :; do :; done"};
-    spec->name = container + "-cpu-stress-" + std::to_string(i);
-    spec->exec_in = live.running.at(container).id;
-    if (live.pause) {
-      spec->network = runtime::ContainerSpec::Network::kJoin;
-      spec->network_of = live.pause->pid;
-    }
     runtime::ContainerCallbacks callbacks;
     callbacks.output = [](const std::string&, bool) {};
     callbacks.exited = [](const runtime::ContainerExit&) {};
@@ -778,29 +783,15 @@ Status Tasks::ChaosStartMemoryStress(const Scope& scope, const std::string& task
     return Status::FailedPrecondition(std::string("memory limits are not enforced by the ") +
                                       runtime_.Name() + " runtime here");
   }
-  const Json* def = nullptr;
-  for (const auto& c : live.definition["containerDefinitions"]) {
-    if (c.value("essential", true) && live.running.count(c["name"].get<std::string>())) {
-      def = &c;
-      break;
-    }
-  }
-  if (def == nullptr) return Status::NotFound("task " + task_id + " has no running container");
-  std::string container = (*def)["name"].get<std::string>();
-  auto spec = BuildSpec(key, *def);
+  // `tail` keeps all it reads while it looks for a last line, and /dev/zero has none: it
+  // grows until the container's limit, where the kernel's OOM killer ends it.
+  const std::string suffix = "-memory-stress";
+  auto spec = ChaosExecSpec(key, live, {"/bin/sh", "-c", "exec tail /dev/zero"}, suffix);
   if (!spec.ok()) return spec.status();
+  std::string container = spec->name.substr(0, spec->name.size() - suffix.size());
   if (spec->memory_limit_bytes == 0) {
     return Status::FailedPrecondition("container " + container + " of task " + task_id +
                                       " has no memory limit to exceed");
-  }
-  // `tail` keeps all it reads while it looks for a last line, and /dev/zero has none: it
-  // grows until the container's limit, where the kernel's OOM killer ends it.
-  spec->argv = {"/bin/sh", "-c", "exec tail /dev/zero"};
-  spec->name = container + "-memory-stress";
-  spec->exec_in = live.running.at(container).id;
-  if (live.pause) {
-    spec->network = runtime::ContainerSpec::Network::kJoin;
-    spec->network_of = live.pause->pid;
   }
   runtime::ContainerCallbacks callbacks;
   callbacks.output = [](const std::string&, bool) {};

@@ -161,6 +161,11 @@ class Tasks {
   void RunHealthCheck(const Key& key, const std::string& container);
   void OnHealthResult(const Key& key, const std::string& container, bool passed);
   void UpdateTaskHealth(const Key& key);
+  // A process to run `argv` inside the task's first running essential container (a
+  // stress fault), named after it with `suffix`.
+  Result<runtime::ContainerSpec> ChaosExecSpec(const Key& key, const Live& live,
+                                               std::vector<std::string> argv,
+                                               const std::string& suffix);
   // Ends a CPU stress fault's burners.
   void StopStress(Live& live);
   void BeginStop(const Key& key, const std::string& stop_code, const std::string& reason);
